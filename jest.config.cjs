@@ -1,0 +1,14 @@
+// All unit tests of every project in one jest run (the `npm run test:unit` entry).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const projects = [];
+for (const dir of ['packages', 'apps', 'tools']) {
+  const base = path.join(__dirname, dir);
+  if (!fs.existsSync(base)) continue;
+  for (const name of fs.readdirSync(base)) {
+    const cfg = path.join(base, name, 'jest.config.cjs');
+    if (fs.existsSync(cfg)) projects.push(path.join(base, name));
+  }
+}
+module.exports = { projects };

@@ -1,0 +1,39 @@
+// Shared jest settings. Every project's jest.config.cjs spreads this.
+// - @swc/jest compiles TypeScript and the ESM-only @kubernetes/client-node (and its ESM deps) to CommonJS.
+// - `@kaito-ts/<name>` resolves to the project's TypeScript source, so tests need no prior build.
+// - Relative imports written with `.js` (nodenext style) resolve to the `.ts` file.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = __dirname;
+const esm = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'hyparquet', 'hyparquet-compressors'];
+
+function workspaceMappers() {
+  const mappers = {};
+  for (const dir of ['packages', 'apps', 'tools']) {
+    const base = path.join(root, dir);
+    if (!fs.existsSync(base)) continue;
+    for (const name of fs.readdirSync(base)) {
+      const src = path.join(base, name, 'src');
+      if (!fs.existsSync(path.join(src, 'index.ts'))) continue;
+      mappers[`^@kaito-ts/${name}$`] = path.join(src, 'index.ts');
+      mappers[`^@kaito-ts/${name}/testing$`] = path.join(src, 'testing', 'index.ts');
+    }
+  }
+  return mappers;
+}
+
+const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
+
+module.exports = {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.int\\.spec\\.ts$'],
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  moduleNameMapper: {
+    ...workspaceMappers(),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+};

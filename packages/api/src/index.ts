@@ -1,0 +1,1 @@
+export const GROUP = 'kaito.sh';
