@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// tools/cluster CLI: `npm run cluster -- <command>`. Plain lines out; errors are one line with
+// what to do, exit code 1.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { applyPath } from './apply.js';
+import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
+import { down, runningCluster, status, up } from './cluster.js';
+import { addGpuNode, deleteGpuNodes, parseTaint, waitForNodeReady } from './gpu-node.js';
+import { kubeClientsFor, loadKubeConfig } from './kube.js';
+import { clusterPaths, DEFAULT_CLUSTER_NAME } from './paths.js';
+
+const USAGE = `usage: npm run cluster -- <command> [options]
+
+commands:
+  up                      start the local control plane (or reuse the running one)
+  down                    stop every process 'up' started and remove the cluster state
+  status [--json]         show whether the cluster runs and its components
+  kubeconfig [--print]    print the kubeconfig path (or its content)
+  add-gpu-node --sku SKU [--pool NAME] [--name NODE] [--count N] [--taint k=v:Effect]...
+               [--label k=v]... [--disk-gib N] [--no-wait]
+                          add kwok-managed fake GPU node(s) from the SKU catalog
+  delete-nodes [NODE...]  delete the named fake GPU nodes, or all of them
+  apply PATH              server-side apply a YAML file or directory (e.g. crds/)
+  build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})
+
+common options:
+  --cluster NAME          cluster name (default ${DEFAULT_CLUSTER_NAME})`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      cluster: { type: 'string', default: DEFAULT_CLUSTER_NAME },
+      json: { type: 'boolean', default: false },
+      print: { type: 'boolean', default: false },
+      sku: { type: 'string' },
+      pool: { type: 'string' },
+      name: { type: 'string' },
+      count: { type: 'string', default: '1' },
+      taint: { type: 'string', multiple: true, default: [] },
+      label: { type: 'string', multiple: true, default: [] },
+      'disk-gib': { type: 'string' },
+      'no-wait': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const name = values.cluster;
+  const log = (line: string): void => console.log(line);
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+
+  switch (command) {
+    case 'up': {
+      await up({ name, log });
+      return;
+    }
+    case 'down': {
+      await down({ name, log });
+      return;
+    }
+    case 'status': {
+      const s = await status({ name });
+      if (values.json) {
+        console.log(JSON.stringify(s, null, 2));
+      } else {
+        console.log(`cluster ${s.name}: ${s.ready ? 'ready' : s.exists ? 'NOT ready' : 'not running'}`);
+        if (s.server !== undefined) console.log(`server: ${s.server}`);
+        console.log(`kubeconfig: ${s.kubeconfig}`);
+        for (const c of s.components) console.log(`  ${c.name.padEnd(24)} pid ${c.pid} ${c.alive ? 'running' : 'DEAD'}`);
+      }
+      if (!s.ready) process.exitCode = 1;
+      return;
+    }
+    case 'kubeconfig': {
+      const state = await runningCluster({ name });
+      const path = state?.kubeconfig ?? clusterPaths(name).kubeconfig;
+      if (state === undefined) throw new Error(`cluster ${name} is not running; run: npm run cluster -- up`);
+      console.log(values.print ? readFileSync(path, 'utf8').trimEnd() : path);
+      return;
+    }
+    case 'add-gpu-node': {
+      if (values.sku === undefined) throw new UsageError('add-gpu-node needs --sku, e.g. --sku Standard_NC6s_v3');
+      const count = positiveInt(values.count, '--count');
+      if (count > 1 && values.name !== undefined) throw new UsageError('--name and --count > 1 cannot be combined');
+      const labels = Object.fromEntries(values.label.map(parseLabel));
+      const taints = values.taint.map(parseTaint);
+      const disk = values['disk-gib'] !== undefined ? positiveInt(values['disk-gib'], '--disk-gib') : undefined;
+      const clients = await clients_(name);
+      for (let i = 0; i < count; i++) {
+        const node = await addGpuNode(clients.core, {
+          sku: values.sku,
+          ...(values.pool !== undefined ? { pool: values.pool } : {}),
+          ...(values.name !== undefined ? { name: values.name } : {}),
+          labels,
+          taints,
+          ...(disk !== undefined ? { ephemeralStorageGiB: disk } : {}),
+        });
+        const nodeName = node.metadata?.name ?? '';
+        if (!values['no-wait']) await waitForNodeReady(clients.core, nodeName);
+        const gpus = node.status?.allocatable?.['nvidia.com/gpu'] ?? '0';
+        console.log(`node/${nodeName} ${values['no-wait'] ? 'created' : 'Ready'} (${values.sku}, nvidia.com/gpu=${gpus})`);
+      }
+      return;
+    }
+    case 'delete-nodes': {
+      const clients = await clients_(name);
+      const deleted = await deleteGpuNodes(clients.core, positionals.length > 0 ? positionals : undefined);
+      for (const n of deleted) console.log(`node/${n} deleted`);
+      if (deleted.length === 0) console.log('no fake GPU nodes to delete');
+      return;
+    }
+    case 'apply': {
+      const [path] = positionals;
+      if (path === undefined) throw new UsageError('apply needs a PATH (file or directory)');
+      const clients = await clients_(name);
+      for (const obj of await applyPath(clients.objects, path)) {
+        const ns = obj.metadata?.namespace;
+        console.log(`${obj.kind?.toLowerCase() ?? 'object'}/${obj.metadata?.name ?? ''}${ns ? ` -n ${ns}` : ''} applied`);
+      }
+      return;
+    }
+    case 'build': {
+      const names = positionals.length > 0 ? positionals : [...BINARY_NAMES];
+      const unknown = names.filter((n) => !(BINARY_NAMES as readonly string[]).includes(n));
+      if (unknown.length > 0) throw new UsageError(`unknown binary ${unknown.join(', ')}; known: ${BINARY_NAMES.join(', ')}`);
+      await ensureBinaries(clusterPaths(name), { names: names as BinaryName[], log });
+      console.log(`binaries ready in ${clusterPaths(name).binDir}`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function clients_(name: string): Promise<ReturnType<typeof kubeClientsFor>> {
+  const state = await runningCluster({ name });
+  if (state === undefined) throw new Error(`cluster ${name} is not running; run: npm run cluster -- up`);
+  return kubeClientsFor(loadKubeConfig(state.kubeconfig));
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+function parseLabel(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UsageError(`invalid --label "${text}": expected key=value`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`cluster: ${message}`);
+  if (err instanceof UsageError) console.error("run 'npm run cluster -- help' for usage");
+  process.exitCode = 1;
+});

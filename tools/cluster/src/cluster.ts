@@ -1,0 +1,361 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { applyPath, waitForCrdsEstablished } from './apply.js';
+import { binaryPath, ensureBinaries } from './binaries.js';
+import { isReady, kubeClientsFor, loadKubeConfig } from './kube.js';
+import { kwokctlConfigurationYaml } from './kwokctl-config.js';
+import { type ClusterPaths, clusterPaths, DEFAULT_CLUSTER_NAME, toolDir } from './paths.js';
+import { type Versions, versions } from './versions.js';
+
+export interface ClusterOptions {
+  readonly name?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Progress lines (plain text). Default: stderr. */
+  readonly log?: (line: string) => void;
+}
+
+/** What `up` records in state.json. */
+export interface ClusterState {
+  readonly name: string;
+  readonly kubeconfig: string;
+  readonly server: string;
+  readonly startedAt: string;
+  readonly versions: Versions;
+  /** Component name → pid, as kwokctl started them. */
+  readonly pids: Record<string, number>;
+}
+
+export interface UpResult {
+  readonly state: ClusterState;
+  /** False when a running, ready cluster was reused. */
+  readonly started: boolean;
+  readonly seconds: number;
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly pid: number;
+  readonly alive: boolean;
+}
+
+export interface ClusterStatus {
+  readonly name: string;
+  /** state.json exists. */
+  readonly exists: boolean;
+  /** /readyz answered 200. */
+  readonly ready: boolean;
+  readonly server?: string;
+  readonly kubeconfig: string;
+  readonly components: readonly ComponentStatus[];
+}
+
+export class ClusterError extends Error {
+  readonly code = 'ClusterError';
+}
+
+const STAGE_CRD = 'stages.kwok.x-k8s.io';
+const KWOKCTL_TIMEOUT = '5m';
+
+function logger(opts: ClusterOptions): (line: string) => void {
+  return opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+}
+
+/** The directory of kwok Stage manifests installed into every cluster (also used by the kind path). */
+export function stagesDir(): string {
+  return join(toolDir(), 'stages');
+}
+
+export function readState(paths: ClusterPaths): ClusterState | undefined {
+  if (!existsSync(paths.stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cluster we can use: state recorded, kubeconfig present and /readyz 200. */
+export async function runningCluster(opts: ClusterOptions = {}): Promise<ClusterState | undefined> {
+  const paths = clusterPaths(opts.name ?? DEFAULT_CLUSTER_NAME, opts.env);
+  const state = readState(paths);
+  if (state === undefined || !existsSync(state.kubeconfig)) return undefined;
+  return (await isReady(loadKubeConfig(state.kubeconfig))) ? state : undefined;
+}
+
+/**
+ * Starts the local control plane (or reuses the running one): builds missing binaries, runs
+ * kwokctl's binary runtime on 127.0.0.1 with free ports, waits for /readyz and for the scheduler
+ * and controller-manager to hold their leases, and installs the kwok stages.
+ */
+export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
+  const t0 = Date.now();
+  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const paths = clusterPaths(name, opts.env);
+  const log = logger(opts);
+  await ensureBinaries(paths, { log, ...(opts.env ? { env: opts.env } : {}) });
+
+  return withLock(paths.lockFile, async () => {
+    const existing = await runningCluster(opts);
+    if (existing !== undefined) {
+      log(`cluster: ${name} already running at ${existing.server}`);
+      return { state: existing, started: false, seconds: (Date.now() - t0) / 1000 };
+    }
+    if (existsSync(paths.kwokClusterDir) || existsSync(paths.stateDir)) {
+      log(`cluster: ${name} has stale state; cleaning it up first`);
+      await stopAndRemove(paths, name, opts);
+    }
+
+    const v = versions();
+    mkdirSync(paths.stateDir, { recursive: true });
+    writeFileSync(paths.kwokctlConfigFile, kwokctlConfigurationYaml(paths, v));
+    log(`cluster: starting ${name} (kube ${v.kube}, etcd ${v.etcd}, kwok ${v.kwok})`);
+    try {
+      await kwokctl(paths, opts, [
+        '--name',
+        name,
+        'create',
+        'cluster',
+        '--config',
+        paths.kwokctlConfigFile,
+        '--kubeconfig=',
+        '--timeout',
+        KWOKCTL_TIMEOUT,
+        '--wait',
+        '2m',
+      ]);
+      const kc = loadKubeConfig(paths.kubeconfig);
+      await waitFor(() => isReady(kc), 60_000, '/readyz did not return 200', paths);
+      await waitForControllers(kc, paths);
+      const clients = kubeClientsFor(kc);
+      await waitForCrdsEstablished(clients.apiext, [STAGE_CRD]);
+      await applyPath(clients.objects, stagesDir());
+      const state: ClusterState = {
+        name,
+        kubeconfig: paths.kubeconfig,
+        server: kc.getCurrentCluster()?.server ?? '',
+        startedAt: new Date().toISOString(),
+        versions: v,
+        pids: readPids(paths),
+      };
+      writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      const seconds = (Date.now() - t0) / 1000;
+      log(`cluster: ${name} ready at ${state.server} in ${seconds.toFixed(1)}s; KUBECONFIG=${paths.kubeconfig}`);
+      return { state, started: true, seconds };
+    } catch (err) {
+      // Leave nothing half-started behind; the error says where the logs were.
+      const logs = join(paths.kwokClusterDir, 'logs');
+      const tail = tailLogs(logs);
+      await stopAndRemove(paths, name, opts).catch(() => undefined);
+      throw new ClusterError(
+        `cluster ${name} failed to start: ${err instanceof Error ? err.message : String(err)}${tail}`,
+        { cause: err },
+      );
+    }
+  });
+}
+
+/** Stops every process `up` started (by pid) and removes the cluster's state. Idempotent. */
+export async function down(opts: ClusterOptions = {}): Promise<{ stopped: boolean }> {
+  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const paths = clusterPaths(name, opts.env);
+  return withLock(paths.lockFile, async () => {
+    const had = existsSync(paths.kwokClusterDir) || existsSync(paths.stateDir);
+    await stopAndRemove(paths, name, opts);
+    logger(opts)(had ? `cluster: ${name} stopped and removed` : `cluster: ${name} is not running`);
+    return { stopped: had };
+  });
+}
+
+export async function status(opts: ClusterOptions = {}): Promise<ClusterStatus> {
+  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const paths = clusterPaths(name, opts.env);
+  const state = readState(paths);
+  const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (state?.pids ?? {});
+  const components = Object.entries(pids).map(([component, pid]) => ({
+    name: component,
+    pid,
+    alive: isOurProcess(pid, paths),
+  }));
+  const ready = state !== undefined && existsSync(state.kubeconfig) && (await isReady(loadKubeConfig(state.kubeconfig)));
+  return {
+    name,
+    exists: state !== undefined,
+    ready,
+    ...(state !== undefined ? { server: state.server } : {}),
+    kubeconfig: paths.kubeconfig,
+    components,
+  };
+}
+
+async function stopAndRemove(paths: ClusterPaths, name: string, opts: ClusterOptions): Promise<void> {
+  const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (readState(paths)?.pids ?? {});
+  if (existsSync(paths.kwokClusterDir) && existsSync(binaryPath(paths, 'kwokctl'))) {
+    await kwokctl(paths, opts, ['--name', name, 'delete', 'cluster', '--kubeconfig=']).catch((err: unknown) => {
+      logger(opts)(`cluster: kwokctl delete failed (${String(err)}); stopping processes by pid`);
+    });
+  }
+  // kwokctl stops its components; make sure, by pid, that none survived.
+  for (const [component, pid] of Object.entries(pids)) {
+    if (!isOurProcess(pid, paths)) continue;
+    logger(opts)(`cluster: stopping ${component} (pid ${pid})`);
+    await killPid(pid, paths);
+  }
+  rmSync(paths.kwokClusterDir, { recursive: true, force: true });
+  rmSync(paths.stateDir, { recursive: true, force: true });
+}
+
+/** Component → pid from kwokctl's pids directory. */
+function readPids(paths: ClusterPaths): Record<string, number> {
+  const dir = join(paths.kwokClusterDir, 'pids');
+  const out: Record<string, number> = {};
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.pid')) continue;
+    const pid = Number.parseInt(readFileSync(join(dir, f), 'utf8').trim(), 10);
+    if (Number.isInteger(pid) && pid > 0) out[f.slice(0, -'.pid'.length)] = pid;
+  }
+  return out;
+}
+
+/** Alive and running one of our cached binaries (guards against pid reuse). */
+function isOurProcess(pid: number, paths: ClusterPaths): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(paths.binDir);
+  } catch {
+    return false;
+  }
+}
+
+async function killPid(pid: number, paths: ClusterPaths): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (!isOurProcess(pid, paths)) return;
+    await sleep(100);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function kwokctl(paths: ClusterPaths, opts: ClusterOptions, args: string[]): Promise<string> {
+  const bin = binaryPath(paths, 'kwokctl');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(bin, args, {
+      env: { ...(opts.env ?? process.env), KWOK_WORKDIR: paths.kwokWorkdir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.on('error', (err) => reject(new ClusterError(`cannot run ${bin}: ${err.message}`, { cause: err })));
+    child.on('exit', (code) => {
+      if (code === 0) resolvePromise(out);
+      else reject(new ClusterError(`kwokctl ${args.slice(2, 4).join(' ')} exited with ${code}:\n${out.trim()}`));
+    });
+  });
+}
+
+/** The scheduler and controller-manager are useful once they hold their leader leases. */
+async function waitForControllers(kc: KubeConfig, paths: ClusterPaths): Promise<void> {
+  const { CoordinationV1Api } = await import('@kubernetes/client-node');
+  const coord = kc.makeApiClient(CoordinationV1Api);
+  for (const lease of ['kube-scheduler', 'kube-controller-manager']) {
+    await waitFor(
+      async () => {
+        const l = await coord.readNamespacedLease({ name: lease, namespace: 'kube-system' }).catch(() => undefined);
+        return (l?.spec?.holderIdentity ?? '') !== '';
+      },
+      90_000,
+      `${lease} did not acquire its leader lease`,
+      paths,
+    );
+  }
+}
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  _paths: ClusterPaths,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new ClusterError(`${what} within ${timeoutMs / 1000}s`);
+    await sleep(250);
+  }
+}
+
+function tailLogs(dir: string): string {
+  if (!existsSync(dir)) return '';
+  const parts: string[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    const lines = readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').slice(-5);
+    parts.push(`\n--- ${f} (last lines)\n${lines.join('\n')}`);
+  }
+  return parts.join('');
+}
+
+/** A cross-process lock: a file holding the owner's pid; a dead owner's lock is taken over. */
+async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 10 * 60_000): Promise<T> {
+  mkdirSync(join(lockFile, '..'), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fh = await open(lockFile, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number.parseInt(readFileSafe(lockFile), 10);
+      if (!Number.isInteger(owner) || !pidAlive(owner)) {
+        await unlink(lockFile).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new ClusterError(`another process (pid ${owner}) holds ${lockFile}; wait for it or remove the file`);
+      }
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lockFile).catch(() => undefined);
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,73 @@
+export { DEFAULT_CLUSTER_NAME, clusterPaths, repoRoot, toolDir, type ClusterPaths } from './paths.js';
+export { versions, parseVersionsEnv, type Versions } from './versions.js';
+export {
+  BINARY_NAMES,
+  BinaryBuildError,
+  binaryPath,
+  ensureBinaries,
+  missingBinaries,
+  type BinaryName,
+} from './binaries.js';
+export {
+  ClusterError,
+  down,
+  readState,
+  runningCluster,
+  stagesDir,
+  status,
+  up,
+  type ClusterOptions,
+  type ClusterState,
+  type ClusterStatus,
+  type ComponentStatus,
+  type UpResult,
+} from './cluster.js';
+export { COMPONENTS, DISABLED_CONTROLLERS, kwokctlConfiguration, kwokctlConfigurationYaml } from './kwokctl-config.js';
+export {
+  FAKE_GPU_NODE_LABEL,
+  KWOK_NODE_ANNOTATION,
+  UnknownSkuError,
+  addGpuNode,
+  defaultNodeName,
+  deleteGpuNodes,
+  gpuNodeLabels,
+  gpuNodeManifest,
+  isNodeReady,
+  parseTaint,
+  skuOrThrow,
+  waitForNodeReady,
+  type AddGpuNodeOptions,
+  type GpuNodeOptions,
+} from './gpu-node.js';
+export {
+  COMPLETE_AFTER_ANNOTATION,
+  SIMULATED_OUTCOMES,
+  SIMULATE_ANNOTATION,
+  SIMULATE_EXIT_CODE_ANNOTATION,
+  SIMULATE_MESSAGE_ANNOTATION,
+  simulateAnnotations,
+  type SimulateOptions,
+  type SimulatedOutcome,
+} from './simulate.js';
+export {
+  FIELD_MANAGER,
+  applyObject,
+  applyPath,
+  applyYamlText,
+  manifestFiles,
+  parseYamlObjects,
+  waitForCrdsEstablished,
+  type ApplyOptions,
+} from './apply.js';
+export {
+  apiMessage,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  isReady,
+  kubeClientsFor,
+  loadKubeConfig,
+  rawGet,
+  statusCodeOf,
+  type KubeClients,
+} from './kube.js';

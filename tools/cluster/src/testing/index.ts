@@ -1,0 +1,123 @@
+// Helpers for integration tests against the local control plane (see docs/local-cluster.md).
+// Global setup (tools/cluster/src/jest/global-setup.ts) has started or reused the cluster and set
+// KUBECONFIG; these helpers read it.
+import type { KubernetesObject, V1Namespace } from '@kubernetes/client-node';
+import { type ApplyOptions, applyObject, applyYamlText } from '../apply.js';
+import { isNotFound, type KubeClients, kubeClientsFor, loadKubeConfig } from '../kube.js';
+
+export { simulateAnnotations, SIMULATE_ANNOTATION, COMPLETE_AFTER_ANNOTATION } from '../simulate.js';
+export type { SimulatedOutcome } from '../simulate.js';
+export { addGpuNode, deleteGpuNodes, gpuNodeManifest, waitForNodeReady, isNodeReady } from '../gpu-node.js';
+export { apiMessage, isNotFound, isConflict, statusCodeOf, type KubeClients } from '../kube.js';
+export { parseYamlObjects } from '../apply.js';
+
+const clientCache = new Map<string, KubeClients>();
+
+/** Typed clients for the test cluster (KUBECONFIG from global setup, or the path given). */
+export function kubeClients(kubeconfig: string | undefined = process.env['KUBECONFIG']): KubeClients {
+  if (kubeconfig === undefined || kubeconfig === '') {
+    throw new Error('KUBECONFIG is not set: run integration tests with jest -c jest.integration.config.cjs');
+  }
+  let clients = clientCache.get(kubeconfig);
+  if (clients === undefined) {
+    clients = kubeClientsFor(loadKubeConfig(kubeconfig));
+    clientCache.set(kubeconfig, clients);
+  }
+  return clients;
+}
+
+export interface EventuallyOptions {
+  readonly timeoutMs?: number;
+  readonly intervalMs?: number;
+  /** Said in the timeout error, e.g. "pod web-0 Ready". */
+  readonly description?: string;
+}
+
+/**
+ * Retries `fn` until it returns without throwing (and not `false`), then returns its value.
+ * Put `expect(...)` calls inside: the last failure is in the timeout error.
+ */
+export async function eventually<T>(fn: () => T | Promise<T>, opts: EventuallyOptions = {}): Promise<Exclude<T, false>> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const intervalMs = opts.intervalMs ?? 250;
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = new Error('returned false');
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== false) return value as Exclude<T, false>;
+      last = new Error('returned false');
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() >= deadline) {
+      const what = opts.description !== undefined ? ` (${opts.description})` : '';
+      const why = last instanceof Error ? last.message : String(last);
+      throw new Error(`eventually${what}: not satisfied within ${timeoutMs} ms; last failure: ${why}`, { cause: last });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Server-side apply of one object; namespaced objects without a namespace go to `opts.namespace`. */
+export function apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
+  return applyObject(kubeClients().objects, obj, { fieldManager: 'kaito-ts-tests', ...opts });
+}
+
+/** Server-side apply of every document in a YAML text. */
+export function applyYaml(text: string, opts: ApplyOptions = {}): Promise<KubernetesObject[]> {
+  return applyYamlText(kubeClients().objects, text, { fieldManager: 'kaito-ts-tests', ...opts });
+}
+
+export interface TestNamespace {
+  /** The namespace's name; available from beforeAll on. */
+  readonly name: string;
+  readonly clients: KubeClients;
+}
+
+const dnsLabel = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+
+/**
+ * A fresh namespace for this test file: created (with its default ServiceAccount ready) in
+ * beforeAll, deleted in afterAll. Call at the top of a test file or describe block.
+ */
+export function useNamespace(prefix = 'it'): TestNamespace {
+  let name: string | undefined;
+  const handle: TestNamespace = {
+    get name(): string {
+      if (name === undefined) throw new Error('useNamespace(): the namespace exists only from beforeAll on');
+      return name;
+    },
+    get clients(): KubeClients {
+      return kubeClients();
+    },
+  };
+  beforeAll(async () => {
+    const { core } = kubeClients();
+    const candidate = `${dnsLabel(prefix)}-${Math.random().toString(36).slice(2, 8)}`;
+    const ns: V1Namespace = {
+      metadata: { name: candidate, labels: { 'kaito-ts.dev/test-namespace': 'true' } },
+    };
+    await core.createNamespace({ body: ns });
+    name = candidate;
+    // Pods are rejected until the serviceaccount controller has created "default".
+    await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace: candidate }), {
+      timeoutMs: 30_000,
+      description: `ServiceAccount default in ${candidate}`,
+    });
+  });
+  afterAll(async () => {
+    if (name === undefined) return;
+    await kubeClients()
+      .core.deleteNamespace({ name })
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+  });
+  return handle;
+}
