@@ -35,4 +35,8 @@ export default [
       'no-console': 'off',
     },
   },
+  {
+    files: ['**/*.spec.ts', '**/testing/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
 ];

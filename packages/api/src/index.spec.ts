@@ -1,2 +1,0 @@
-import { GROUP } from './index.js';
-it('names the kaito.sh group', () => expect(GROUP).toBe('kaito.sh'));

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm test`; CI: `.ci/run`). Runs every tier and ends with one
+# line: "N passed, N failed". Each tier runs even when an earlier one failed, so one run shows
+# everything; a failed step that is not a test (install, lint, build) counts as one failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
+results=test-results
+rm -rf "$results" && mkdir -p "$results"
+steps_file="$results/steps.tsv"
+: >"$steps_file"
+
+step() { # step NAME CMD... : runs, times and records a step
+  local name=$1; shift
+  local start=$SECONDS
+  echo "::: $name"
+  "$@"
+  local rc=$?
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - start))" >>"$steps_file"
+  echo "::: $name: exit $rc in $((SECONDS - start))s"
+  return $rc
+}
+
+if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
+  step install npm ci --no-audit --no-fund || { node tools/test/summarize.mjs "$results"; exit 1; }
+fi
+step nx-sync npx nx sync:check
+step lint npx nx run-many -t lint --output-style=static
+step build npx nx run-many -t build typecheck --output-style=static
+step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
+node tools/test/summarize.mjs "$results"
