@@ -25,7 +25,9 @@ commands:
   build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})
 
 common options:
-  --cluster NAME          cluster name (default ${DEFAULT_CLUSTER_NAME})`;
+  --cluster NAME          cluster name (default ${DEFAULT_CLUSTER_NAME})
+  --kubeconfig PATH       add-gpu-node, delete-nodes, apply: act on that cluster (e.g. the kind
+                          path) instead of the local one; default $KAITO_TS_KUBECONFIG if set`;
 
 class UsageError extends Error {}
 
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       cluster: { type: 'string', default: DEFAULT_CLUSTER_NAME },
+      kubeconfig: { type: 'string' },
       json: { type: 'boolean', default: false },
       print: { type: 'boolean', default: false },
       sku: { type: 'string' },
@@ -92,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
       const labels = Object.fromEntries(values.label.map(parseLabel));
       const taints = values.taint.map(parseTaint);
       const disk = values['disk-gib'] !== undefined ? positiveInt(values['disk-gib'], '--disk-gib') : undefined;
-      const clients = await clients_(name);
+      const clients = await clients_(name, values.kubeconfig);
       for (let i = 0; i < count; i++) {
         const node = await addGpuNode(clients.core, {
           sku: values.sku,
@@ -110,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'delete-nodes': {
-      const clients = await clients_(name);
+      const clients = await clients_(name, values.kubeconfig);
       const deleted = await deleteGpuNodes(clients.core, positionals.length > 0 ? positionals : undefined);
       for (const n of deleted) console.log(`node/${n} deleted`);
       if (deleted.length === 0) console.log('no fake GPU nodes to delete');
@@ -119,7 +122,7 @@ async function main(argv: string[]): Promise<void> {
     case 'apply': {
       const [path] = positionals;
       if (path === undefined) throw new UsageError('apply needs a PATH (file or directory)');
-      const clients = await clients_(name);
+      const clients = await clients_(name, values.kubeconfig);
       for (const obj of await applyPath(clients.objects, path)) {
         const ns = obj.metadata?.namespace;
         console.log(`${obj.kind?.toLowerCase() ?? 'object'}/${obj.metadata?.name ?? ''}${ns ? ` -n ${ns}` : ''} applied`);
@@ -139,7 +142,9 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function clients_(name: string): Promise<ReturnType<typeof kubeClientsFor>> {
+async function clients_(name: string, kubeconfig?: string): Promise<ReturnType<typeof kubeClientsFor>> {
+  const explicit = kubeconfig ?? process.env['KAITO_TS_KUBECONFIG'];
+  if (explicit !== undefined && explicit !== '') return kubeClientsFor(loadKubeConfig(explicit));
   const state = await runningCluster({ name });
   if (state === undefined) throw new Error(`cluster ${name} is not running; run: npm run cluster -- up`);
   return kubeClientsFor(loadKubeConfig(state.kubeconfig));

@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 // Helpers for integration tests against the local control plane (see docs/local-cluster.md).
 // Global setup (tools/cluster/src/jest/global-setup.ts) has started or reused the cluster and set
 // KUBECONFIG; these helpers read it.
