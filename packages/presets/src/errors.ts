@@ -52,13 +52,25 @@ export class InvalidCustomModelError extends Error {
   }
 }
 
-export type PresetsError = CatalogInvalidError | UnknownModelError | UnknownSkuError | InvalidCustomModelError;
+/** Rendering a container for a plan that does not fit, or with options the model cannot take. */
+export class RenderError extends Error {
+  override readonly name = 'RenderError';
+  constructor(
+    readonly code: 'PlanDoesNotFit' | 'UnsupportedOption',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type PresetsError = CatalogInvalidError | UnknownModelError | UnknownSkuError | InvalidCustomModelError | RenderError;
 
 export function isPresetsError(e: unknown): e is PresetsError {
   return (
     e instanceof CatalogInvalidError ||
     e instanceof UnknownModelError ||
     e instanceof UnknownSkuError ||
-    e instanceof InvalidCustomModelError
+    e instanceof InvalidCustomModelError ||
+    e instanceof RenderError
   );
 }

@@ -3,8 +3,9 @@
 import * as t from 'io-ts';
 
 /** Tags of io-ts types whose context entries are containers users can name (object keys, indexes). */
+const STRICT_TAG = 'StrictObject';
 const ARRAY_TAGS = new Set(['ArrayType', 'ReadonlyArrayType', 'TupleType', 'ReadonlyTupleType']);
-const OBJECT_TAGS = new Set(['InterfaceType', 'PartialType', 'StrictType', 'ExactType', 'DictionaryType']);
+const OBJECT_TAGS = new Set(['InterfaceType', 'PartialType', 'StrictType', 'ExactType', 'DictionaryType', STRICT_TAG]);
 
 function pathOf(context: t.Context): string {
   let path = '';
@@ -63,3 +64,43 @@ export const PositiveNumber = numberWhere('PositiveNumber', 'a positive number',
 export const NonNegativeNumber = numberWhere('NonNegativeNumber', 'a number >= 0', (n) => n >= 0);
 export const PositiveInt = numberWhere('PositiveInt', 'a positive integer', (n) => Number.isInteger(n) && n > 0);
 export const NonEmptyString = stringWhere('NonEmptyString', 'a non-empty string', (s) => s.trim().length > 0);
+
+/**
+ * An object with required and optional fields that rejects fields it does not know, so a typo in
+ * the catalog (`wieghtsGiB`) fails loudly instead of being dropped.
+ */
+export function strictObject<R extends t.Props, O extends t.Props>(
+  name: string,
+  required: R,
+  optional: O,
+): t.Type<t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>, unknown, unknown> {
+  type A = t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>;
+  const req = t.type(required);
+  const opt = t.partial(optional);
+  const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
+  const type = new t.Type<A, unknown, unknown>(
+    name,
+    (u): u is A => req.is(u) && opt.is(u) && Object.keys(u as object).every((k) => known.has(k)),
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'expected an object');
+      const record = u as Record<string, unknown>;
+      const errors: t.ValidationError[] = Object.keys(record)
+        .filter((k) => !known.has(k))
+        .map((k) => ({
+          value: record[k],
+          context: [...c, { key: k, type: t.unknown, actual: record[k] }],
+          message: `unknown field (known: ${[...known].join(', ')})`,
+        }));
+      // each member appends its own field keys to `c`, whose last entry is this type: paths read `.field`
+      const a = req.validate(u, c);
+      const b = opt.validate(u, c);
+      if (a._tag === 'Left') errors.push(...a.left);
+      if (b._tag === 'Left') errors.push(...b.left);
+      if (errors.length > 0 || a._tag === 'Left' || b._tag === 'Left') return t.failures(errors);
+      return t.success({ ...a.right, ...b.right } as A);
+    },
+    (a) => a,
+  );
+  (type as unknown as { _tag: string })._tag = STRICT_TAG;
+  return type;
+}

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonEmptyString, PositiveInt, PositiveNumber, stringWhere } from './decode.js';
+import { NonEmptyString, PositiveInt, PositiveNumber, strictObject, stringWhere } from './decode.js';
 
 /** A GPU VM size (Azure) or instance type (AWS). Memory figures are GiB; gpuMemoryGiB is per GPU. */
 export interface GpuSku {
@@ -24,26 +24,21 @@ export interface GpuSku {
 
 export const ComputeCapability = stringWhere('ComputeCapability', 'a compute capability like "8.0"', (s) => /^\d+\.\d+$/.test(s));
 
-export const GpuSku: t.Type<GpuSku, GpuSku, unknown> = t.intersection(
-  [
-    t.type({
-      name: NonEmptyString,
-      cloud: t.keyof({ azure: null, aws: null }),
-      gpuCount: PositiveInt,
-      gpuMemoryGiB: PositiveNumber,
-      gpuProduct: NonEmptyString,
-      vcpu: PositiveInt,
-      memoryGiB: PositiveNumber,
-      computeCapability: ComputeCapability,
-      pricePerHourUsd: PositiveNumber,
-    }),
-    t.partial({ nvmeGiB: PositiveNumber, aliases: t.array(NonEmptyString) }),
-  ],
+export const GpuSku: t.Type<GpuSku, unknown, unknown> = strictObject(
   'GpuSku',
+  {
+    name: NonEmptyString,
+    cloud: t.keyof({ azure: null, aws: null }),
+    gpuCount: PositiveInt,
+    gpuMemoryGiB: PositiveNumber,
+    gpuProduct: NonEmptyString,
+    vcpu: PositiveInt,
+    memoryGiB: PositiveNumber,
+    computeCapability: ComputeCapability,
+    pricePerHourUsd: PositiveNumber,
+  },
+  { nvmeGiB: PositiveNumber, aliases: t.array(NonEmptyString) },
 );
 
-export const SkuCatalog = t.intersection(
-  [t.type({ skus: t.array(GpuSku) }), t.partial({ notes: t.array(t.string) })],
-  'SkuCatalog',
-);
+export const SkuCatalog = strictObject('SkuCatalog', { skus: t.array(GpuSku) }, { notes: t.array(t.string) });
 export type SkuCatalog = t.TypeOf<typeof SkuCatalog>;

@@ -1,0 +1,165 @@
+// The preset model catalog (catalog/models.json, decoded once) and best-effort custom models.
+import * as t from 'io-ts';
+import modelData from './catalog/models.json' with { type: 'json' };
+import { decodeWith, NonEmptyString, PositiveInt, PositiveNumber, strictObject } from './catalog/decode.js';
+import { HfRepoId, ModelCatalog, ModelDType, PresetModel, RuntimeName, TuningMethod } from './catalog/model-codec.js';
+import { CatalogInvalidError, InvalidCustomModelError, UnknownModelError } from './errors.js';
+import { closeMatches } from './levenshtein.js';
+
+export type { PresetModel, RuntimeName, TuningMethod, ModelDType, ModelArch, ModelTuning } from './catalog/model-codec.js';
+
+export const DTYPE_BYTES = { float32: 4, bfloat16: 2, float16: 2 } as const;
+export type ServingDType = keyof typeof DTYPE_BYTES;
+
+/** Decodes a model catalog document; throws CatalogInvalidError naming each bad field. */
+export function decodeModelCatalog(value: unknown, source = 'models catalog'): readonly PresetModel[] {
+  const decoded = decodeWith(ModelCatalog, value);
+  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.problems);
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  decoded.value.models.forEach((m, i) => {
+    for (const name of [m.name, m.hfRepo, ...(m.aliases ?? [])]) {
+      const first = seen.get(name.toLowerCase());
+      if (first !== undefined && first !== `models[${i}]`) problems.push(`models[${i}].name: "${name}" is already used by ${first}`);
+      else seen.set(name.toLowerCase(), `models[${i}]`);
+    }
+    if (m.runtimes.length === 0) problems.push(`models[${i}].runtimes: expected at least one runtime`);
+    if (m.arch.attentionHeads % m.arch.kvHeads !== 0)
+      problems.push(`models[${i}].arch.kvHeads: expected a divisor of attentionHeads (${m.arch.attentionHeads}), got ${m.arch.kvHeads}`);
+    if (m.tuning !== undefined && m.tuning.methods.length === 0) problems.push(`models[${i}].tuning.methods: expected at least one method`);
+  });
+  if (problems.length > 0) throw new CatalogInvalidError(source, problems);
+  return Object.freeze(decoded.value.models.map((m) => Object.freeze(m)));
+}
+
+let cache: readonly PresetModel[] | undefined;
+
+/** Every preset model, in catalog order. */
+export function listModels(): readonly PresetModel[] {
+  cache ??= decodeModelCatalog(modelData, 'catalog/models.json');
+  return cache;
+}
+
+/** The preset with this name, Hugging Face id or alias (case-insensitive). */
+export function findModel(name: string): PresetModel | undefined {
+  const key = name.trim().toLowerCase();
+  return listModels().find(
+    (m) => m.name.toLowerCase() === key || m.hfRepo.toLowerCase() === key || (m.aliases ?? []).some((a) => a.toLowerCase() === key),
+  );
+}
+
+/** Like findModel, but an unknown name throws UnknownModelError listing close matches. */
+export function getModel(name: string): PresetModel {
+  const model = findModel(name);
+  if (model !== undefined) return model;
+  const names = listModels().flatMap((m) => [m.name, m.hfRepo]);
+  throw new UnknownModelError(name, closeMatches(name, names));
+}
+
+/** What a user supplies for a Hugging Face model that is not in the catalog. */
+export const CustomModelInput = strictObject(
+  'CustomModelInput',
+  { id: HfRepoId, weightsGiB: PositiveNumber },
+  {
+    revision: NonEmptyString,
+    paramsB: PositiveNumber,
+    diskGiB: PositiveNumber,
+    contextLength: PositiveInt,
+    dtype: ModelDType,
+    layers: PositiveInt,
+    attentionHeads: PositiveInt,
+    kvHeads: PositiveInt,
+    headDim: PositiveInt,
+    hiddenSize: PositiveInt,
+    vocabSize: PositiveInt,
+    runtimes: t.array(RuntimeName),
+    tuningMethods: t.array(TuningMethod),
+    hfTokenRequired: t.boolean,
+    trustRemoteCode: t.boolean,
+  },
+);
+export type CustomModelInput = t.TypeOf<typeof CustomModelInput>;
+
+/** Architecture assumed when the user gives none: a Llama-like GQA shape sized from the weights. */
+function guessedArch(weightsGiB: number): PresetModel['arch'] {
+  // Llama-3-8B (15 GiB) has 32 layers, hidden 4096; 70B (131 GiB) 80 layers, hidden 8192. Scale between.
+  const scale = Math.sqrt(weightsGiB / 15);
+  const hiddenSize = Math.max(1024, Math.round((4096 * Math.min(Math.max(scale, 0.25), 2)) / 128) * 128);
+  const layers = Math.max(16, Math.round(32 * Math.min(Math.max(scale, 0.5), 2.5)));
+  return { layers, attentionHeads: hiddenSize / 128, kvHeads: 8 <= hiddenSize / 128 ? 8 : hiddenSize / 128, headDim: 128, hiddenSize, vocabSize: 128256 };
+}
+
+/**
+ * A best-effort entry for any Hugging Face `org/model`. Only `id` and `weightsGiB` are required;
+ * missing architecture facts are guessed (and `guessed` lists them so plans can say so).
+ */
+export function customModel(input: unknown): PresetModel & { custom: true; guessed: string[] } {
+  const decoded = decodeWith(CustomModelInput, input);
+  if (!decoded.ok) throw new InvalidCustomModelError(decoded.problems);
+  const c = decoded.value;
+  const guess = guessedArch(c.weightsGiB);
+  const guessed: string[] = [];
+  const pick = <K extends keyof PresetModel['arch']>(key: K): number => {
+    const given = c[key];
+    if (given !== undefined) return given;
+    guessed.push(key);
+    return guess[key];
+  };
+  const arch = {
+    layers: pick('layers'),
+    attentionHeads: pick('attentionHeads'),
+    kvHeads: pick('kvHeads'),
+    headDim: pick('headDim'),
+    hiddenSize: pick('hiddenSize'),
+    vocabSize: pick('vocabSize'),
+  };
+  if (arch.attentionHeads % arch.kvHeads !== 0) {
+    throw new InvalidCustomModelError([`kvHeads: expected a divisor of attentionHeads (${arch.attentionHeads}), got ${arch.kvHeads}`]);
+  }
+  if (c.contextLength === undefined) guessed.push('contextLength');
+  const dtype = c.dtype ?? 'bfloat16';
+  const model: PresetModel & { custom: true; guessed: string[] } = {
+    name: c.id,
+    family: 'custom',
+    hfRepo: c.id,
+    revision: c.revision ?? 'main',
+    // 2 bytes per parameter for 16-bit weights
+    paramsB: c.paramsB ?? round((c.weightsGiB * 2 ** 30) / 2 / 1e9, 2),
+    weightsGiB: c.weightsGiB,
+    diskGiB: c.diskGiB ?? Math.ceil(c.weightsGiB) + 80,
+    contextLength: c.contextLength ?? 4096,
+    dtype,
+    float16Safe: true,
+    arch,
+    runtimes: c.runtimes ?? ['vllm'],
+    tensorParallel: true,
+    hfTokenRequired: c.hfTokenRequired ?? false,
+    trustRemoteCode: c.trustRemoteCode ?? false,
+    license: 'unknown',
+    ...(c.tuningMethods !== undefined && c.tuningMethods.length > 0
+      ? { tuning: { methods: c.tuningMethods, diskGiB: c.diskGiB ?? Math.ceil(c.weightsGiB) + 80 } }
+      : {}),
+    custom: true,
+    guessed,
+  };
+  return model;
+}
+
+/** Model by name, or a custom model when `custom` sizes are given for an `org/model` id. */
+export function resolveModel(name: string, custom?: Omit<CustomModelInput, 'id'>): PresetModel {
+  const known = findModel(name);
+  if (known !== undefined) return known;
+  if (custom !== undefined) return customModel({ ...custom, id: name });
+  return getModel(name);
+}
+
+/** KV-cache bytes one token takes on one replica: layers × kvHeads × headDim × 2 (K and V) × dtype bytes. */
+export function kvBytesPerToken(model: PresetModel, dtype: ServingDType = model.dtype): number {
+  const { layers, kvHeads, headDim } = model.arch;
+  return layers * kvHeads * headDim * 2 * DTYPE_BYTES[dtype];
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
