@@ -24,7 +24,6 @@ step() { # step NAME CMD... : runs, times and records a step
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
   step install npm ci --no-audit --no-fund || { node tools/test/summarize.mjs "$results"; exit 1; }
 fi
-step nx-sync npx nx sync:check
 step lint npx nx run-many -t lint --output-style=static
 step build npx nx run-many -t build typecheck --output-style=static
 step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
