@@ -30,7 +30,7 @@ export function formatErrors(errors: t.Errors): string[] {
 }
 
 /** Decode or throw a `DecodeError` whose message names what was being decoded and every bad field. */
-export function decodeOrThrow<A, O>(codec: t.Type<A, O, unknown>, what: string): (value: unknown) => A {
+export function decodeOrThrow<A>(codec: t.Decoder<unknown, A>, what: string): (value: unknown) => A {
   return (value) => {
     const result = codec.decode(value);
     if (isLeft(result)) {

@@ -11,13 +11,14 @@ export interface ResourceType<T extends KubeObject = KubeObject> {
   /** Lower-case plural, as in the URL: `statefulsets`. */
   readonly plural: string;
   readonly namespaced: boolean;
-  readonly codec: t.Type<T, unknown, unknown>;
+  /** Decodes what the API server sends. A `t.Decoder` (not `t.Type`) keeps `ResourceType` covariant. */
+  readonly codec: t.Decoder<unknown, T>;
 }
 
 export function defineResource<T extends KubeObject = KubeObject>(
-  r: Omit<ResourceType<T>, 'codec'> & { readonly codec?: t.Type<T, unknown, unknown> },
+  r: Omit<ResourceType<T>, 'codec'> & { readonly codec?: t.Decoder<unknown, T> },
 ): ResourceType<T> {
-  return { ...r, codec: r.codec ?? (KubeObject as unknown as t.Type<T, unknown, unknown>) };
+  return { ...r, codec: r.codec ?? (KubeObject as unknown as t.Decoder<unknown, T>) };
 }
 
 /** `StatefulSet.apps/v1`: a stable, readable id for a resource (metric labels, cache keys). */

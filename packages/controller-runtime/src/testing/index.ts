@@ -6,3 +6,4 @@ export { FakeClock, flushPromises } from './fake-clock.js';
 export { FakeListWatch, goneError } from './fake-list-watch.js';
 export { makeConfigMap, type ConfigMapLike } from './objects.js';
 export { recordingLogger, silentLogger, type RecordedLine } from './logger.js';
+export { FakeApiServer, apiError, type FakeResource, type RecordedRequest } from './fake-api-server.js';

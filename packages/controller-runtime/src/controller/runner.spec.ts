@@ -1,0 +1,257 @@
+import { ApiException } from '@kubernetes/client-node';
+import { TerminalError } from '../errors.js';
+import { Metrics } from '../metrics/metrics.js';
+import { FakeClock, flushPromises } from '../testing/fake-clock.js';
+import { recordingLogger, silentLogger } from '../testing/logger.js';
+import { ControllerRunner } from './runner.js';
+import type { Controller, ReconcileContext, Result } from './types.js';
+
+interface Deferred {
+  resolve(result?: Result): void;
+  reject(err: unknown): void;
+}
+
+/** A controller whose reconciles finish only when the test says so. */
+function gatedController(overrides: Partial<Controller> = {}) {
+  const calls: { key: string; ctx: ReconcileContext; gate: Deferred }[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const perKey = new Map<string, number>();
+  let overlapped = false;
+  const controller: Controller = {
+    name: 'test',
+    watches: [],
+    reconcile: (key, ctx) =>
+      new Promise<Result | void>((resolve, reject) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        perKey.set(key, (perKey.get(key) ?? 0) + 1);
+        if ((perKey.get(key) ?? 0) > 1) overlapped = true;
+        const finish = () => {
+          running--;
+          perKey.set(key, (perKey.get(key) ?? 1) - 1);
+        };
+        calls.push({
+          key,
+          ctx,
+          gate: {
+            resolve: (r) => (finish(), resolve(r)),
+            reject: (e) => (finish(), reject(e)),
+          },
+        });
+      }),
+    ...overrides,
+  };
+  return {
+    controller,
+    calls,
+    stats: () => ({ maxRunning, overlapped }),
+  };
+}
+
+function setup(overrides: Partial<Controller> = {}, logger = silentLogger()) {
+  const clock = new FakeClock();
+  const metrics = new Metrics({ processMetrics: false });
+  const gated = gatedController(overrides);
+  const runner = new ControllerRunner(gated.controller, { logger, metrics, clock });
+  return { clock, metrics, runner, ...gated };
+}
+
+const conflict = () =>
+  new ApiException(409, 'Conflict', { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' }, {});
+
+async function counter(metrics: Metrics, result: string): Promise<number> {
+  const m = await metrics.reconcileTotal.get();
+  return m.values.find((v) => v.labels.result === result)?.value ?? 0;
+}
+
+describe('ControllerRunner', () => {
+  it('reconciles an enqueued key with its namespace and name', async () => {
+    const { runner, calls } = setup();
+    runner.start();
+    runner.enqueue('ns/a');
+    await flushPromises();
+    expect(calls.map((c) => [c.ctx.namespace, c.ctx.name])).toEqual([['ns', 'a']]);
+    calls[0]?.gate.resolve();
+    await runner.stop();
+  });
+
+  it('never runs two reconciles of one key at once', async () => {
+    const { runner, calls, stats } = setup({ concurrency: 4 });
+    runner.start();
+    runner.enqueue('ns/a');
+    await flushPromises();
+    runner.enqueue('ns/a');
+    runner.enqueue('ns/a');
+    await flushPromises();
+    expect(calls).toHaveLength(1);
+    calls[0]?.gate.resolve();
+    await flushPromises();
+    expect(calls).toHaveLength(2);
+    expect(stats().overlapped).toBe(false);
+    calls[1]?.gate.resolve();
+    await runner.stop();
+  });
+
+  it('runs at most `concurrency` reconciles of different keys at once', async () => {
+    const { runner, calls, stats } = setup({ concurrency: 2 });
+    runner.start();
+    for (const k of ['a', 'b', 'c', 'd']) runner.enqueue(k);
+    await flushPromises();
+    expect(calls).toHaveLength(2);
+    for (const c of calls.slice()) c.gate.resolve();
+    await flushPromises();
+    expect(calls).toHaveLength(4);
+    expect(stats().maxRunning).toBe(2);
+    for (const c of calls.slice(2)) c.gate.resolve();
+    await runner.stop();
+  });
+
+  it('retries a failed key with growing backoff', async () => {
+    const { runner, calls, clock } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(new Error('boom'));
+    await flushPromises();
+    expect(clock.nextTimerIn()).toBe(5);
+    await clock.advanceAsync(5);
+    calls[1]?.gate.reject(new Error('boom'));
+    await flushPromises();
+    expect(clock.nextTimerIn()).toBe(10);
+    await clock.advanceAsync(10);
+    expect(calls).toHaveLength(3);
+    calls[2]?.gate.resolve();
+    await runner.stop();
+  });
+
+  it('resets the backoff after a success', async () => {
+    const { runner, calls, clock } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(new Error('boom'));
+    await clock.advanceAsync(5);
+    calls[1]?.gate.resolve();
+    await flushPromises();
+    expect(runner.queue.retries('a')).toBe(0);
+    await runner.stop();
+  });
+
+  it('reconciles again after requeueAfter and resets the backoff', async () => {
+    const { runner, calls, clock } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(new Error('boom'));
+    await clock.advanceAsync(5);
+    calls[1]?.gate.resolve({ requeueAfterMs: 30_000 });
+    await flushPromises();
+    expect(runner.queue.retries('a')).toBe(0);
+    await clock.advanceAsync(29_999);
+    expect(calls).toHaveLength(2);
+    await clock.advanceAsync(1);
+    expect(calls).toHaveLength(3);
+    calls[2]?.gate.resolve();
+    await runner.stop();
+  });
+
+  it('does not retry a TerminalError until the key is enqueued again', async () => {
+    const { runner, calls, clock, metrics } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(new TerminalError('spec.model is not a known preset'));
+    await clock.advanceAsync(120_000);
+    expect(calls).toHaveLength(1);
+    expect(await counter(metrics, 'terminal_error')).toBe(1);
+    runner.enqueue('a');
+    await flushPromises();
+    expect(calls).toHaveLength(2);
+    calls[1]?.gate.resolve();
+    await runner.stop();
+  });
+
+  it('requeues a conflict without counting it as an error', async () => {
+    const { runner, calls, clock, metrics } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(conflict());
+    await clock.advanceAsync(5);
+    expect(calls).toHaveLength(2);
+    expect([await counter(metrics, 'conflict'), await counter(metrics, 'error')]).toEqual([1, 0]);
+    calls[1]?.gate.resolve();
+    await runner.stop();
+  });
+
+  it('counts reconciles by result', async () => {
+    const { runner, calls, metrics } = setup();
+    runner.start();
+    runner.enqueue('a');
+    runner.enqueue('b');
+    await flushPromises();
+    calls[0]?.gate.resolve();
+    await flushPromises();
+    calls[1]?.gate.reject(new Error('boom'));
+    await flushPromises();
+    expect([await counter(metrics, 'success'), await counter(metrics, 'error')]).toEqual([1, 1]);
+    await runner.stop({ abort: true });
+  });
+
+  it('logs each reconcile through a child logger with controller, namespace, name and reconcileID', async () => {
+    const { logger, lines } = recordingLogger();
+    const { runner, calls } = setup({}, logger);
+    runner.start();
+    runner.enqueue('ns/a');
+    await flushPromises();
+    calls[0]?.ctx.log.info('did a thing');
+    calls[0]?.gate.resolve();
+    await runner.stop();
+    expect(lines.find((l) => l.message === 'did a thing')).toMatchObject({
+      controller: 'test',
+      namespace: 'ns',
+      name: 'a',
+      reconcileID: calls[0]?.ctx.reconcileID,
+    });
+  });
+
+  it('gives each reconcile its own reconcileID', async () => {
+    const { runner, calls } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.resolve();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[1]?.gate.resolve();
+    await runner.stop();
+    expect(calls[0]?.ctx.reconcileID).not.toBe(calls[1]?.ctx.reconcileID);
+  });
+
+  it('waits for reconciles in flight when stopping, without starting queued ones', async () => {
+    const { runner, calls } = setup();
+    runner.start();
+    runner.enqueue('a');
+    runner.enqueue('b');
+    await flushPromises();
+    let stopped = false;
+    const stop = runner.stop().then(() => (stopped = true));
+    await flushPromises();
+    expect(stopped).toBe(false);
+    calls[0]?.gate.resolve();
+    await stop;
+    expect(calls.map((c) => c.key)).toEqual(['a']);
+  });
+
+  it('aborts the signal of reconciles in flight when stopped with abort', async () => {
+    const { runner, calls } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    const stop = runner.stop({ abort: true });
+    expect(calls[0]?.ctx.signal.aborted).toBe(true);
+    calls[0]?.gate.resolve();
+    await stop;
+  });
+});

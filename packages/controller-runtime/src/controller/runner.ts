@@ -1,0 +1,155 @@
+/**
+ * Runs one controller: a work queue fed by its watches and `concurrency` workers calling
+ * `reconcile`, with controller-runtime's result handling:
+ *
+ * | outcome                     | queue                        | metric result    |
+ * |-----------------------------|------------------------------|------------------|
+ * | `{}` / nothing              | forget (reset backoff)       | `success`        |
+ * | `{ requeueAfterMs }`        | forget, addAfter             | `requeue_after`  |
+ * | throws 409 Conflict         | addRateLimited, logged debug | `conflict`       |
+ * | throws `TerminalError`      | forget; waits for a change   | `terminal_error` |
+ * | throws anything else        | addRateLimited               | `error`          |
+ */
+import { randomUUID } from 'node:crypto';
+import { type Clock, realClock } from '../clock.js';
+import { parseKey } from '../api/object.js';
+import { describeError, isConflict, isTerminal } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { ExponentialBackoff } from '../queue/backoff.js';
+import { WorkQueue } from '../queue/workqueue.js';
+import type { Controller, ReconcileContext, Result } from './types.js';
+
+export interface RunnerOptions {
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+}
+
+export class ControllerRunner {
+  readonly controller: Controller;
+  readonly queue: WorkQueue;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #concurrency: number;
+  readonly #abort = new AbortController();
+  readonly #onResult: (result: string, seconds: number) => void;
+  readonly #activeWorkers: { inc(): void; dec(): void };
+  #workers: Promise<void>[] = [];
+
+  constructor(controller: Controller, options: RunnerOptions) {
+    this.controller = controller;
+    this.#log = options.logger;
+    this.#clock = options.clock ?? realClock;
+    this.#concurrency = Math.max(1, Math.floor(controller.concurrency ?? 1));
+    const m = options.metrics;
+    this.queue = new WorkQueue({
+      clock: this.#clock,
+      rateLimiter: new ExponentialBackoff(controller.backoff),
+      ...(m ? { metrics: m.forQueue(controller.name) } : {}),
+    });
+    if (m) {
+      m.forQueue(controller.name, this.queue);
+      m.maxConcurrentReconciles.set({ controller: controller.name }, this.#concurrency);
+      const time = m.reconcileTime.labels(controller.name);
+      const totals = new Map<string, { inc(): void }>();
+      const errors = m.reconcileErrors.labels(controller.name);
+      const terminal = m.terminalReconcileErrors.labels(controller.name);
+      this.#onResult = (result, seconds) => {
+        time.observe(seconds);
+        let total = totals.get(result);
+        if (total === undefined) totals.set(result, (total = m.reconcileTotal.labels(controller.name, result)));
+        total.inc();
+        if (result === 'error') errors.inc();
+        else if (result === 'terminal_error') terminal.inc();
+      };
+      this.#activeWorkers = m.activeWorkers.labels(controller.name);
+    } else {
+      this.#onResult = () => undefined;
+      this.#activeWorkers = { inc: () => undefined, dec: () => undefined };
+    }
+  }
+
+  get name(): string {
+    return this.controller.name;
+  }
+
+  /** The signal every reconcile gets; aborted by `stop({ abort: true })`. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  /** Start the workers. */
+  start(): void {
+    if (this.#workers.length > 0) return;
+    for (let i = 0; i < this.#concurrency; i++) this.#workers.push(this.#work());
+  }
+
+  /**
+   * Stop handing out keys. With `abort`, also abort the reconciles in flight (leadership lost); in
+   * either case wait, up to `timeoutMs`, for them to return. Resolves true if all returned in time.
+   */
+  async stop(options: { abort?: boolean; timeoutMs?: number } = {}): Promise<boolean> {
+    if (options.abort) this.#abort.abort(new Error(`controller ${this.name} stopped`));
+    const drained = this.queue.drain().then(() => Promise.all(this.#workers)).then(() => true);
+    if (options.timeoutMs === undefined) return drained;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), options.timeoutMs);
+    });
+    const done = await Promise.race([drained, timeout]);
+    clearTimeout(timer);
+    if (!done) this.#abort.abort(new Error(`controller ${this.name}: shutdown timed out`));
+    return done;
+  }
+
+  async #work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      await this.reconcileKey(key);
+    }
+  }
+
+  /** One reconcile of `key` with result handling; the key must be in flight (handed out by the queue). */
+  async reconcileKey(key: string): Promise<void> {
+    const { namespace, name } = parseKey(key);
+    const reconcileID = randomUUID();
+    const log = this.#log.child({ controller: this.name, namespace, name, reconcileID });
+    const ctx: ReconcileContext = { controller: this.name, key, namespace, name, reconcileID, log, signal: this.#abort.signal };
+    const started = this.#clock.now();
+    this.#activeWorkers.inc();
+    let outcome = 'success';
+    try {
+      const result: Result | void = await this.controller.reconcile(key, ctx);
+      const after = result?.requeueAfterMs;
+      this.queue.forget(key);
+      if (after !== undefined && after > 0) {
+        outcome = 'requeue_after';
+        this.queue.addAfter(key, after);
+      }
+    } catch (err) {
+      if (isTerminal(err)) {
+        outcome = 'terminal_error';
+        this.queue.forget(key);
+        log.error('reconcile failed, not retrying until the object changes', { error: describeError(err) });
+      } else if (isConflict(err)) {
+        outcome = 'conflict';
+        this.queue.addRateLimited(key);
+        log.debug('reconcile hit a conflict, requeued', { error: describeError(err) });
+      } else {
+        outcome = 'error';
+        this.queue.addRateLimited(key);
+        log.error('reconcile failed', { error: describeError(err), retries: this.queue.retries(key) });
+      }
+    } finally {
+      this.#activeWorkers.dec();
+      this.#onResult(outcome, (this.#clock.now() - started) / 1000);
+      this.queue.done(key);
+    }
+  }
+}
