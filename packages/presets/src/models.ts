@@ -80,39 +80,30 @@ export const CustomModelInput = strictObject(
 );
 export type CustomModelInput = t.TypeOf<typeof CustomModelInput>;
 
-/** Architecture assumed when the user gives none: a Llama-like GQA shape sized from the weights. */
-function guessedArch(weightsGiB: number): PresetModel['arch'] {
-  // Llama-3-8B (15 GiB) has 32 layers, hidden 4096; 70B (131 GiB) 80 layers, hidden 8192. Scale between.
-  const scale = Math.sqrt(weightsGiB / 15);
-  const hiddenSize = Math.max(1024, Math.round((4096 * Math.min(Math.max(scale, 0.25), 2)) / 128) * 128);
-  const layers = Math.max(16, Math.round(32 * Math.min(Math.max(scale, 0.5), 2.5)));
-  return { layers, attentionHeads: hiddenSize / 128, kvHeads: 8 <= hiddenSize / 128 ? 8 : hiddenSize / 128, headDim: 128, hiddenSize, vocabSize: 128256 };
-}
-
 /**
  * A best-effort entry for any Hugging Face `org/model`. Only `id` and `weightsGiB` are required;
- * missing architecture facts are guessed (and `guessed` lists them so plans can say so).
+ * missing architecture facts are guessed from a Llama-like GQA shape sized by the weights (Llama-3
+ * 8B: 15 GiB, 32 layers, hidden 4096; 70B: 131 GiB, 80 layers, hidden 8192), and `guessed` lists
+ * them so plans can say so.
  */
 export function customModel(input: unknown): PresetModel & { custom: true; guessed: string[] } {
   const decoded = decodeWith(CustomModelInput, input);
   if (!decoded.ok) throw new InvalidCustomModelError(decoded.problems);
   const c = decoded.value;
-  const guess = guessedArch(c.weightsGiB);
   const guessed: string[] = [];
-  const pick = <K extends keyof PresetModel['arch']>(key: K): number => {
-    const given = c[key];
-    if (given !== undefined) return given;
+  const given = <T>(key: string, value: T | undefined, guess: () => T): T => {
+    if (value !== undefined) return value;
     guessed.push(key);
-    return guess[key];
+    return guess();
   };
-  const arch = {
-    layers: pick('layers'),
-    attentionHeads: pick('attentionHeads'),
-    kvHeads: pick('kvHeads'),
-    headDim: pick('headDim'),
-    hiddenSize: pick('hiddenSize'),
-    vocabSize: pick('vocabSize'),
-  };
+  const scale = Math.min(Math.max(Math.sqrt(c.weightsGiB / 15), 0.25), 2.5);
+  const layers = given('layers', c.layers, () => Math.max(16, Math.round(32 * scale)));
+  const hiddenSize = given('hiddenSize', c.hiddenSize, () => Math.max(1024, Math.round((4096 * Math.min(scale, 2)) / 1024) * 1024));
+  const attentionHeads = given('attentionHeads', c.attentionHeads, () => Math.max(1, Math.round(hiddenSize / (c.headDim ?? 128))));
+  const headDim = given('headDim', c.headDim, () => Math.max(1, Math.round(hiddenSize / attentionHeads)));
+  const kvHeads = given('kvHeads', c.kvHeads, () => [8, 4, 2, 1].find((k) => attentionHeads % k === 0) ?? 1);
+  const vocabSize = given('vocabSize', c.vocabSize, () => 128256);
+  const arch = { layers, attentionHeads, kvHeads, headDim, hiddenSize, vocabSize };
   if (arch.attentionHeads % arch.kvHeads !== 0) {
     throw new InvalidCustomModelError([`kvHeads: expected a divisor of attentionHeads (${arch.attentionHeads}), got ${arch.kvHeads}`]);
   }

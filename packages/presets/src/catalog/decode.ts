@@ -30,7 +30,8 @@ export function describeErrors(errors: t.Errors): string[] {
   const lines = errors.map((e) => {
     const last = e.context[e.context.length - 1];
     const expected = e.message ?? `expected ${last?.type.name ?? 'a valid value'}`;
-    return `${pathOf(e.context)}: ${expected}, got ${show(e.value)}`;
+    const got = e.message?.startsWith('unknown field') === true ? '' : `, got ${show(e.value)}`;
+    return `${pathOf(e.context)}: ${expected}${got}`;
   });
   return [...new Set(lines)];
 }

@@ -2,13 +2,13 @@ import * as t from 'io-ts';
 import { NonEmptyString, PositiveInt, PositiveNumber, strictObject, stringWhere } from './decode.js';
 import { ComputeCapability } from './sku-codec.js';
 
-export const RuntimeName = t.keyof({ vllm: null, transformers: null }, 'RuntimeName');
+export const RuntimeName = t.keyof({ vllm: null, transformers: null }, '"vllm" | "transformers"');
 export type RuntimeName = t.TypeOf<typeof RuntimeName>;
 
-export const TuningMethod = t.keyof({ lora: null, qlora: null }, 'TuningMethod');
+export const TuningMethod = t.keyof({ lora: null, qlora: null }, '"lora" | "qlora"');
 export type TuningMethod = t.TypeOf<typeof TuningMethod>;
 
-export const ModelDType = t.keyof({ bfloat16: null, float16: null }, 'ModelDType');
+export const ModelDType = t.keyof({ bfloat16: null, float16: null }, '"bfloat16" | "float16"');
 export type ModelDType = t.TypeOf<typeof ModelDType>;
 
 /** A Hugging Face repo id, `org/model`. */

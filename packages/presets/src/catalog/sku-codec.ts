@@ -28,7 +28,7 @@ export const GpuSku: t.Type<GpuSku, unknown, unknown> = strictObject(
   'GpuSku',
   {
     name: NonEmptyString,
-    cloud: t.keyof({ azure: null, aws: null }),
+    cloud: t.keyof({ azure: null, aws: null }, '"azure" | "aws"'),
     gpuCount: PositiveInt,
     gpuMemoryGiB: PositiveNumber,
     gpuProduct: NonEmptyString,

@@ -1,0 +1,317 @@
+import { UnknownModelError, UnknownSkuError } from './errors.js';
+import { customModel, getModel, listModels } from './models.js';
+import { plan, suggestSkus, type Plan } from './planner.js';
+import { getSku } from './skus.js';
+
+const SKUS = ['Standard_NC6s_v3', 'Standard_NV36ads_A10_v5', 'Standard_NC24ads_A100_v4', 'Standard_NC96ads_A100_v4', 'Standard_ND96isr_H100_v5'] as const;
+
+/**
+ * vLLM on one node, for every catalog model on a V100 16 GiB, A10 24 GiB, A100 80 GiB, 4x A100 and
+ * 8x H100: `-` does not fit, `tpN` fits with tensor parallel N (the node's other GPUs serve as
+ * data-parallel replicas). Adding a model to the catalog means adding its row here.
+ */
+const INFERENCE: Record<string, [string, string, string, string, string]> = {
+  'phi-3-mini-4k-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'phi-3-mini-128k-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'phi-3-medium-4k-instruct': ['-', '-', 'tp1', 'tp1', 'tp1'],
+  'phi-3-medium-128k-instruct': ['-', '-', 'tp1', 'tp1', 'tp1'],
+  'phi-3.5-mini-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'phi-4-mini-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'phi-4': ['-', '-', 'tp1', 'tp1', 'tp1'],
+  // 13.45 GiB of weights + overhead exceed a V100's 13.4 GiB usable; 71 heads forbid tensor parallel
+  'falcon-7b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'falcon-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'falcon-40b': ['-', '-', '-', 'tp2', 'tp2'],
+  'falcon-40b-instruct': ['-', '-', '-', 'tp2', 'tp2'],
+  'mistral-7b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'mistral-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'llama-3.1-8b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'llama-3.3-70b-instruct': ['-', '-', '-', 'tp4', 'tp4'],
+  'qwen2.5-coder-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'qwen2.5-coder-32b-instruct': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  'deepseek-r1-distill-llama-8b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'deepseek-r1-distill-qwen-14b': ['-', '-', 'tp1', 'tp1', 'tp1'],
+  // MXFP4 needs compute capability >= 8.0: never on a V100
+  'gpt-oss-20b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'gpt-oss-120b': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  'gemma-3-1b-it': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  // Gemma overflows in fp16, so a V100 needs float32: twice the weights
+  'gemma-3-4b-it': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'gemma-3-12b-it': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  'gemma-3-27b-it': ['-', '-', 'tp1', 'tp2', 'tp2'],
+};
+
+function outcome(p: Plan): string {
+  return p.fits ? `tp${p.tensorParallel}` : '-';
+}
+
+describe('planner: every catalog model on a set of SKUs', () => {
+  it('has an expected row for every catalog model', () => {
+    expect(Object.keys(INFERENCE).sort()).toEqual(listModels().map((m) => m.name).sort());
+  });
+
+  const cases = Object.entries(INFERENCE).flatMap(([model, row]) => SKUS.map((sku, i) => [model, sku, row[i] ?? '?'] as const));
+  it.each(cases)('plans %s on %s as %s', (model, sku, expected) => {
+    expect(outcome(plan(model, sku))).toBe(expected);
+  });
+
+  it.each(cases.filter(([, , expected]) => expected === '-'))('explains why %s does not fit %s', (model, sku) => {
+    const p = plan(model, sku);
+    expect(p.reasons[0]).toMatch(/needs|compute capability/);
+    expect(p.suggestion?.text).toMatch(/choose|allow/);
+  });
+
+  it.each(cases.filter(([, , expected]) => expected !== '-'))('keeps %s on %s within the usable GPU memory', (model, sku) => {
+    const p = plan(model, sku);
+    expect(p.memory.totalGiB).toBeLessThanOrEqual(p.memory.capacityGiB + 0.01);
+    expect(p.tensorParallel * p.dataParallel).toBe(getSku(sku).gpuCount);
+  });
+});
+
+describe('planner: the seed workspace and misfits', () => {
+  it('fits phi-3-mini-128k-instruct on Standard_NC6s_v3 with a shorter context in float16', () => {
+    const p = plan('phi-3-mini-128k-instruct', 'Standard_NC6s_v3');
+    expect(p).toMatchObject({ fits: true, nodeCount: 1, gpusPerNode: 1, tensorParallel: 1, pipelineParallel: 1, dtype: 'float16', maxModelLen: 9984 });
+  });
+
+  it('says a V100 lacks bfloat16 and FlashAttention and what it does instead', () => {
+    expect(plan('phi-3-mini-128k-instruct', 'Standard_NC6s_v3').reasons.join('\n')).toContain(
+      "compute capability 7.0), below Kaito's 8.0 floor: no bfloat16 and no FlashAttention-2; vLLM still runs (it needs >= 7.0) with slower attention kernels; serving in float16",
+    );
+  });
+
+  it('says when the context is shorter than the model supports', () => {
+    expect(plan('phi-3-mini-128k-instruct', 'Standard_NC6s_v3').reasons).toContain(
+      'context limited to 9,984 tokens (phi-3-mini-128k-instruct supports 131,072); a GPU with more memory or more GPUs per node would hold more',
+    );
+  });
+
+  it('serves the full context where memory allows', () => {
+    expect(plan('phi-3-mini-128k-instruct', 'Standard_NC24ads_A100_v4').maxModelLen).toBe(131072);
+  });
+
+  it('honours an explicit maxModelLen', () => {
+    expect(plan('phi-3-mini-128k-instruct', 'Standard_NC6s_v3', 'vllm', { maxModelLen: 4096 }).maxModelLen).toBe(4096);
+  });
+
+  it('does not fit when even the minimum context does not fit', () => {
+    expect(plan('qwen2.5-coder-32b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { minModelLen: 8192 }).fits).toBe(false);
+  });
+
+  it('explains a misfit with sizes and a way out', () => {
+    expect(plan('phi-3-medium-128k-instruct', 'Standard_NC6s_v3').reasons[0]).toBe(
+      'phi-3-medium-128k-instruct needs about 30.0 GiB of GPU memory (27.3 GiB weights, 0.4 GiB KV cache for 2,048 tokens, 2.3 GiB runtime overhead); ' +
+        'Standard_NC6s_v3 offers 16.0 GiB per node (1x Tesla-V100-PCIE-16GB, 13.4 GiB usable per GPU at 84%); ' +
+        'choose Standard_NC24ads_A100_v4 or Standard_NV72ads_A10_v5 or allow 3 nodes',
+    );
+  });
+
+  it('suggests SKUs from the same cloud', () => {
+    const skus = plan('llama-3.3-70b-instruct', 'g5.xlarge').suggestion?.skus ?? [];
+    expect(skus.length).toBeGreaterThan(0);
+    expect(skus.filter((s) => s.startsWith('Standard_'))).toEqual([]);
+  });
+
+  it('blocks MXFP4 gpt-oss on a V100 and suggests an Ampere-or-newer SKU', () => {
+    const p = plan('gpt-oss-20b', 'Standard_NC6s_v3');
+    expect(p.reasons[0]).toBe(
+      'gpt-oss-20b ships MXFP4 weights whose kernels need compute capability >= 8.0; Standard_NC6s_v3 has Tesla-V100-PCIE-16GB (compute capability 7.0); ' +
+        'choose Standard_NV36ads_A10_v5 or Standard_NC24ads_A100_v4',
+    );
+  });
+
+  it('runs Gemma 3 in float32 on a V100 because it overflows in float16', () => {
+    const p = plan('gemma-3-1b-it', 'Standard_NC6s_v3');
+    expect(p.dtype).toBe('float32');
+    expect(p.reasons.join('\n')).toContain('gemma-3-1b-it overflows in float16, so it must run in float32 (twice the weight memory)');
+  });
+
+  it('uses bfloat16 on Ampere and newer', () => {
+    expect(plan('llama-3.1-8b-instruct', 'Standard_NV36ads_A10_v5').dtype).toBe('bfloat16');
+  });
+
+  it('says a gated model needs a Hugging Face token', () => {
+    expect(plan('llama-3.1-8b-instruct', 'Standard_NV36ads_A10_v5').reasons).toContain(
+      'meta-llama/Llama-3.1-8B-Instruct is gated: set a Hugging Face token (modelAccessSecret, key HF_TOKEN)',
+    );
+  });
+
+  it('says where the weights go on an NVMe SKU', () => {
+    expect(plan('phi-4', 'Standard_NC24ads_A100_v4').reasons).toContain("needs 150.0 GiB disk: weights go to the node's 960 GiB local NVMe");
+  });
+});
+
+describe('planner: parallelism', () => {
+  it.each([
+    // model, sku, maxNodes, nodes, tp, pp, dp
+    ['llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 3, 3, 1, 3, 1],
+    ['llama-3.3-70b-instruct', 'Standard_NC48ads_A100_v4', 4, 2, 2, 2, 1],
+    ['phi-3-medium-128k-instruct', 'Standard_NC6s_v3', 4, 3, 1, 3, 1],
+    ['phi-3-mini-4k-instruct', 'Standard_NC96ads_A100_v4', 1, 1, 1, 1, 4],
+    ['falcon-7b', 'g5.12xlarge', 1, 1, 1, 1, 4],
+    ['llama-3.3-70b-instruct', 'Standard_ND96isr_H100_v5', 1, 1, 4, 1, 2],
+  ])('plans %s on %s (up to %i nodes) as %i node(s), tp %i, pp %i, dp %i', (model, sku, maxNodes, nodes, tp, pp, dp) => {
+    expect(plan(model, sku, 'vllm', { maxNodes })).toMatchObject({ fits: true, nodeCount: nodes, tensorParallel: tp, pipelineParallel: pp, dataParallel: dp });
+  });
+
+  it('agrees with Kaito estimator on the node count for llama-3.3-70b on single-A100 nodes', () => {
+    // Kaito: avail = (80 x 0.84 - 2.3 - 2048 x 327680 B) / 1.05 = 61.2 GiB; minGPU = floor(1.02 x 131.42 / 61.2) + 1 = 3
+    expect(plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { maxNodes: 8 }).nodeCount).toBe(3);
+  });
+
+  it('refuses tensor parallelism for falcon-7b and says why', () => {
+    expect(plan('falcon-7b', 'Standard_NC12s_v3').reasons).toContain(
+      'falcon-7b cannot use tensor parallelism (71 attention heads do not split), so each GPU must hold the whole model',
+    );
+  });
+
+  it('counts one KV head per GPU when tensor parallel exceeds the KV heads', () => {
+    const p = plan('falcon-40b', 'Standard_ND96isr_H100_v5', 'vllm', { maxModelLen: 2048 });
+    expect(p.memory.kvBytesPerToken).toBe((60 * Math.ceil(8 / p.tensorParallel) * 64 * 2 * 2));
+  });
+});
+
+describe('planner: transformers runtime', () => {
+  it('places a model across the GPUs of one node', () => {
+    const p = plan('llama-3.3-70b-instruct', 'Standard_NC96ads_A100_v4', 'transformers');
+    expect(p).toMatchObject({ fits: true, runtime: 'transformers', nodeCount: 1, tensorParallel: 1, gpusPerNode: 4 });
+    expect(p.reasons).toContain("Transformers places the layers across the node's 4 GPUs (device_map=auto); it cannot span nodes");
+  });
+
+  it('never spans nodes', () => {
+    const p = plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 'transformers', { maxNodes: 4 });
+    expect(p.fits).toBe(false);
+    expect(p.reasons).toContain('Transformers cannot span nodes; vLLM can (pipeline parallel over Ray)');
+  });
+
+  it('suggests vLLM when it would fit where Transformers does not', () => {
+    const p = plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 'transformers', { maxNodes: 4 });
+    expect(p.suggestion?.other).toEqual(['use runtime vllm']);
+  });
+
+  it('rejects a runtime the model does not support', () => {
+    const custom = customModel({ id: 'acme/vllm-only', weightsGiB: 2 });
+    const p = plan(custom, 'Standard_NC6s_v3', 'transformers');
+    expect(p.fits).toBe(false);
+    expect(p.reasons[0]).toBe('acme/vllm-only does not run on transformers; it supports vllm; use runtime vllm');
+  });
+});
+
+describe('planner: tuning', () => {
+  const tuning = (model: string, sku: string, method: 'lora' | 'qlora') => plan(model, sku, 'transformers', { mode: 'tuning', tuningMethod: method });
+
+  it.each([
+    // model, V100 16 GiB qlora, lora, A100 80 GiB qlora, lora
+    ['phi-3-mini-128k-instruct', true, true, true, true],
+    ['phi-3-medium-128k-instruct', true, false, true, true],
+    ['phi-4', true, false, true, true],
+    ['mistral-7b', true, false, true, true],
+    ['qwen2.5-coder-7b-instruct', true, false, true, true],
+    ['qwen2.5-coder-32b-instruct', false, false, true, true],
+    ['falcon-7b', true, false, true, true],
+    ['falcon-40b', false, false, true, false],
+  ])('tunes %s: V100 qlora %s, lora %s; A100 qlora %s, lora %s', (model, v100q, v100l, a100q, a100l) => {
+    expect([
+      tuning(model, 'Standard_NC6s_v3', 'qlora').fits,
+      tuning(model, 'Standard_NC6s_v3', 'lora').fits,
+      tuning(model, 'Standard_NC24ads_A100_v4', 'qlora').fits,
+      tuning(model, 'Standard_NC24ads_A100_v4', 'lora').fits,
+    ]).toEqual([v100q, v100l, a100q, a100l]);
+  });
+
+  it('fits the seed: qlora of phi-3-mini-128k-instruct on Standard_NC6s_v3, in fp16', () => {
+    const p = tuning('phi-3-mini-128k-instruct', 'Standard_NC6s_v3', 'qlora');
+    expect(p).toMatchObject({ fits: true, mode: 'tuning', runtime: 'tuning-runner', tuningMethod: 'qlora', nodeCount: 1, dtype: 'float16', maxModelLen: 1024 });
+    expect(p.reasons).toContain(
+      "Standard_NC6s_v3 has Tesla-V100-PCIE-16GB (compute capability 7.0), below Kaito's 8.0 floor: no bfloat16 and no FlashAttention-2; " +
+        'train in fp16 (fp16: true; bnb_4bit_compute_dtype: float16) instead of the bf16 template',
+    );
+  });
+
+  it.each([
+    ['qlora', 'qlora: 4-bit NF4 base weights (~0.55 byte/param = 2.0 GiB)'],
+    ['lora', 'lora: bfloat16 base weights (7.1 GiB)'],
+  ] as const)('states the weight assumption for %s', (method, text) => {
+    expect(tuning('phi-3-mini-128k-instruct', 'Standard_NC24ads_A100_v4', method).reasons).toContain(text);
+  });
+
+  it('suggests qlora when lora does not fit', () => {
+    const p = tuning('phi-4', 'Standard_NC6s_v3', 'lora');
+    expect(p.suggestion?.other).toEqual(['use qlora']);
+    expect(p.reasons[0]).toMatch(/^lora tuning of phi-4 needs about \d+\.\d GiB per GPU .*; choose Standard_NC24ads_A100_v4 .*or use qlora$/);
+  });
+
+  it('names the presets that can be tuned when the model cannot', () => {
+    const p = tuning('llama-3.1-8b-instruct', 'Standard_NC24ads_A100_v4', 'qlora');
+    expect(p.fits).toBe(false);
+    expect(p.reasons[0]).toMatch(/^llama-3.1-8b-instruct does not support tuning; presets that do: phi-3-mini-4k-instruct, .*qwen2.5-coder-32b-instruct$/);
+  });
+
+  it('grows with the sequence length', () => {
+    const short = plan('phi-3-mini-4k-instruct', 'Standard_NC6s_v3', 'transformers', { mode: 'tuning', tuningMethod: 'lora', tuningMaxSeqLength: 512 });
+    const long = plan('phi-3-mini-4k-instruct', 'Standard_NC6s_v3', 'transformers', { mode: 'tuning', tuningMethod: 'lora', tuningMaxSeqLength: 4096 });
+    expect(long.memory.totalGiB).toBeGreaterThan(short.memory.totalGiB);
+  });
+
+  it('gives every GPU of the node a data-parallel replica', () => {
+    expect(tuning('phi-3-mini-4k-instruct', 'Standard_NC96ads_A100_v4', 'qlora')).toMatchObject({ gpusPerNode: 4, dataParallel: 4, nodeCount: 1 });
+  });
+});
+
+describe('planner: options and inputs', () => {
+  it('calls a misfit a fit when the memory check is bypassed, and says so', () => {
+    const p = plan('phi-4', 'Standard_NC6s_v3', 'vllm', { bypassMemoryCheck: true });
+    expect(p.fits).toBe(true);
+    expect(p.reasons).toContain('memory check bypassed (kaito.sh/bypass-resource-checks): expect OOM at start-up');
+  });
+
+  it('does not bypass what memory cannot fix', () => {
+    expect(plan('gpt-oss-20b', 'Standard_NC6s_v3', 'vllm', { bypassMemoryCheck: true }).fits).toBe(false);
+  });
+
+  it('uses the A10 utilisation Kaito uses', () => {
+    expect(plan('phi-3-mini-4k-instruct', 'Standard_NV36ads_A10_v5').gpuMemoryUtilization).toBe(0.82);
+  });
+
+  it('notes guessed facts for a custom model', () => {
+    const p = plan(customModel({ id: 'acme/chat-7b', weightsGiB: 14 }), 'Standard_NC24ads_A100_v4');
+    expect(p.fits).toBe(true);
+    expect(p.reasons.find((r) => r.startsWith('custom model: best effort; guessed'))).toBeDefined();
+  });
+
+  it('throws UnknownModelError for an unknown model name', () => {
+    expect(() => plan('phi-5', 'Standard_NC6s_v3')).toThrow(UnknownModelError);
+  });
+
+  it('throws UnknownSkuError for an unknown SKU name', () => {
+    expect(() => plan('phi-4', 'Standard_NC6s_v9')).toThrow(UnknownSkuError);
+  });
+});
+
+describe('suggestSkus', () => {
+  it('lists only fitting SKUs, cheapest first', () => {
+    const list = suggestSkus('llama-3.1-8b-instruct');
+    expect(list.length).toBeGreaterThan(3);
+    expect(list.every((s) => s.plan.fits)).toBe(true);
+    expect(list.map((s) => s.hourlyUsd)).toEqual([...list.map((s) => s.hourlyUsd)].sort((a, b) => a - b));
+  });
+
+  it.each([
+    ['phi-3-mini-4k-instruct', 'azure', 'Standard_NC4as_T4_v3'],
+    ['llama-3.1-8b-instruct', 'azure', 'Standard_NV36ads_A10_v5'],
+    ['llama-3.1-8b-instruct', 'aws', 'g6.xlarge'],
+    ['llama-3.3-70b-instruct', 'azure', 'Standard_NC80adis_H100_v5'],
+  ] as const)('puts the cheapest fit for %s on %s first: %s', (model, cloud, first) => {
+    expect(suggestSkus(model, { cloud })[0]?.sku.name).toBe(first);
+  });
+
+  it('counts every node of a multi-node fit in the price', () => {
+    const s = suggestSkus('llama-3.3-70b-instruct', { cloud: 'azure', maxNodes: 2 }).find((x) => x.plan.nodeCount === 2);
+    expect(s).toBeDefined();
+    expect(s?.hourlyUsd).toBeCloseTo(2 * (s?.sku.pricePerHourUsd ?? 0), 2);
+  });
+
+  it('plans tuning when asked', () => {
+    expect(suggestSkus(getModel('phi-3-mini-128k-instruct'), { mode: 'tuning', tuningMethod: 'qlora' }).every((s) => s.plan.mode === 'tuning')).toBe(true);
+  });
+});
