@@ -28,7 +28,10 @@ export function isControlledBy(obj: Pick<KubeObject, 'metadata'>, owner: Owner):
  * `obj` with `owner` as its controller. Returns a new object; throws AlreadyOwnedError when another
  * object is already its controller (only one may be, as Kubernetes' garbage collector requires).
  */
-export function withControllerReference<T extends Pick<KubeObject, 'metadata'>>(obj: T, owner: Owner): T {
+export function withControllerReference<T extends Pick<KubeObject, 'metadata'>>(
+  obj: T,
+  owner: Owner,
+): T & { metadata: T['metadata'] & { ownerReferences: OwnerReference[] } } {
   const ref = controllerReference(owner);
   const existing = controllerOf(obj);
   if (existing !== undefined && existing.uid !== ref.uid) {

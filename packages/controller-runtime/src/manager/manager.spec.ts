@@ -1,0 +1,278 @@
+import { Resources } from '../api/resource.js';
+import { LeaderElectionLostError } from '../errors.js';
+import { FakeApiServer } from '../testing/fake-api-server.js';
+import { FakeClock, flushPromises } from '../testing/fake-clock.js';
+import { silentLogger } from '../testing/logger.js';
+import { FakeEventRecorder } from '../testing/fake-event-recorder.js';
+import { type Widget, widgetController, Widgets, WIDGET_FINALIZER } from '../testing/widget-controller.js';
+import type { Controller } from '../controller/types.js';
+import { watch } from '../controller/watches.js';
+import { Manager, type ManagerOptions } from './manager.js';
+
+const widget = (name: string, message: unknown = 'hello'): Widget => ({
+  apiVersion: 'test.kaito.sh/v1',
+  kind: 'Widget',
+  metadata: { name, namespace: 'ns' },
+  spec: { message },
+});
+
+function newServer(clock: FakeClock) {
+  return new FakeApiServer({ clock, resources: [{ resource: Widgets, status: true }] });
+}
+
+function newManager(server: FakeApiServer, clock: FakeClock, extra: Partial<ManagerOptions> = {}) {
+  return new Manager({
+    transport: server,
+    logger: silentLogger(),
+    clock,
+    metricsPort: false,
+    healthPort: false,
+    processMetrics: false,
+    syncPeriodMs: 60 * 60 * 1000,
+    ...extra,
+  });
+}
+
+/** Runs a manager with the sample controller; `reconciled` counts its reconciles. */
+async function running(server: FakeApiServer, clock: FakeClock, extra: Partial<ManagerOptions> = {}) {
+  const mgr = newManager(server, clock, extra);
+  const reconciled: string[] = [];
+  const events = new FakeEventRecorder();
+  mgr.add(widgetController(mgr, { events, onReconcile: (k) => reconciled.push(k), now: () => new Date(clock.now()).toISOString() }));
+  const abort = new AbortController();
+  const done = mgr.start({ signal: abort.signal });
+  await flushPromises();
+  return { mgr, reconciled, events, abort, done };
+}
+
+async function settle(clock: FakeClock, ms = 1_000): Promise<void> {
+  await clock.advanceAsync(ms);
+  await flushPromises();
+}
+
+describe('Manager with the sample controller', () => {
+  it('converges: finalizer added, owned child applied, Ready status written', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const { abort, done, events } = await running(server, clock);
+    await settle(clock);
+    const stored = server.get<Widget>(Widgets, 'w1', 'ns');
+    const child = server.get<{ data: Record<string, string>; metadata: { ownerReferences: unknown[] } }>(Resources.ConfigMap, 'w1-widget', 'ns');
+    expect(stored?.metadata.finalizers).toEqual([WIDGET_FINALIZER]);
+    expect(stored?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([['Ready', 'True', 'ChildApplied']]);
+    expect(child?.data).toEqual({ message: 'hello' });
+    expect(child?.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Widget', name: 'w1', controller: true })]);
+    expect(events.reasons()).toEqual(['ChildApplied']);
+    abort.abort();
+    await done;
+  });
+
+  it('writes nothing when it reconciles an unchanged widget again', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const { abort, done, reconciled } = await running(server, clock);
+    await settle(clock);
+    const writes = server.writes().length;
+    const before = reconciled.length;
+    await settle(clock, 60 * 60 * 1000); // a resync: every cached object is reconciled again
+    expect(reconciled.length).toBeGreaterThan(before);
+    expect(server.writes().length).toBe(writes);
+    abort.abort();
+    await done;
+  });
+
+  it('re-creates the child when someone deletes it', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const { abort, done } = await running(server, clock);
+    await settle(clock);
+    await server.request({ method: 'DELETE', path: '/api/v1/namespaces/ns/configmaps/w1-widget' });
+    await settle(clock);
+    expect(server.get(Resources.ConfigMap, 'w1-widget', 'ns')).toBeDefined();
+    abort.abort();
+    await done;
+  });
+
+  it('follows a spec change into the child', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const { abort, done } = await running(server, clock);
+    await settle(clock);
+    await server.request({
+      method: 'PATCH',
+      path: '/apis/test.kaito.sh/v1/namespaces/ns/widgets/w1',
+      body: { spec: { message: 'bye' } },
+      contentType: 'application/merge-patch+json',
+    });
+    await settle(clock);
+    expect(server.get<{ data: Record<string, string> }>(Resources.ConfigMap, 'w1-widget', 'ns')?.data).toEqual({ message: 'bye' });
+    expect(server.get<Widget>(Widgets, 'w1', 'ns')?.status?.observedGeneration).toBe(2);
+    abort.abort();
+    await done;
+  });
+
+  it('deletes the child, then removes its finalizer, when the widget is deleted', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const { abort, done } = await running(server, clock);
+    await settle(clock);
+    await server.request({ method: 'DELETE', path: '/apis/test.kaito.sh/v1/namespaces/ns/widgets/w1' });
+    await settle(clock);
+    expect([server.get(Widgets, 'w1', 'ns'), server.get(Resources.ConfigMap, 'w1-widget', 'ns')]).toEqual([undefined, undefined]);
+    abort.abort();
+    await done;
+  });
+
+  it('does not retry an invalid widget until it changes, and says why in its status', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('bad', 42));
+    const { abort, done, reconciled } = await running(server, clock);
+    await settle(clock, 10 * 60 * 1000);
+    expect(reconciled.filter((k) => k === 'ns/bad')).toHaveLength(2); // first try, then the update its own status patch caused
+    expect(server.get<Widget>(Widgets, 'bad', 'ns')?.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    abort.abort();
+    await done;
+  });
+});
+
+describe('Manager leader election', () => {
+  const election = { leaseName: 'widget-controller', leaseNamespace: 'kube-system', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+
+  it('lets exactly one of two managers reconcile', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    const a = await running(server, clock, { leaderElection: { ...election, identity: 'a' } });
+    const b = await running(server, clock, { leaderElection: { ...election, identity: 'b' } });
+    server.seed(widget('w1'));
+    server.seed(widget('w2'));
+    await settle(clock, 30_000);
+    expect([a.mgr.isLeader, b.mgr.isLeader]).toEqual([true, false]);
+    expect(a.reconciled.length).toBeGreaterThan(0);
+    expect(b.reconciled).toEqual([]);
+    b.abort.abort();
+    a.abort.abort();
+    await Promise.all([a.done, b.done]);
+  });
+
+  it('hands over to the standby on graceful stop, after draining, by releasing the lease', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    const a = await running(server, clock, { leaderElection: { ...election, identity: 'a' } });
+    const b = await running(server, clock, { leaderElection: { ...election, identity: 'b' } });
+    await settle(clock, 5_000);
+    a.abort.abort();
+    await a.done;
+    expect(server.get<{ spec: { holderIdentity: string } }>(Resources.Lease, 'widget-controller', 'kube-system')?.spec.holderIdentity).toBe('');
+    server.seed(widget('w1'));
+    await settle(clock, 2_500);
+    expect([b.mgr.isLeader, [...new Set(b.reconciled)]]).toEqual([true, ['ns/w1']]);
+    b.abort.abort();
+    await b.done;
+  });
+
+  it('stops reconciling at once and rejects start() when the lease is lost', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    const a = await running(server, clock, { leaderElection: { ...election, identity: 'a' } });
+    await settle(clock);
+    const lease = server.get<{ metadata: object; spec: object }>(Resources.Lease, 'widget-controller', 'kube-system');
+    await server.request({
+      method: 'PUT',
+      path: '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/widget-controller',
+      body: { ...lease, spec: { ...lease?.spec, holderIdentity: 'usurper' } },
+    });
+    const failure = a.done.catch((e: unknown) => e);
+    await settle(clock, 2_000);
+    expect(await failure).toBeInstanceOf(LeaderElectionLostError);
+    const count = a.reconciled.length;
+    server.seed(widget('after'));
+    await settle(clock, 5_000);
+    expect(a.reconciled.length).toBe(count);
+  });
+});
+
+describe('Manager lifecycle', () => {
+  it('drains a reconcile in flight before start() resolves', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const mgr = newManager(server, clock);
+    let release!: () => void;
+    let finished = false;
+    const slow: Controller = {
+      name: 'slow',
+      watches: [watch(Widgets)],
+      reconcile: () =>
+        new Promise((resolve) => {
+          release = () => {
+            finished = true;
+            resolve({});
+          };
+        }),
+    };
+    mgr.add(slow);
+    const abort = new AbortController();
+    const done = mgr.start({ signal: abort.signal });
+    await settle(clock);
+    abort.abort();
+    let resolved = false;
+    void done.then(() => (resolved = true));
+    await flushPromises();
+    expect(resolved).toBe(false);
+    release();
+    await done;
+    expect(finished).toBe(true);
+  });
+
+  it('refuses controllers added after start', async () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    const abort = new AbortController();
+    const done = mgr.start({ signal: abort.signal });
+    expect(() => mgr.add({ name: 'late', watches: [], reconcile: async () => ({}) })).toThrow(/before starting/);
+    abort.abort();
+    await done;
+  });
+
+  it('shares one cache per resource between callers', () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    expect(mgr.informer(Resources.ConfigMap)).toBe(mgr.informer(Resources.ConfigMap));
+  });
+});
+
+describe('Manager endpoints', () => {
+  it('serves metrics, liveness and readiness over HTTP', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const { mgr, abort, done } = await running(server, clock, { metricsPort: 0, healthPort: 0, bindAddress: '127.0.0.1' });
+    await settle(clock);
+    const metrics = await (await fetch(`${mgr.metricsUrl}/metrics`)).text();
+    const healthz = await fetch(`${mgr.healthUrl}/healthz`);
+    const readyz = await fetch(`${mgr.healthUrl}/readyz?verbose`);
+    expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="widget",result="success"\} [1-9]/);
+    expect(metrics).toMatch(/workqueue_depth\{name="widget"\} 0/);
+    expect([healthz.status, await healthz.text()]).toEqual([200, 'ok']);
+    expect([readyz.status, await readyz.text()]).toEqual([200, '[+]informers ok\nreadyz check passed\n']);
+    abort.abort();
+    await done;
+  });
+
+  it('is not ready until its caches have synced', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.down = true;
+    const { mgr, abort, done } = await running(server, clock, { metricsPort: false, healthPort: 0, bindAddress: '127.0.0.1' });
+    const readyz = await fetch(`${mgr.healthUrl}/readyz`);
+    expect([readyz.status, (await readyz.text()).split('\n')[0]]).toEqual([500, '[-]informers failed: caches not synced: Widget.test.kaito.sh/v1, ConfigMap/v1']);
+    abort.abort();
+    await done;
+  });
+});
