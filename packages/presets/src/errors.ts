@@ -20,9 +20,11 @@ export class UnknownModelError extends Error {
     readonly closeMatches: readonly string[],
   ) {
     super(
-      `unknown model "${model}"` +
-        (closeMatches.length > 0 ? `; did you mean ${closeMatches.map((m) => `"${m}"`).join(', ')}?` : '') +
-        ' (any Hugging Face "org/model" id can be used as a custom model with its sizes supplied)',
+      model.includes('/')
+        ? `model "${model}" is not in the catalog; to plan it as a custom Hugging Face model, supply its weight size ` +
+            '(customModel({ id, weightsGiB }), or --weights-gib on the CLI)' +
+            (closeMatches.length > 0 ? `; or did you mean ${closeMatches.map((m) => `"${m}"`).join(', ')}?` : '')
+        : `unknown model "${model}"` + (closeMatches.length > 0 ? `; did you mean ${closeMatches.map((m) => `"${m}"`).join(', ')}?` : ''),
     );
   }
 }

@@ -91,7 +91,7 @@ describe('preset model catalog', () => {
   });
 
   it('tells how to use an uncatalogued Hugging Face id', () => {
-    expect(() => getModel('someorg/some-model')).toThrow('custom model');
+    expect(() => getModel('someorg/some-model')).toThrow('to plan it as a custom Hugging Face model, supply its weight size');
   });
 
   it.each([

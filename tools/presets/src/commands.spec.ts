@@ -1,0 +1,60 @@
+import { parse } from 'yaml';
+import { main, USAGE } from './commands.js';
+
+describe('presets CLI', () => {
+  it.each([
+    ['plan phi-3-mini-128k-instruct Standard_NC6s_v3', 0, 'phi-3-mini-128k-instruct on Standard_NC6s_v3: inference (vllm): FITS'],
+    ['plan phi-3-medium-128k-instruct Standard_NC6s_v3', 1, 'choose Standard_NC24ads_A100_v4 or Standard_NV72ads_A10_v5 or allow 3 nodes'],
+    ['plan phi-3-mini-128k-instruct Standard_NC6s_v3 --tuning qlora', 0, 'qlora tuning: FITS'],
+    ['plan llama-3.3-70b-instruct Standard_NC24ads_A100_v4 --max-nodes 3', 0, 'nodes 3 x 1 GPU  tensorParallel 1  pipelineParallel 3'],
+    ['plan phi-4 Standard_NC24ads_A100_v4 --runtime transformers', 0, 'inference (transformers): FITS'],
+    ['plan acme/chat-7b Standard_NC24ads_A100_v4 --weights-gib 14 --layers 32 --kv-heads 8', 0, 'custom model: best effort; guessed'],
+    ['models', 0, 'phi-3-mini-128k-instruct      microsoft/Phi-3-mini-128k-instruct'],
+    ['skus --cloud aws', 0, 'p5.48xlarge'],
+    ['suggest llama-3.1-8b-instruct --cloud aws --limit 1', 0, 'g6.xlarge'],
+    ['render phi-3-mini-128k-instruct Standard_NC6s_v3', 0, '--max-model-len=9984'],
+    ['render phi-3-mini-128k-instruct Standard_NC6s_v3 --tuning qlora --registry localhost:5001', 0, 'image: localhost:5001/kaito-ts/tuning-runner:0.1.0'],
+    ['--help', 0, 'usage: presets <command>'],
+  ])('`presets %s` exits %i and prints "%s"', (args, code, text) => {
+    const r = main(args.split(' '));
+    expect(r.code).toBe(code);
+    expect(r.out).toContain(text);
+  });
+
+  it.each([
+    ['plan phi-3-mini-128k-instrct Standard_NC6s_v3', 'did you mean "phi-3-mini-128k-instruct"'],
+    ['plan phi-4 Standard_NC6s_v4', 'unknown GPU instance type "Standard_NC6s_v4"; did you mean "Standard_NC6s_v3"'],
+    ['plan acme/chat Standard_NC6s_v3', 'model "acme/chat" is not in the catalog'],
+    ['plan phi-4', 'expected <model> <sku>'],
+    ['plan phi-4 Standard_NC6s_v3 --runtime tgi', '--runtime: expected one of vllm, transformers, got "tgi"'],
+    ['plan phi-4 Standard_NC6s_v3 --max-nodes two', '--max-nodes: expected a positive number, got "two"'],
+    ['plan phi-4 Standard_NC6s_v3 --bogus', "Unknown option '--bogus'"],
+    ['frobnicate', 'unknown command "frobnicate"'],
+  ])('`presets %s` exits 2 saying "%s"', (args, message) => {
+    const r = main(args.split(' '));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+
+  it('prints a plan as JSON', () => {
+    const r = main(['plan', 'phi-4', 'Standard_NC24ads_A100_v4', '--output', 'json']);
+    expect(JSON.parse(r.out)).toMatchObject({ fits: true, model: 'phi-4', sku: 'Standard_NC24ads_A100_v4', nodeCount: 1 });
+  });
+
+  it('renders a container and its volumes as YAML', () => {
+    const doc = parse(main(['render', 'phi-4', 'Standard_NC24ads_A100_v4', '--name', 'ws']).out) as { container: { name: string; ports: unknown[] }; volumes: unknown[] };
+    expect(doc.container.name).toBe('ws');
+    expect(doc.container.ports).toEqual([{ name: 'http', containerPort: 5000, protocol: 'TCP' }]);
+    expect(doc.volumes).toHaveLength(2);
+  });
+
+  it('does not render a plan that does not fit, and says why', () => {
+    const r = main(['render', 'phi-4', 'Standard_NC6s_v3']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('DOES NOT FIT');
+  });
+
+  it('prints usage without a command', () => {
+    expect(main([]).out).toBe(USAGE);
+  });
+});
