@@ -1,0 +1,122 @@
+import { Reasons, type Reason } from './reasons.js';
+
+/**
+ * Base of every error the runner classifies. `code` is the reason the controller sees; the
+ * message is what the user reads, so it names the URL and HTTP status, the file and row, or the
+ * field path.
+ */
+export abstract class RunnerError extends Error {
+  abstract readonly code: Reason;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidSettingsError extends RunnerError {
+  readonly code = Reasons.InvalidSettings;
+}
+
+export class InvalidConfigError extends RunnerError {
+  readonly code = Reasons.InvalidConfig;
+}
+
+export class DownloadError extends RunnerError {
+  readonly code = Reasons.DownloadFailed;
+  readonly retryable: boolean;
+  /** `url` must already be redacted (see `redactUrl`): messages and logs show it. */
+  constructor(
+    readonly url: string,
+    readonly status: number | undefined,
+    readonly problem: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(`download ${url}: ${status === undefined ? '' : `HTTP ${status}: `}${problem}`, options);
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+export class DatasetError extends RunnerError {
+  readonly code = Reasons.InvalidDataset;
+  /** `where` is `row 3` (parquet, csv, json arrays: 1-based record) or `line 3` (jsonl). */
+  constructor(
+    readonly file: string,
+    readonly where: string | undefined,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${where === undefined ? '' : `${where}: `}${problem}`, options);
+  }
+}
+
+export class TrainerError extends RunnerError {
+  constructor(
+    readonly code: typeof Reasons.TrainerFailed | typeof Reasons.OOMKilled | typeof Reasons.Terminated | typeof Reasons.InvalidConfig | typeof Reasons.InvalidDataset,
+    message: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class AdapterError extends RunnerError {
+  readonly code = Reasons.InvalidAdapter;
+}
+
+export class RegistryError extends RunnerError {
+  readonly code = Reasons.PushFailed;
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(message, options);
+    this.retryable = options?.retryable ?? false;
+  }
+  readonly retryable: boolean;
+}
+
+export class RegistryAuthError extends RunnerError {
+  readonly code = Reasons.PushUnauthorized;
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class OutputError extends RunnerError {
+  readonly code = Reasons.OutputFailed;
+}
+
+/** The one place that turns any thrown value into a reason. */
+export function reasonOf(err: unknown): Reason {
+  if (err instanceof RunnerError) return err.code;
+  return Reasons.InternalError;
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Node's network errors hide the useful part (ECONNREFUSED, certificate problems) in `cause`. */
+export function describeNetworkError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e; i++) {
+    if (e instanceof Error) {
+      const code = (e as { code?: unknown }).code;
+      parts.push(typeof code === 'string' && !e.message.includes(code) ? `${e.message} (${code})` : e.message);
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return [...new Set(parts)].join(': ');
+}

@@ -1,0 +1,17 @@
+export * from './reasons.js';
+export * from './errors.js';
+export { Settings, SETTINGS, loadSettings, usage } from './settings.js';
+export { runTuning, trainerCommand, type RunDeps, type RunResult } from './run.js';
+export { createLogger, type Logger } from './logger.js';
+export { effectiveConfig, kaitoTemplate, parseTrainingConfig, type TrainingConfig } from './config/tuning-config.js';
+export { convertToJsonl, type InputFile, type ConvertResult } from './data/convert.js';
+export { detectFormat, type InputFormat } from './data/detect.js';
+export { download, parseInputUrl, redactUrl } from './data/download.js';
+export { normaliseRow, type NormalisedRow, type RowFormat } from './data/normalise.js';
+export { readSafetensorsHeader, encodeSafetensors } from './adapter/safetensors.js';
+export { verifyAdapter } from './adapter/verify.js';
+export { pushAdapter, MediaTypes, MODEL_NAME_ANNOTATION, type PushResult } from './oci/push.js';
+export { RegistryClient } from './oci/registry.js';
+export { parseImageRef } from './oci/reference.js';
+export { ProgressFile, terminationMessage, type Progress, type TerminationMessage } from './report/report.js';
+export { superviseTrainer, parseEvent, TrainerExit } from './trainer/supervise.js';
