@@ -14,7 +14,7 @@ export type { InferenceRuntime, TuningRuntime, ImageRef, RuntimeCatalog } from '
 export { runtimeCatalog, inferenceRuntime, tuningRuntime, gpuMemoryUtilization, decodeRuntimeCatalog } from './runtimes.js';
 
 // planner
-export type { Plan, PlanOptions, PlanMode, PlanRuntime, PlanMemory, PlanSuggestion, SkuSuggestion } from './planner.js';
+export type { Plan, MisfitReason, PlanOptions, PlanMode, PlanRuntime, PlanMemory, PlanSuggestion, SkuSuggestion } from './planner.js';
 export { plan, suggestSkus } from './planner.js';
 
 // render

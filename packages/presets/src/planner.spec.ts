@@ -258,6 +258,25 @@ describe('planner: tuning', () => {
   });
 });
 
+describe('planner: misfit reasons for conditions', () => {
+  it.each([
+    ['phi-4', 'Standard_NC6s_v3', 'vllm', {}, 'ModelDoesNotFit'],
+    ['gpt-oss-20b', 'Standard_NC6s_v3', 'vllm', {}, 'GpuNotSupported'],
+    ['llama-3.1-8b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { mode: 'tuning' }, 'TuningNotSupported'],
+    ['qwen2.5-coder-32b-instruct', 'Standard_NC6s_v3', 'vllm', { mode: 'tuning', tuningMethod: 'qlora' }, 'ModelDoesNotFit'],
+  ] as const)('gives %s on %s (%s, %j) the reason %s', (model, sku, runtime, options, reason) => {
+    expect(plan(model, sku, runtime, options).misfitReason).toBe(reason);
+  });
+
+  it('gives a runtime the model lacks the reason RuntimeNotSupported', () => {
+    expect(plan(customModel({ id: 'acme/x', weightsGiB: 1 }), 'Standard_NC6s_v3', 'transformers').misfitReason).toBe('RuntimeNotSupported');
+  });
+
+  it('gives a fitting plan no misfit reason', () => {
+    expect(plan('phi-4', 'Standard_NC24ads_A100_v4').misfitReason).toBeUndefined();
+  });
+});
+
 describe('planner: options and inputs', () => {
   it('calls a misfit a fit when the memory check is bypassed, and says so', () => {
     const p = plan('phi-4', 'Standard_NC6s_v3', 'vllm', { bypassMemoryCheck: true });

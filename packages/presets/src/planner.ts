@@ -54,8 +54,13 @@ export interface PlanSuggestion {
   text: string;
 }
 
+/** Machine-readable cause of a misfit, for a condition reason (docs/troubleshooting.md). */
+export type MisfitReason = 'ModelDoesNotFit' | 'TuningNotSupported' | 'RuntimeNotSupported' | 'GpuNotSupported';
+
 export interface Plan {
   fits: boolean;
+  /** set when fits is false */
+  misfitReason?: MisfitReason;
   model: string;
   sku: string;
   mode: PlanMode;
@@ -201,9 +206,9 @@ function evaluateInference(model: PresetModel, sku: GpuSku, runtime: RuntimeName
   const reasons: string[] = [];
 
   if (!model.runtimes.includes(runtime)) {
-    return { ...plan, reasons: [`${model.name} does not run on ${runtime}; it supports ${model.runtimes.join(', ')}`] };
+    return { ...plan, misfitReason: 'RuntimeNotSupported', reasons: [`${model.name} does not run on ${runtime}; it supports ${model.runtimes.join(', ')}`] };
   }
-  if (precision.blocked !== undefined) return { ...plan, reasons: [precision.blocked] };
+  if (precision.blocked !== undefined) return { ...plan, misfitReason: 'GpuNotSupported', reasons: [precision.blocked] };
 
   const util = options.gpuMemoryUtilization ?? gpuMemoryUtilization(runtime, sku);
   plan.gpuMemoryUtilization = util;
@@ -257,7 +262,14 @@ function evaluateInference(model: PresetModel, sku: GpuSku, runtime: RuntimeName
     }
     reasons.push(...precision.reasons);
     const best = [...allowed].sort((a, b) => b.tokens - a.tokens)[0] ?? reference;
-    return withMemory({ ...plan, nodeCount: best.nodes, tensorParallel: best.tp, pipelineParallel: best.pp, reasons }, best, capacity, overhead, 0, options);
+    return withMemory(
+      { ...plan, misfitReason: 'ModelDoesNotFit', nodeCount: best.nodes, tensorParallel: best.tp, pipelineParallel: best.pp, reasons },
+      best,
+      capacity,
+      overhead,
+      0,
+      options,
+    );
   }
 
   const maxModelLen = chosen.tokens >= wanted ? wanted : roundDown(chosen.tokens, 256);
@@ -311,8 +323,9 @@ function withMemory(plan: Plan, layout: Layout, capacity: number, overhead: numb
 }
 
 function bypass(plan: Plan, options: PlanOptions): Plan {
-  if (plan.fits || options.bypassMemoryCheck !== true || plan.memory.capacityGiB === 0) return plan;
-  return { ...plan, fits: true, reasons: [...plan.reasons, 'memory check bypassed (kaito.sh/bypass-resource-checks): expect OOM at start-up'] };
+  if (plan.fits || options.bypassMemoryCheck !== true || plan.misfitReason !== 'ModelDoesNotFit') return plan;
+  const { misfitReason: _ignored, ...rest } = plan;
+  return { ...rest, fits: true, reasons: [...plan.reasons, 'memory check bypassed (kaito.sh/bypass-resource-checks): expect OOM at start-up'] };
 }
 
 function evaluateTuning(model: PresetModel, sku: GpuSku, options: PlanOptions): Plan {
@@ -324,12 +337,12 @@ function evaluateTuning(model: PresetModel, sku: GpuSku, options: PlanOptions): 
     .filter((m) => m.tuning !== undefined)
     .map((m) => m.name);
   if (model.tuning === undefined) {
-    return { ...plan, reasons: [`${model.name} does not support tuning; presets that do: ${tunable.join(', ')}`] };
+    return { ...plan, misfitReason: 'TuningNotSupported', reasons: [`${model.name} does not support tuning; presets that do: ${tunable.join(', ')}`] };
   }
   if (!model.tuning.methods.includes(method)) {
-    return { ...plan, reasons: [`${model.name} does not support ${method}; it supports ${model.tuning.methods.join(', ')}`] };
+    return { ...plan, misfitReason: 'TuningNotSupported', reasons: [`${model.name} does not support ${method}; it supports ${model.tuning.methods.join(', ')}`] };
   }
-  if (precision.blocked !== undefined) return { ...plan, reasons: [precision.blocked] };
+  if (precision.blocked !== undefined) return { ...plan, misfitReason: 'GpuNotSupported', reasons: [precision.blocked] };
 
   const seqLength = options.tuningMaxSeqLength ?? rt.defaults.maxSeqLength;
   const batchSize = options.tuningBatchSize ?? rt.defaults.batchSize;
@@ -367,13 +380,14 @@ function evaluateTuning(model: PresetModel, sku: GpuSku, options: PlanOptions): 
   ];
   const base = { ...plan, memory, maxModelLen: seqLength, diskGiB: model.tuning.diskGiB };
   if (mem.totalGiB <= capacity) {
-    return { ...base, fits: true, reasons: [`fits: per GPU ${fmt(mem.totalGiB)} GiB <= ${fmt(capacity)} GiB usable of ${fmt(sku.gpuMemoryGiB)} GiB: ${breakdown}`, ...notes] };
+    return { ...base, fits: true, reasons: [`fits: per GPU ${fmt(memory.totalGiB)} GiB <= ${fmt(capacity)} GiB usable of ${fmt(sku.gpuMemoryGiB)} GiB: ${breakdown}`, ...notes] };
   }
   return bypass(
     {
       ...base,
+      misfitReason: 'ModelDoesNotFit',
       reasons: [
-        `${method} tuning of ${model.name} needs about ${fmt(mem.totalGiB)} GiB per GPU (${breakdown}); ${sku.name} offers ` +
+        `${method} tuning of ${model.name} needs about ${fmt(memory.totalGiB)} GiB per GPU (${breakdown}); ${sku.name} offers ` +
           `${fmt(sku.gpuMemoryGiB)} GiB per GPU (${fmt(capacity)} GiB usable); tuning runs on one node and every GPU holds the whole model`,
         ...notes,
       ],

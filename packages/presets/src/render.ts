@@ -151,12 +151,13 @@ function multiNodeScript(plan: Plan, serve: string[], leader: string): string {
 }
 
 function httpProbes(model: PresetModel, rt: InferenceRuntime): Pick<V1Container, 'startupProbe' | 'livenessProbe' | 'readinessProbe'> {
-  const get = { path: rt.probes.path, port: rt.port };
+  // a fresh object per probe: callers may edit one without changing the others
+  const get = () => ({ path: rt.probes.path, port: rt.port });
   const period = rt.probes.periodSeconds;
   return {
-    startupProbe: { httpGet: get, periodSeconds: period, failureThreshold: startupFailureThreshold(model.weightsGiB, rt) },
-    livenessProbe: { httpGet: get, periodSeconds: period, failureThreshold: rt.probes.livenessFailureThreshold },
-    readinessProbe: { httpGet: get, initialDelaySeconds: rt.probes.readinessInitialDelaySeconds, periodSeconds: period },
+    startupProbe: { httpGet: get(), periodSeconds: period, failureThreshold: startupFailureThreshold(model.weightsGiB, rt) },
+    livenessProbe: { httpGet: get(), periodSeconds: period, failureThreshold: rt.probes.livenessFailureThreshold },
+    readinessProbe: { httpGet: get(), initialDelaySeconds: rt.probes.readinessInitialDelaySeconds, periodSeconds: period },
   };
 }
 

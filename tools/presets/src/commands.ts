@@ -183,7 +183,7 @@ function run(argv: string[]): CliResult {
       const { runtime, options: opts } = planOptions(values);
       const p = plan(modelFrom(modelName, values), getSku(skuName), runtime, opts);
       const format = oneOf(values, 'output', ['text', 'json', 'yaml'] as const) ?? 'text';
-      const out = format === 'json' ? JSON.stringify(p, null, 2) : format === 'yaml' ? stringify(p).trimEnd() : describePlan(p);
+      const out = format === 'json' ? JSON.stringify(p, null, 2) : format === 'yaml' ? stringify(p, { aliasDuplicateObjects: false }).trimEnd() : describePlan(p);
       return { code: p.fits ? 0 : 1, out, err: '' };
     }
     case 'suggest': {
@@ -218,7 +218,7 @@ function run(argv: string[]): CliResult {
         p.mode === 'tuning'
           ? { container: renderTuningContainer(p, model, { name, ...registry }) }
           : { container: renderInferenceContainer(p, model, { name, ...registry, ...leader }), volumes: inferenceVolumes(p, {}) };
-      return { code: 0, out: stringify(doc).trimEnd(), err: '' };
+      return { code: 0, out: stringify(doc, { aliasDuplicateObjects: false }).trimEnd(), err: '' };
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
