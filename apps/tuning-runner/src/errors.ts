@@ -100,7 +100,7 @@ export function reasonOf(err: unknown): Reason {
 }
 
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') return (err as { message: string }).message;
   return String(err);
 }
 
@@ -109,10 +109,11 @@ export function describeNetworkError(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
   for (let i = 0; i < 4 && e; i++) {
-    if (e instanceof Error) {
-      const code = (e as { code?: unknown }).code;
-      parts.push(typeof code === 'string' && !e.message.includes(code) ? `${e.message} (${code})` : e.message);
-      e = e.cause;
+    // Duck-typed: fetch's errors may come from another realm (e.g. under jest), failing instanceof.
+    if (typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
+      const { message, code, cause } = e as { message: string; code?: unknown; cause?: unknown };
+      parts.push(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message);
+      e = cause;
     } else {
       parts.push(String(e));
       break;
