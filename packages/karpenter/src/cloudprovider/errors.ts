@@ -1,0 +1,118 @@
+/**
+ * The errors a CloudProvider throws, each an `Error` subclass with a literal `code`, and the one
+ * place they are classified. The lifecycle reads only these codes; anything else is treated as
+ * transient (retried with backoff, reason `LaunchFailed`).
+ */
+import { Reasons } from '../constants.js';
+
+export type CloudProviderErrorCode = 'NotFound' | 'InsufficientCapacity' | 'QuotaExceeded' | 'SkuUnavailable' | 'Transient';
+
+abstract class CloudProviderError extends Error {
+  abstract readonly code: CloudProviderErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The instance does not exist (any more). `delete` must throw it once the instance is gone. */
+export class NotFoundError extends CloudProviderError {
+  readonly code = 'NotFound' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The cloud has no capacity for the instance type now (stock-out, zonal/regional allocation failure). */
+export class InsufficientCapacityError extends CloudProviderError {
+  readonly code = 'InsufficientCapacity' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InsufficientCapacityError';
+  }
+}
+
+/** The subscription/account quota for this instance family or region is used up. */
+export class QuotaExceededError extends CloudProviderError {
+  readonly code = 'QuotaExceeded' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/** The instance type does not exist or is not offered in this region/subscription. */
+export class SkuUnavailableError extends CloudProviderError {
+  readonly code = 'SkuUnavailable' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SkuUnavailableError';
+  }
+}
+
+/** A failure worth retrying soon (throttling, 5xx, a timeout, an operation already in progress). */
+export class TransientError extends CloudProviderError {
+  readonly code = 'Transient' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+function codeOf(err: unknown): unknown {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'NotFound' || code === 'InsufficientCapacity' || code === 'QuotaExceeded' || code === 'SkuUnavailable' || code === 'Transient') {
+      return code;
+    }
+    e = e.cause;
+  }
+  return undefined;
+}
+
+export const isNotFoundError = (err: unknown): boolean => codeOf(err) === 'NotFound';
+export const isInsufficientCapacityError = (err: unknown): boolean => codeOf(err) === 'InsufficientCapacity';
+export const isQuotaExceededError = (err: unknown): boolean => codeOf(err) === 'QuotaExceeded';
+export const isSkuUnavailableError = (err: unknown): boolean => codeOf(err) === 'SkuUnavailable';
+export const isTransientError = (err: unknown): boolean => codeOf(err) === 'Transient';
+
+/** For `.catch(ignoreNotFoundError)`: swallows exactly NotFound. */
+export function ignoreNotFoundError(err: unknown): undefined {
+  if (isNotFoundError(err)) return undefined;
+  throw err;
+}
+
+export interface LaunchErrorClass {
+  /** The Launched condition's reason. */
+  readonly reason: string;
+  /**
+   * `capacity`: the cloud said no (quota, stock-out, unknown SKU). Launched=False with the reason;
+   * retried on a slow schedule. `transient`: Launched=Unknown, LaunchFailed; retried with the work
+   * queue's per-key backoff.
+   */
+  readonly kind: 'capacity' | 'transient';
+}
+
+/** How the lifecycle treats an error thrown by `create`. */
+export function classifyLaunchError(err: unknown): LaunchErrorClass {
+  switch (codeOf(err)) {
+    case 'QuotaExceeded':
+      return { reason: Reasons.quotaExceeded, kind: 'capacity' };
+    case 'InsufficientCapacity':
+      return { reason: Reasons.insufficientCapacity, kind: 'capacity' };
+    case 'SkuUnavailable':
+      return { reason: Reasons.skuUnavailable, kind: 'capacity' };
+    default:
+      return { reason: Reasons.launchFailed, kind: 'transient' };
+  }
+}
+
+/** A one-line, log-safe description of an error and its causes. */
+export function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 4; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}

@@ -1,0 +1,150 @@
+/**
+ * @kaito-ts/karpenter: Karpenter-core node requests (Machine v1alpha5, NodeClaim v1) behind one
+ * NodeRequest view, the CloudProvider interface, and the provider-side lifecycle every provisioner
+ * reuses. See README.md and docs/provisioners.md.
+ */
+
+// names
+export * from './constants.js';
+
+// codecs
+export {
+  ObjectMeta,
+  OwnerReference,
+  Taint,
+  TaintEffect,
+  Requirement,
+  RequirementOperator,
+  ResourceList,
+  QuantityValue,
+  ConditionStatus,
+  KnativeCondition,
+  MetaCondition,
+} from './codecs/common.js';
+export { Machine, MachineSpec, MachineStatus, MachineTemplateRef } from './codecs/machine.js';
+export { NodeClaim, NodeClaimSpec, NodeClaimStatus, NodeClassReference } from './codecs/nodeclaim.js';
+export { Node, NodeCondition } from './codecs/node.js';
+export { parseQuantity, quantityOf, InvalidQuantityError } from './quantity.js';
+
+// the version-neutral view
+export {
+  type NodeRequest,
+  type NodeRequestSpec,
+  type NodeRequestStatus,
+  fromMachine,
+  fromNodeClaim,
+  toMachine,
+  toNodeClaim,
+  toApiObject,
+  apiStatusOf,
+  machineStatusOf,
+  nodeClaimStatusOf,
+  apiConditionType,
+  decodeNodeRequest,
+  withStatus,
+} from './node-request.js';
+export {
+  type NodeRequestCondition,
+  type ConditionInput,
+  READY_DEPENDENTS,
+  MAX_MESSAGE_LENGTH,
+  truncateMessage,
+  findCondition,
+  conditionStatus,
+  setCondition,
+  setLifecycleCondition,
+  deriveReady,
+} from './conditions.js';
+export {
+  isLaunched,
+  isRegistered,
+  isInitialized,
+  isReady,
+  isDeleting,
+  launchFailure,
+  failedWithReason,
+  requirementValues,
+  requestedInstanceType,
+  requirementLabels,
+  nodeCondition,
+  isNodeReady,
+  sameTaint,
+  sameTaintKey,
+  hasTaint,
+  gpuAllocatable,
+  workloadReadiness,
+  type LaunchFailure,
+  type WorkloadReadiness,
+} from './predicates.js';
+export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './desired.js';
+
+// clients
+export {
+  MachineResource,
+  NodeClaimResource,
+  NodeResource,
+  nodeRequestResource,
+  nodeRequestOf,
+  nodeRequestClient,
+  objectRefOf,
+  type NodeRequestClient,
+  type NodeRequestObject,
+} from './client.js';
+
+// providers
+export {
+  type CloudProvider,
+  type Instance,
+  type InstanceRef,
+  type InstanceState,
+  belongsTo,
+  instanceRefOf,
+} from './cloudprovider/types.js';
+export {
+  NotFoundError,
+  InsufficientCapacityError,
+  QuotaExceededError,
+  SkuUnavailableError,
+  TransientError,
+  isNotFoundError,
+  isInsufficientCapacityError,
+  isQuotaExceededError,
+  isSkuUnavailableError,
+  isTransientError,
+  ignoreNotFoundError,
+  classifyLaunchError,
+  describeCause,
+  type CloudProviderErrorCode,
+  type LaunchErrorClass,
+} from './cloudprovider/errors.js';
+
+// lifecycle
+export { DEFAULT_LIFECYCLE_OPTIONS, lifecycleOptions, capacityRetryDelayMs, type LifecycleOptions } from './lifecycle/options.js';
+export {
+  planLaunch,
+  launchIntentRecorded,
+  launchingStatus,
+  launchedStatus,
+  launchFailedStatus,
+  hasCapacityFailure,
+  launchLabels,
+  type LaunchStep,
+  type LaunchContext,
+  type LaunchFailureOutcome,
+} from './lifecycle/launch.js';
+export {
+  planRegistration,
+  planInitialization,
+  registeredNode,
+  mergeTaints,
+  missingResources,
+  ownerReferenceTo,
+  type RegistrationOutcome,
+  type InitializationOutcome,
+} from './lifecycle/registration.js';
+export { planLiveness, type LivenessVerdict } from './lifecycle/liveness.js';
+export { LifecycleEvents } from './lifecycle/events.js';
+export { NodeRequestLifecycle, liveReader, type LifecycleDeps, type LifecycleReader, type ReconcileScope } from './lifecycle/reconciler.js';
+export { planGarbageCollection, DEFAULT_GC_OPTIONS, type GcOptions, type GcObserved, type GcPlan } from './gc/plan.js';
+export { GarbageCollector, type GarbageCollectorDeps, type GcReader, type GcReport } from './gc/collector.js';
+export { provisionerControllers, PROVIDER_ID_INDEX, type ProvisionerOptions, type ProvisionerControllers } from './provisioner.js';

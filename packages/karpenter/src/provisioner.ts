@@ -1,0 +1,118 @@
+/**
+ * Wiring a provisioner: the lifecycle and garbage-collection controllers for one node-request API
+ * and one CloudProvider, on a controller-runtime `Manager` (shared informer caches, work queue,
+ * leader election, events, metrics). A provisioner's `main.ts` is this plus its CloudProvider:
+ *
+ *     const mgr = new Manager({ kubeConfig, logger, name: 'kwok-provisioner', leaderElection: … });
+ *     for (const c of provisionerControllers(mgr, { api: 'nodeclaim', provider })) mgr.add(c);
+ *     await mgr.start({ handleSignals: true });
+ */
+import { type Clock, type Controller, type Manager, realClock, Resources, watch } from '@kaito-ts/controller-runtime';
+import type { CloudProvider } from './cloudprovider/types.js';
+import { NodeResource, nodeRequestClient, type NodeRequestObject, nodeRequestOf, nodeRequestResource } from './client.js';
+import type { Node } from './codecs/node.js';
+import { MACHINE_KIND, NODECLAIM_KIND, type NodeRequestApi } from './constants.js';
+import { GarbageCollector } from './gc/collector.js';
+import type { GcOptions } from './gc/plan.js';
+import type { LifecycleOptions } from './lifecycle/options.js';
+import { type LifecycleReader, NodeRequestLifecycle } from './lifecycle/reconciler.js';
+import type { NodeRequest } from './node-request.js';
+
+export const PROVIDER_ID_INDEX = 'providerID';
+
+export interface ProvisionerOptions {
+  readonly api: NodeRequestApi;
+  readonly provider: CloudProvider;
+  readonly lifecycle?: Partial<LifecycleOptions>;
+  readonly gc?: Partial<GcOptions>;
+  /** Which requests this provisioner owns. Default: all of the API's requests. */
+  readonly isManaged?: (r: NodeRequest) => boolean;
+  /** Requests reconciled at once; `create` may block for minutes on a real cloud. Default 10. */
+  readonly concurrency?: number;
+  /** Event source component. Default `<provider>-provisioner`. */
+  readonly component?: string;
+  readonly clock?: Clock;
+}
+
+export interface ProvisionerControllers {
+  readonly lifecycle: NodeRequestLifecycle;
+  readonly gc: GarbageCollector;
+  readonly controllers: readonly Controller[];
+}
+
+const providerIDOf = (obj: { status?: { providerID?: string } }): string[] => (obj.status?.providerID ? [obj.status.providerID] : []);
+
+/** The lifecycle and GC controllers, their caches and indexes registered on `mgr` (call before `mgr.start`). */
+export function provisionerControllers(mgr: Manager, o: ProvisionerOptions): ProvisionerControllers {
+  const resource = nodeRequestResource(o.api);
+  const kind = o.api === 'machine' ? MACHINE_KIND : NODECLAIM_KIND;
+  const requestCache = mgr.informer(resource, { indexers: { [PROVIDER_ID_INDEX]: (obj: NodeRequestObject) => providerIDOf(obj) } });
+  const nodeCache = mgr.informer(NodeResource, { indexers: { [PROVIDER_ID_INDEX]: (n: Node) => (n.spec?.providerID ? [n.spec.providerID] : []) } });
+  const client = nodeRequestClient(mgr.client, o.api);
+  const events = mgr.eventRecorder(o.component ?? `${o.provider.name}-provisioner`);
+  const clock = o.clock ?? realClock;
+  const toRequest = (obj: NodeRequestObject | undefined): NodeRequest | undefined => (obj === undefined ? undefined : nodeRequestOf(o.api, obj));
+
+  const reader: LifecycleReader = {
+    request: (name) => toRequest(requestCache.getByKey(name)),
+    nodesByProviderID: (providerID) => nodeCache.byIndex(PROVIDER_ID_INDEX, providerID),
+    node: (name) => nodeCache.getByKey(name),
+  };
+  const lifecycle = new NodeRequestLifecycle({
+    requests: client,
+    kube: mgr.client,
+    provider: o.provider,
+    events,
+    clock,
+    reader,
+    ...(o.lifecycle !== undefined ? { options: o.lifecycle } : {}),
+    ...(o.isManaged !== undefined ? { isManaged: o.isManaged } : {}),
+  });
+  const gc = new GarbageCollector({
+    requests: client,
+    kube: mgr.client,
+    provider: o.provider,
+    events,
+    clock,
+    reader: {
+      requests: () => requestCache.list().map((obj) => nodeRequestOf(o.api, obj)),
+      nodesByProviderID: (providerID) => nodeCache.byIndex(PROVIDER_ID_INDEX, providerID),
+    },
+    ...(o.gc !== undefined ? { options: o.gc } : {}),
+    ...(o.isManaged !== undefined ? { isManaged: o.isManaged } : {}),
+  });
+
+  /** A Node maps to the request that lists its providerID, or that owns it. */
+  const nodeToRequests = (node: Node): string[] => {
+    const keys = new Set<string>();
+    if (node.spec?.providerID) for (const r of requestCache.byIndex(PROVIDER_ID_INDEX, node.spec.providerID)) keys.add(r.metadata.name);
+    for (const ref of node.metadata.ownerReferences ?? []) if (ref.kind === kind && ref.apiVersion === resource.apiVersion) keys.add(ref.name);
+    return [...keys];
+  };
+
+  const lifecycleController: Controller = {
+    name: `${o.api}.lifecycle`,
+    concurrency: o.concurrency ?? 10,
+    backoff: { baseMs: 1_000, maxMs: 60_000 },
+    watches: [watch(resource), watch(NodeResource, { mapToKeys: nodeToRequests })],
+    reconcile: (key, ctx) => lifecycle.reconcile(key, { log: ctx.log, signal: ctx.signal }),
+  };
+
+  // GC is one periodic job: the first cache event starts it, then it requeues itself. It is kicked
+  // from Namespaces because some always exist (there may be no requests or Nodes yet).
+  let kicked = false;
+  const gcController: Controller = {
+    name: `${o.api}.garbagecollection`,
+    watches: [
+      watch(Resources.Namespace, {
+        mapToKeys: () => {
+          if (kicked) return [];
+          kicked = true;
+          return ['gc'];
+        },
+      }),
+    ],
+    reconcile: (_key, ctx) => gc.reconcile({ log: ctx.log, signal: ctx.signal }),
+  };
+  return { lifecycle, gc, controllers: [lifecycleController, gcController] };
+}

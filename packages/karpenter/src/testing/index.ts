@@ -1,0 +1,6 @@
+/**
+ * Fakes and factories for code built on @kaito-ts/karpenter, and the provisioner conformance suite:
+ * `import { FakeCloudProvider, makeNodeClaim, describeProvisionerConformance } from '@kaito-ts/karpenter/testing'`.
+ */
+export { FakeCloudProvider, type FakeCloudProviderOptions } from './fake-cloud-provider.js';
+export { makeNodeClaim, makeMachine, makeNode, makeNodeRequest, DEFAULT_TEST_INSTANCE_TYPE, type NodeOptions } from './factories.js';
