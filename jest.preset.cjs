@@ -9,15 +9,18 @@ const root = __dirname;
 const esm = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'hyparquet', 'hyparquet-compressors', '@marcbachmann/cel-js'];
 
 function workspaceMappers() {
+  // Map each workspace package *by its package.json name* to its TypeScript source.
   const mappers = {};
   for (const dir of ['packages', 'apps', 'tools']) {
     const base = path.join(root, dir);
     if (!fs.existsSync(base)) continue;
-    for (const name of fs.readdirSync(base)) {
-      const src = path.join(base, name, 'src');
-      if (!fs.existsSync(path.join(src, 'index.ts'))) continue;
-      mappers[`^@kaito-ts/${name}$`] = path.join(src, 'index.ts');
-      mappers[`^@kaito-ts/${name}/testing$`] = path.join(src, 'testing', 'index.ts');
+    for (const entry of fs.readdirSync(base)) {
+      const manifest = path.join(base, entry, 'package.json');
+      const src = path.join(base, entry, 'src');
+      if (!fs.existsSync(manifest) || !fs.existsSync(path.join(src, 'index.ts'))) continue;
+      const name = JSON.parse(fs.readFileSync(manifest, 'utf8')).name.replace(/[/.]/g, (c) => `\\${c}`);
+      mappers[`^${name}$`] = path.join(src, 'index.ts');
+      mappers[`^${name}/testing$`] = path.join(src, 'testing', 'index.ts');
     }
   }
   return mappers;
