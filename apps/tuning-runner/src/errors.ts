@@ -111,7 +111,8 @@ export function describeNetworkError(err: unknown): string {
   for (let i = 0; i < 4 && e; i++) {
     // Duck-typed: fetch's errors may come from another realm (e.g. under jest), failing instanceof.
     if (typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
-      const { message, code, cause } = e as { message: string; code?: unknown; cause?: unknown };
+      const { code, cause } = e as { message: string; code?: unknown; cause?: unknown };
+      const message = tidy((e as { message: string }).message);
       parts.push(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message);
       e = cause;
     } else {
@@ -120,4 +121,11 @@ export function describeNetworkError(err: unknown): string {
     }
   }
   return [...new Set(parts)].join(': ');
+}
+
+/** OpenSSL's multi-line `…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…` → its reason. */
+function tidy(message: string): string {
+  const first = (message.split('\n')[0] ?? '').trim();
+  const ssl = /:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):/.exec(first);
+  return ssl?.[1] ? `TLS handshake failed: ${ssl[1]}` : first;
 }

@@ -73,14 +73,14 @@ export class RegistryClient {
 
   /** The auth probe: `GET /v2/`, then credentials for the challenge it returns. */
   async ping(): Promise<void> {
-    const res = await this.send({ method: 'GET', url: `${this.base}/v2/`, expect: [200, 401], what: 'reach the registry' }, false);
+    const res = await this.send({ method: 'GET', url: `${this.base}/v2/`, expect: [200, 401], what: 'reach the registry' }, { probe: true });
     await res.body?.cancel();
     this.pinged = true;
     if (res.status === 200) return;
     const header = res.headers.get('www-authenticate');
     this.challenge = header ? parseChallenge(header) : undefined;
     await this.authenticate();
-    const check = await this.send({ method: 'GET', url: `${this.base}/v2/`, expect: [200, 401], what: 'reach the registry' }, false);
+    const check = await this.send({ method: 'GET', url: `${this.base}/v2/`, expect: [200, 401], what: 'reach the registry' }, { probe: true });
     await check.body?.cancel();
     // A Bearer token is scoped to the repository; /v2/ may still say 401 for it on some registries.
     if (check.status === 401 && this.challenge?.scheme === 'basic') throw this.rejected(401);
@@ -150,15 +150,19 @@ export class RegistryClient {
     return token;
   }
 
-  /** One request with retries; a 401 re-authenticates once (an expired token) before it is final. */
-  async send(spec: RequestSpec, auth = true): Promise<Response> {
+  /**
+   * One request with retries; a 401 re-authenticates once (an expired token) before it is final.
+   * `probe` marks the auth probe itself: no ping first, and a 401 is an answer, not a failure.
+   */
+  async send(spec: RequestSpec, { probe = false }: { probe?: boolean } = {}): Promise<Response> {
+    const auth = !probe;
     if (auth && !this.pinged) await this.ping();
     const attempts = this.options.attempts ?? 3;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     let reauthed = false;
     for (let attempt = 1; ; attempt++) {
       const headers: Record<string, string> = { ...spec.headers };
-      if (auth && this.authorization) headers.authorization = this.authorization;
+      if (this.authorization) headers.authorization = this.authorization;
       let res: Response;
       try {
         const body = spec.body?.();
@@ -169,7 +173,8 @@ export class RegistryClient {
           ...(body !== undefined ? { body, duplex: 'half' } : {}),
         } as RequestInit);
       } catch (err) {
-        if (attempt < attempts) {
+        const tls = /TLS handshake failed/.test(describeNetworkError(err));
+        if (attempt < attempts && !tls) {
           this.options.log?.warn('registry request failed; retrying', { what: spec.what, attempt, error: describeNetworkError(err) });
           await sleep(500 * 2 ** (attempt - 1));
           continue;
