@@ -104,7 +104,19 @@ export function deriveReady(conditions: readonly NodeRequestCondition[]): Condit
   return { type: ConditionTypes.ready, status: 'True', reason: Reasons.ready, message: '' };
 }
 
-/** `setCondition` for one lifecycle condition, then Ready re-derived. */
+const LIFECYCLE_ORDER: readonly string[] = [...READY_DEPENDENTS, ConditionTypes.ready];
+
+/** Launched, Registered, Initialized, Ready first (the order `kubectl describe` reads best), then the rest as they were. */
+export function sortConditions(conditions: readonly NodeRequestCondition[]): readonly NodeRequestCondition[] {
+  const rank = (c: NodeRequestCondition): number => {
+    const i = LIFECYCLE_ORDER.indexOf(c.type);
+    return i < 0 ? LIFECYCLE_ORDER.length : i;
+  };
+  const sorted = conditions.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i);
+  return sorted.every((x, i) => x.i === i) ? conditions : sorted.map((x) => x.c);
+}
+
+/** `setCondition` for one lifecycle condition, then Ready re-derived, in lifecycle order. */
 export function setLifecycleCondition(
   conditions: readonly NodeRequestCondition[],
   next: ConditionInput,
@@ -112,5 +124,5 @@ export function setLifecycleCondition(
   observedGeneration?: number,
 ): readonly NodeRequestCondition[] {
   const withNext = setCondition(conditions, next, now, observedGeneration);
-  return setCondition(withNext, deriveReady(withNext), now, observedGeneration);
+  return sortConditions(setCondition(withNext, deriveReady(withNext), now, observedGeneration));
 }

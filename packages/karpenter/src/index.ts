@@ -53,6 +53,7 @@ export {
   conditionStatus,
   setCondition,
   setLifecycleCondition,
+  sortConditions,
   deriveReady,
 } from './conditions.js';
 export {

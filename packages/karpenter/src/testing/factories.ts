@@ -18,6 +18,17 @@ export const DEFAULT_TEST_INSTANCE_TYPE = 'Standard_NC24ads_A100_v4';
 
 type MetaOverrides = { metadata?: Partial<ObjectMeta> };
 
+/** Metadata overrides win; labels and annotations are merged key by key. */
+function mergeMeta(base: ObjectMeta, over: Partial<ObjectMeta> | undefined, name: string): ObjectMeta {
+  return {
+    ...base,
+    ...over,
+    name,
+    ...(base.labels !== undefined || over?.labels !== undefined ? { labels: { ...base.labels, ...over?.labels } } : {}),
+    ...(base.annotations !== undefined || over?.annotations !== undefined ? { annotations: { ...base.annotations, ...over?.annotations } } : {}),
+  };
+}
+
 function baseRequest(api: NodeRequestApi, name: string, instanceType: string): NodeRequest {
   const r = desiredNodeRequest({ api, name, workspace: { name: 'ws-test', namespace: 'default' }, instanceType, storage: '100Gi', gpuCount: 1 });
   return { ...r, metadata: { ...r.metadata, uid: `uid-${name}`, generation: 1, creationTimestamp: '2025-01-01T00:00:00Z' } };
@@ -28,7 +39,7 @@ export function makeNodeClaim(overrides: Partial<Omit<NodeClaim, 'metadata'>> & 
   const { metadata, instanceType, ...rest } = overrides;
   const name = metadata?.name ?? next('ws');
   const base = toNodeClaim(baseRequest('nodeclaim', name, instanceType ?? DEFAULT_TEST_INSTANCE_TYPE));
-  return { ...base, ...rest, metadata: { ...base.metadata, ...metadata, name } };
+  return { ...base, ...rest, metadata: mergeMeta(base.metadata, metadata, name) };
 }
 
 /** A Machine in Kaito's Machine-era shape. */
@@ -36,7 +47,7 @@ export function makeMachine(overrides: Partial<Omit<Machine, 'metadata'>> & Meta
   const { metadata, instanceType, ...rest } = overrides;
   const name = metadata?.name ?? next('ws');
   const base = toMachine(baseRequest('machine', name, instanceType ?? DEFAULT_TEST_INSTANCE_TYPE));
-  return { ...base, ...rest, metadata: { ...base.metadata, ...metadata, name } };
+  return { ...base, ...rest, metadata: mergeMeta(base.metadata, metadata, name) };
 }
 
 /** The neutral view of `makeNodeClaim` / `makeMachine`. */

@@ -1,0 +1,135 @@
+import { InsufficientCapacityError, QuotaExceededError, SkuUnavailableError, TransientError } from '../cloudprovider/errors.js';
+import type { Instance } from '../cloudprovider/types.js';
+import type { NodeRequestCondition } from '../conditions.js';
+import { makeNodeRequest } from '../testing/factories.js';
+import { hasCapacityFailure, launchedStatus, launchFailedStatus, launchingStatus, launchIntentRecorded, launchLabels, planLaunch } from './launch.js';
+
+const now = new Date('2025-01-01T00:10:00Z');
+const c = (type: string, status: NodeRequestCondition['status'], reason: string): NodeRequestCondition => ({
+  type,
+  status,
+  reason,
+  message: '',
+  lastTransitionTime: '2025-01-01T00:00:00Z',
+});
+const instance: Instance = {
+  name: 'i-1',
+  providerID: 'fake:///i-1',
+  requestName: 'ws1',
+  requestUID: 'uid-ws1',
+  instanceType: 'Standard_NC24ads_A100_v4',
+  state: 'Running',
+  labels: { 'node.kubernetes.io/instance-type': 'Standard_NC24ads_A100_v4', 'topology.kubernetes.io/zone': 'z1' },
+  capacity: { 'nvidia.com/gpu': '1' },
+  allocatable: { 'nvidia.com/gpu': '1' },
+  createdAt: '2025-01-01T00:00:00Z',
+};
+
+describe('planLaunch', () => {
+  it.each([
+    ['a new request', [], undefined, 'recordIntent'],
+    ['a request whose intent is recorded', [c('Launched', 'Unknown', 'Launching')], undefined, 'create'],
+    ['a request whose last launch failed transiently', [c('Launched', 'Unknown', 'LaunchFailed')], undefined, 'create'],
+    ['a request whose last launch hit quota, after the backoff', [c('Launched', 'False', 'QuotaExceeded')], now.getTime() - 1, 'create'],
+    ['a request whose last launch hit quota, within the backoff', [c('Launched', 'False', 'QuotaExceeded')], now.getTime() + 5000, 'wait'],
+  ] as const)('plans %s as %s', (_name, conditions, nextAttemptAt, kind) => {
+    const r = makeNodeRequest('nodeclaim', { status: { conditions } });
+    expect(planLaunch(r, { now, ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}) }).kind).toBe(kind);
+  });
+
+  it('lists before creating once the intent is on record', () => {
+    const r = makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'Unknown', 'Launching')] } });
+    expect(planLaunch(r, { now })).toEqual({ kind: 'create', recover: true });
+  });
+
+  it('waits out the rest of the backoff', () => {
+    const r = makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'False', 'InsufficientCapacity')] } });
+    expect(planLaunch(r, { now, nextAttemptAt: now.getTime() + 5000 })).toEqual({ kind: 'wait', retryAfterMs: 5000 });
+  });
+
+  it('adopts an instance this process created but has not recorded yet', () => {
+    const r = makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'Unknown', 'Launching')] } });
+    expect(planLaunch(r, { now, remembered: instance })).toEqual({ kind: 'adopt', instance });
+  });
+
+  it('does nothing once launched', () => {
+    const r = makeNodeRequest('nodeclaim', { status: { providerID: 'fake:///i-1', conditions: [c('Launched', 'True', 'Launched')] } });
+    expect(planLaunch(r, { now, remembered: instance })).toEqual({ kind: 'launched' });
+  });
+
+  it('links the instance named by karpenter.sh/linked (v1alpha5) instead of creating one', () => {
+    const r = makeNodeRequest('machine', { metadata: { annotations: { 'karpenter.sh/linked': 'azure:///vm-1' } } });
+    expect(planLaunch(r, { now })).toEqual({ kind: 'link', providerID: 'azure:///vm-1' });
+  });
+});
+
+describe('launchIntentRecorded', () => {
+  it('is false for a request nobody launched yet', () => {
+    expect(launchIntentRecorded(makeNodeRequest('nodeclaim'))).toBe(false);
+  });
+
+  it('is true after launchingStatus', () => {
+    const r = makeNodeRequest('nodeclaim');
+    expect(launchIntentRecorded({ ...r, status: launchingStatus(r, 'fake', now) })).toBe(true);
+  });
+});
+
+describe('launchingStatus', () => {
+  it('marks Launched Unknown/Launching and the later conditions as waiting', () => {
+    const s = launchingStatus(makeNodeRequest('nodeclaim'), 'kwok', now);
+    expect(s.conditions.map((x) => `${x.type}=${x.status}/${x.reason}`)).toEqual([
+      'Launched=Unknown/Launching',
+      'Registered=Unknown/AwaitingLaunch',
+      'Initialized=Unknown/AwaitingLaunch',
+      'Ready=Unknown/Launching',
+    ]);
+  });
+});
+
+describe('launchedStatus', () => {
+  it('copies providerID, capacity and allocatable and sets Launched', () => {
+    const s = launchedStatus(makeNodeRequest('nodeclaim'), { ...instance, imageID: 'img' }, now);
+    expect(s).toMatchObject({ providerID: 'fake:///i-1', imageID: 'img', capacity: { 'nvidia.com/gpu': '1' }, allocatable: { 'nvidia.com/gpu': '1' } });
+    expect(s.conditions.find((x) => x.type === 'Launched')).toMatchObject({ status: 'True', reason: 'Launched' });
+    expect(s.conditions.find((x) => x.type === 'Registered')).toMatchObject({ status: 'Unknown', reason: 'NodeNotFound' });
+  });
+
+  it('leaves imageID out for a Machine (v1alpha5 has no such field)', () => {
+    expect(launchedStatus(makeNodeRequest('machine'), { ...instance, imageID: 'img' }, now).imageID).toBeUndefined();
+  });
+});
+
+describe('launchFailedStatus', () => {
+  it.each([
+    [new QuotaExceededError('0 of 24 cores free'), 'False', 'QuotaExceeded', 'capacity'],
+    [new InsufficientCapacityError('stock-out'), 'False', 'InsufficientCapacity', 'capacity'],
+    [new SkuUnavailableError('not in region'), 'False', 'SkuUnavailable', 'capacity'],
+    [new TransientError('429'), 'Unknown', 'LaunchFailed', 'transient'],
+    [new Error('socket hang up'), 'Unknown', 'LaunchFailed', 'transient'],
+  ])('turns %p into Launched=%s %s (%s)', (err, status, reason, kind) => {
+    const out = launchFailedStatus(makeNodeRequest('nodeclaim'), err, now);
+    expect(out.kind).toBe(kind);
+    expect(out.status.conditions.find((x) => x.type === 'Launched')).toMatchObject({ status, reason, message: err.message });
+    expect(out.status.conditions.find((x) => x.type === 'Ready')).toMatchObject({ status, reason });
+  });
+
+  it('finds the provider error behind a wrapping error', () => {
+    const err = new Error('creating agent pool', { cause: new QuotaExceededError('NCSv3 quota') });
+    expect(launchFailedStatus(makeNodeRequest('nodeclaim'), err, now).reason).toBe('QuotaExceeded');
+  });
+
+  it('marks a capacity failure as such for liveness', () => {
+    const r = makeNodeRequest('nodeclaim');
+    expect(hasCapacityFailure({ ...r, status: launchFailedStatus(r, new QuotaExceededError('q'), now).status })).toBe(true);
+  });
+});
+
+describe('launchLabels', () => {
+  it('adds the instance’s labels and requirement labels the request lacks, never overriding its own', () => {
+    const r = makeNodeRequest('nodeclaim', { metadata: { labels: { 'topology.kubernetes.io/zone': 'mine' } } });
+    expect(launchLabels(r, instance)).toEqual({
+      'node.kubernetes.io/instance-type': 'Standard_NC24ads_A100_v4',
+      'kubernetes.io/os': 'linux',
+    });
+  });
+});

@@ -1,0 +1,50 @@
+import { Manager } from '@kaito-ts/controller-runtime';
+import { FakeApiServer, silentLogger } from '@kaito-ts/controller-runtime/testing';
+import { NodeResource, nodeRequestClient } from './client.js';
+import type { Node } from './codecs/node.js';
+import { findCondition } from './conditions.js';
+import { desiredNodeRequest } from './desired.js';
+import { provisionerControllers } from './provisioner.js';
+import { FakeCloudProvider } from './testing/fake-cloud-provider.js';
+import { makeNode } from './testing/factories.js';
+
+/** Polls `fn` until it returns true (real time; the manager runs real informers on the fake API server). */
+async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.each(['nodeclaim', 'machine'] as const)('provisionerControllers on a manager (%s)', (api) => {
+  it('takes a request to Ready when its node joins, and tears everything down on delete', async () => {
+    const server = new FakeApiServer();
+    const provider = new FakeCloudProvider();
+    // The "cloud" boots a kubelet: a Ready GPU node registers with the instance's providerID.
+    provider.afterCreate = (i) => {
+      server.seed(makeNode({ metadata: { name: `node-${i.name}` }, providerID: i.providerID ?? '', taints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }] }));
+    };
+    const mgr = new Manager({ transport: server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
+    const { controllers } = provisionerControllers(mgr, { api, provider });
+    for (const c of controllers) mgr.add(c);
+    const stop = new AbortController();
+    const running = mgr.start({ signal: stop.signal });
+    const client = nodeRequestClient(mgr.client, api);
+    try {
+      await client.create(desiredNodeRequest({ api, name: 'ws1', workspace: { name: 'phi', namespace: 'default' }, instanceType: 'Standard_NC6s_v3', gpuCount: 1 }));
+      await until(async () => findCondition((await client.get('ws1'))?.status.conditions ?? [], 'Ready')?.status === 'True', 'Ready');
+      const node = server.get<Node>(NodeResource, 'node-fake-1');
+      expect(node?.metadata.labels?.['karpenter.sh/initialized']).toBe('true');
+      expect(node?.spec?.taints).toEqual([{ key: 'sku', value: 'gpu', effect: 'NoSchedule' }]);
+
+      await client.delete('ws1');
+      await until(async () => (await client.get('ws1')) === undefined, 'the request to go');
+      expect(server.get(NodeResource, 'node-fake-1')).toBeUndefined();
+      expect(provider.instances.size).toBe(0);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+});
