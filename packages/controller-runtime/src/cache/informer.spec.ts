@@ -108,6 +108,14 @@ describe('Informer list and watch', () => {
     await informer.stop();
   });
 
+  it('stops even when stopped between its first list and its first watch', async () => {
+    const s = setup([cm('a')]);
+    s.informer.start();
+    await s.informer.waitForSync();
+    await s.informer.stop();
+    expect(s.source.openWatches).toBe(0);
+  });
+
   it('stops watching when stopped', async () => {
     const { informer, source } = await started(setup());
     await informer.stop();

@@ -273,6 +273,7 @@ export class Informer<T extends KubeObject> {
     let failure: unknown;
     const watchAbort = new AbortController();
     const onStop = (): void => watchAbort.abort(signal.reason);
+    if (signal.aborted) return 0; // stopped between the list and here: a listener would never fire
     signal.addEventListener('abort', onStop, { once: true });
     try {
       await this.#source.watch(

@@ -117,10 +117,8 @@ export class ControllerRunner {
 
   /** One reconcile of `key` with result handling; the key must be in flight (handed out by the queue). */
   async reconcileKey(key: string): Promise<void> {
-    const { namespace, name } = parseKey(key);
-    const reconcileID = randomUUID();
-    const log = this.#log.child({ controller: this.name, namespace, name, reconcileID });
-    const ctx: ReconcileContext = { controller: this.name, key, namespace, name, reconcileID, log, signal: this.#abort.signal };
+    const ctx = new Context(this.name, key, this.#log, this.#abort.signal);
+    const log = (): Logger => ctx.log;
     const started = this.#clock.now();
     this.#activeWorkers.inc();
     let outcome = 'success';
@@ -136,20 +134,50 @@ export class ControllerRunner {
       if (isTerminal(err)) {
         outcome = 'terminal_error';
         this.queue.forget(key);
-        log.error('reconcile failed, not retrying until the object changes', { error: describeError(err) });
+        log().error('reconcile failed, not retrying until the object changes', { error: describeError(err) });
       } else if (isConflict(err)) {
         outcome = 'conflict';
         this.queue.addRateLimited(key);
-        log.debug('reconcile hit a conflict, requeued', { error: describeError(err) });
+        log().debug('reconcile hit a conflict, requeued', { error: describeError(err) });
       } else {
         outcome = 'error';
         this.queue.addRateLimited(key);
-        log.error('reconcile failed', { error: describeError(err), retries: this.queue.retries(key) });
+        log().error('reconcile failed', { error: describeError(err), retries: this.queue.retries(key) });
       }
     } finally {
       this.#activeWorkers.dec();
       this.#onResult(outcome, (this.#clock.now() - started) / 1000);
       this.queue.done(key);
     }
+  }
+}
+
+/**
+ * The context of one reconcile. The reconcileID and the child logger are made on first use: a
+ * reconcile that finds nothing to do and logs nothing should not pay for them.
+ */
+class Context implements ReconcileContext {
+  readonly namespace: string | undefined;
+  readonly name: string;
+  #reconcileID: string | undefined;
+  #log: Logger | undefined;
+
+  constructor(
+    readonly controller: string,
+    readonly key: string,
+    private readonly root: Logger,
+    readonly signal: AbortSignal,
+  ) {
+    const { namespace, name } = parseKey(key);
+    this.namespace = namespace;
+    this.name = name;
+  }
+
+  get reconcileID(): string {
+    return (this.#reconcileID ??= randomUUID());
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.root.child({ controller: this.controller, namespace: this.namespace, name: this.name, reconcileID: this.reconcileID }));
   }
 }

@@ -4,7 +4,8 @@
  * `rest_client_*`, plus process metrics. One `Registry` per manager (never prom-client's global),
  * so several managers can live in one process (tests) without clashing.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { FastCounter as Counter, FastGauge, FastHistogram as Histogram } from './fast.js';
 import type { QueueMetrics } from '../queue/workqueue.js';
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -32,16 +33,16 @@ export class Metrics {
   readonly reconcileErrors: Counter<'controller'>;
   readonly terminalReconcileErrors: Counter<'controller'>;
   readonly reconcileTime: Histogram<'controller'>;
-  readonly activeWorkers: Gauge<'controller'>;
-  readonly maxConcurrentReconciles: Gauge<'controller'>;
+  readonly activeWorkers: FastGauge<'controller'>;
+  readonly maxConcurrentReconciles: FastGauge<'controller'>;
 
-  readonly queueDepth: Gauge<'name'>;
+  readonly queueDepth: FastGauge<'name'>;
   readonly queueAdds: Counter<'name'>;
   readonly queueLatency: Histogram<'name'>;
   readonly workDuration: Histogram<'name'>;
   readonly queueRetries: Counter<'name'>;
 
-  readonly leaderStatus: Gauge<'name'>;
+  readonly leaderStatus: FastGauge<'name'>;
   readonly leaderTransitions: Counter<'name'>;
 
   readonly restRequests: Counter<'method' | 'code'>;
@@ -89,20 +90,20 @@ export class Metrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.activeWorkers = new Gauge({
+    this.activeWorkers = new FastGauge({
       name: 'controller_runtime_active_workers',
       help: 'Number of reconciles running now per controller.',
       labelNames: ['controller'],
       registers,
     });
-    this.maxConcurrentReconciles = new Gauge({
+    this.maxConcurrentReconciles = new FastGauge({
       name: 'controller_runtime_max_concurrent_reconciles',
       help: 'Maximum number of concurrent reconciles per controller.',
       labelNames: ['controller'],
       registers,
     });
 
-    this.queueDepth = new Gauge({
+    this.queueDepth = new FastGauge({
       name: 'workqueue_depth',
       help: 'Current depth of the work queue.',
       labelNames: ['name'],
@@ -153,7 +154,7 @@ export class Metrics {
       },
     });
 
-    this.leaderStatus = new Gauge({
+    this.leaderStatus = new FastGauge({
       name: 'leader_election_master_status',
       help: '1 while this process holds the leader lease, else 0.',
       labelNames: ['name'],

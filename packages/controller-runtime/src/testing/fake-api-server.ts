@@ -125,12 +125,12 @@ export class FakeApiServer implements Transport {
   }
 
   /** The stored object (a copy), or undefined. */
-  get<T extends KubeObject = KubeObject>(resource: Pick<ResourceType, 'apiVersion' | 'kind'>, name: string, namespace?: string): T | undefined {
+  get<T = KubeObject>(resource: Pick<ResourceType, 'apiVersion' | 'kind'>, name: string, namespace?: string): T | undefined {
     const obj = this.#collection(resource).objects.get(this.#key(namespace, name));
     return obj === undefined ? undefined : (clone(obj) as T);
   }
 
-  list<T extends KubeObject = KubeObject>(resource: Pick<ResourceType, 'apiVersion' | 'kind'>): T[] {
+  list<T = KubeObject>(resource: Pick<ResourceType, 'apiVersion' | 'kind'>): T[] {
     return [...this.#collection(resource).objects.values()].map((o) => clone(o) as T);
   }
 

@@ -1,0 +1,62 @@
+import { Registry } from 'prom-client';
+import { FastCounter, FastGauge, FastHistogram } from './fast.js';
+import { Metrics } from './metrics.js';
+
+describe('fast metrics', () => {
+  it('render a histogram in the Prometheus text format with cumulative buckets', async () => {
+    const registry = new Registry();
+    const h = new FastHistogram({ name: 'h_seconds', help: 'h', labelNames: ['controller'], buckets: [0.1, 1], registers: [registry] });
+    const child = h.labels('ws');
+    child.observe(0.05);
+    child.observe(0.5);
+    child.observe(5);
+    expect(await registry.metrics()).toBe(
+      [
+        '# HELP h_seconds h',
+        '# TYPE h_seconds histogram',
+        'h_seconds_bucket{controller="ws",le="0.1"} 1',
+        'h_seconds_bucket{controller="ws",le="1"} 2',
+        'h_seconds_bucket{controller="ws",le="+Inf"} 3',
+        'h_seconds_sum{controller="ws"} 5.55',
+        'h_seconds_count{controller="ws"} 3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keep one child per label set', async () => {
+    const registry = new Registry();
+    const c = new FastCounter({ name: 'c_total', help: 'c', labelNames: ['a', 'b'], registers: [registry] });
+    c.labels('1', '2').inc();
+    c.inc({ a: '1', b: '2' }, 2);
+    c.labels('1', '3').inc();
+    expect((await c.get()).values).toEqual([
+      { labels: { a: '1', b: '2' }, value: 3, metricName: 'c_total' },
+      { labels: { a: '1', b: '3' }, value: 1, metricName: 'c_total' },
+    ]);
+  });
+
+  it('refuse the wrong number of label values', () => {
+    const g = new FastGauge({ name: 'g', help: 'g', labelNames: ['a'], registers: [] });
+    expect(() => g.labels('1', '2')).toThrow(/expected 1 label values/);
+  });
+});
+
+describe('Metrics', () => {
+  it('exposes queue metrics under controller-runtime’s names', async () => {
+    const metrics = new Metrics({ processMetrics: false });
+    const q = metrics.forQueue('workspace');
+    q.added();
+    q.depth(3);
+    q.retried();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('workqueue_adds_total{name="workspace"} 1');
+    expect(text).toContain('workqueue_depth{name="workspace"} 3');
+    expect(text).toContain('workqueue_retries_total{name="workspace"} 1');
+  });
+
+  it('includes Node.js process metrics by default', async () => {
+    const metrics = new Metrics();
+    expect(await metrics.registry.metrics()).toContain('process_cpu_user_seconds_total');
+  });
+});

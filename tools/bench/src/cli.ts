@@ -1,0 +1,69 @@
+/**
+ * `npm run bench [-- queue|cache] [--keys N] [--objects N] [--concurrency N] [--json]`
+ *
+ * Prints work-queue throughput (target ≥ 20,000 keys/s through a no-op reconcile) and the informer
+ * cache's memory for 10,000 objects (target ≤ 2× their JSON size). Numbers, not pass/fail: the
+ * machine may be shared; compare the ratios.
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Report } from './report.js';
+
+// The benchmark measures the built library (what production runs). `tsc --build` is incremental:
+// a no-op when dist is up to date, a rebuild after a change, so numbers never come from stale code.
+const libDir = dirname(createRequire(import.meta.url).resolve('@kaito-ts/controller-runtime/package.json'));
+const build = spawnSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '--build', join(libDir, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
+if (build.status !== 0) {
+  console.error('building @kaito-ts/controller-runtime failed');
+  process.exit(1);
+}
+const { cacheMemory, fullGc } = await import('./cache-memory.js');
+const { queueThroughput, runnerThroughput } = await import('./queue-throughput.js');
+const { formatReport } = await import('./report.js');
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    keys: { type: 'string', default: '200000' },
+    objects: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const which = positionals[0] ?? 'all';
+if (!['all', 'queue', 'cache'].includes(which)) {
+  console.error(`unknown benchmark ${which}: use queue, cache or all`);
+  process.exit(2);
+}
+const keys = Number(values.keys);
+const objects = Number(values.objects);
+const concurrency = Number(values.concurrency);
+const rounds = Number(values.rounds);
+
+const report: Report = { node: process.version, platform: `${process.platform}/${process.arch}` };
+
+if (which !== 'cache') {
+  // A warm-up round lets the JIT settle; then the best and the median of `rounds`.
+  await runnerThroughput({ keys: Math.min(keys, 50_000), concurrency });
+  const runner = [];
+  const bare = [];
+  for (let i = 0; i < rounds; i++) {
+    fullGc();
+    runner.push(await runnerThroughput({ keys, concurrency }));
+    fullGc();
+    bare.push(await queueThroughput({ keys, concurrency }));
+  }
+  report.queue = { keys, concurrency, runner: runner.map((r) => r.keysPerSecond), bare: bare.map((r) => r.keysPerSecond) };
+}
+
+if (which !== 'queue') {
+  report.cache = [await cacheMemory(objects, true), await cacheMemory(objects, false)];
+}
+
+console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
