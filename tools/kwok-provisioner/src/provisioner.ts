@@ -1,0 +1,127 @@
+/**
+ * The kwok provisioner: the shared lifecycle and GC controllers (`@kaito-ts/karpenter`) on a
+ * controller-runtime Manager, with the kwok CloudProvider. This file is the whole provisioner; the
+ * CloudProvider is the only kwok-specific part — the point of the swap-in design.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
+import { nodeRequestResource, type NodeRequest, provisionerControllers, type ProvisionerControllers } from '@kaito-ts/karpenter';
+import type { KwokProvisionerConfig } from './config.js';
+import { KwokCloudProvider } from './kwok-cloud.js';
+
+export interface RunningKwokProvisioner {
+  readonly manager: Manager;
+  readonly provider: KwokCloudProvider;
+  readonly controllers: ProvisionerControllers;
+  /** Resolves when the manager has stopped; rejects if it failed (e.g. lost its lease). */
+  readonly done: Promise<void>;
+  /** Stop: drain in-flight reconciles for up to `timeoutMs` (0: abort them at once, as a crash would), then shut down. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly kubeConfig?: KubeConfig;
+  /** Stop on SIGTERM/SIGINT (the CLI). Default false. */
+  readonly handleSignals?: boolean;
+}
+
+export class StartupError extends Error {
+  readonly code = 'StartupFailed' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+/** Whether a request's labels match the selector. */
+export function matchesSelector(selector: Readonly<Record<string, string>>): (r: NodeRequest) => boolean {
+  const entries = Object.entries(selector);
+  return (r) => entries.every(([k, v]) => r.metadata.labels?.[k] === v);
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path !== undefined) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export async function startKwokProvisioner(config: KwokProvisionerConfig, options: StartOptions = {}): Promise<RunningKwokProvisioner> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, defaultMeta: { component: 'kwok-provisioner' } });
+  const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.kubeconfig);
+  let shutdownTimeoutMs = 30_000;
+  const manager = new Manager({
+    kubeConfig,
+    logger,
+    name: 'kwok-provisioner',
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    leaderElection: config.leaderElect ? { leaseName: config.leaseName, leaseNamespace: config.cloudNamespace } : false,
+    // Read at shutdown, so `stop({ timeoutMs })` can choose between draining and crashing.
+    get gracefulShutdownTimeoutMs() {
+      return shutdownTimeoutMs;
+    },
+  });
+
+  // Fail fast, in one line, when the cluster lacks what this provisioner needs.
+  const resource = nodeRequestResource(config.api);
+  try {
+    await manager.client.list(resource, {});
+  } catch (err) {
+    if (isNotFound(err)) {
+      throw new StartupError(`the ${resource.kind} CRD (${resource.apiVersion}) is not installed: kubectl apply -f crds/${resource.plural}.karpenter.sh.yaml`, { cause: err });
+    }
+    throw new StartupError(`cannot reach the API server: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  await manager.client
+    .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: config.cloudNamespace } })
+    .catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
+
+  const provider = new KwokCloudProvider({
+    kube: manager.client,
+    namespace: config.cloudNamespace,
+    launchDelayMs: config.launchDelayMs,
+    deleteDelayMs: config.deleteDelayMs,
+    quotas: config.quotas,
+    unavailable: config.unavailable,
+    logger: logger.child({ provider: 'kwok' }),
+  });
+  const managed = matchesSelector(config.selector);
+  const controllers = provisionerControllers(manager, {
+    api: config.api,
+    provider,
+    concurrency: config.concurrency,
+    ...(Object.keys(config.selector).length > 0 ? { isManaged: managed } : {}),
+    lifecycle: {
+      launchTimeoutMs: config.launchTimeoutMs,
+      registrationTimeoutMs: config.registrationTimeoutMs,
+      capacityRetry: { initialMs: config.capacityRetryMs, maxMs: Math.max(config.capacityRetryMs, 10 * 60_000) },
+      terminationPollMs: config.terminationPollMs,
+    },
+    gc: { intervalMs: config.gcIntervalMs },
+  });
+  for (const c of controllers.controllers) manager.add(c);
+  const done = manager.start({ handleSignals: options.handleSignals ?? false });
+  logger.info('kwok provisioner started', {
+    api: config.api,
+    cloudNamespace: config.cloudNamespace,
+    launchDelayMs: config.launchDelayMs,
+    quotas: config.quotas,
+    unavailable: config.unavailable,
+    selector: config.selector,
+  });
+  return {
+    manager,
+    provider,
+    controllers,
+    done,
+    async stop(stopOptions = {}) {
+      shutdownTimeoutMs = stopOptions.timeoutMs ?? 30_000;
+      await manager.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}
