@@ -6,6 +6,7 @@ import type { Machine } from '../codecs/machine.js';
 import { findCondition } from '../conditions.js';
 import { LifecycleHarness } from '../testing/harness.js';
 import { launchingStatus } from './launch.js';
+import { NodeRequestLifecycle } from './reconciler.js';
 
 const TYPE = 'Standard_NC24ads_A100_v4';
 const cond = async (h: LifecycleHarness, name: string, type: string) => findCondition((await h.get(name)).status.conditions, type);
@@ -333,5 +334,25 @@ describe('lifecycle of a Machine', () => {
     await h.reconcile(name);
     expect(h.provider.createCalls).toHaveLength(0);
     expect((await h.get(name)).status.providerID).toBe(existing.providerID);
+  });
+});
+
+describe('lifecycle reading a stale cache', () => {
+  it('finishes quietly when the request is already gone by the time it writes', async () => {
+    const h = new LifecycleHarness('nodeclaim');
+    const name = h.seedRequest({ metadata: { finalizers: ['karpenter.sh/termination'] } });
+    await h.requests.delete(name);
+    const stale = await h.get(name);
+    await h.reconcile(name);
+    expect(h.exists(name)).toBe(false);
+    const lc = new NodeRequestLifecycle({
+      requests: h.requests,
+      kube: h.kube,
+      provider: h.provider,
+      events: h.events,
+      clock: h.clock,
+      reader: { request: () => stale, nodesByProviderID: () => [], node: () => undefined },
+    });
+    await expect(lc.reconcile(name, { log: h.log })).resolves.toEqual({});
   });
 });

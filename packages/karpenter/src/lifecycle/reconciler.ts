@@ -11,7 +11,7 @@
  * write of a list (finalizers, conditions, taints) is guarded by resourceVersion, so a stale read
  * costs a 409 and a requeue, never a lost update.
  */
-import { type Clock, type EventRecorder, hasFinalizer, type KubeClient, type Logger, mergePatchFor, type Result } from '@kaito-ts/controller-runtime';
+import { type Clock, type EventRecorder, hasFinalizer, isNotFound, type KubeClient, type Logger, mergePatchFor, type Result } from '@kaito-ts/controller-runtime';
 import { instanceRefOf, belongsTo, type CloudProvider, type Instance } from '../cloudprovider/types.js';
 import { describeCause, isNotFoundError, TransientError } from '../cloudprovider/errors.js';
 import { NodeResource, type NodeRequestClient } from '../client.js';
@@ -100,6 +100,20 @@ export class NodeRequestLifecycle {
   }
 
   async reconcile(name: string, scope: ReconcileScope): Promise<Result> {
+    try {
+      return await this.#reconcile(name, scope);
+    } catch (err) {
+      // The request vanished between the (cached) read and a write: nothing left to do.
+      if (isNotFound(err) && (await this.#d.requests.get(name)) === undefined) {
+        scope.log.debug('request is gone', { [this.api]: name });
+        this.#forget(name);
+        return {};
+      }
+      throw err;
+    }
+  }
+
+  async #reconcile(name: string, scope: ReconcileScope): Promise<Result> {
     const found = await this.#reader.request(name);
     if (found === undefined) {
       this.#forget(name);
