@@ -95,6 +95,14 @@ export class RestClient implements Transport {
     throw apiException(res, text);
   }
 
+  /** A non-JSON GET, e.g. the API server's own `/metrics`; throws ApiException for non-2xx answers. */
+  async requestText(req: RestRequest): Promise<string> {
+    const { res, body } = await this.#send(req, false);
+    const text = body ?? '';
+    if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) return text;
+    throw apiException(res, text);
+  }
+
   async watch(req: RestRequest & { readonly idleTimeoutMs: number }, onEvent: (event: unknown) => void): Promise<void> {
     const query = { ...req.query, watch: true };
     const { res } = await this.#send({ ...req, query }, true);
@@ -165,7 +173,7 @@ export class RestClient implements Transport {
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const auth: https.RequestOptions = {};
     await this.#kc.applyToHTTPSOptions(auth);
-    const headers: http.OutgoingHttpHeaders = { ...(auth.headers as http.OutgoingHttpHeaders | undefined), Accept: 'application/json', 'User-Agent': this.#userAgent };
+    const headers: http.OutgoingHttpHeaders = { ...(auth.headers as http.OutgoingHttpHeaders | undefined), Accept: 'application/json, */*', 'User-Agent': this.#userAgent };
     let payload: string | undefined;
     if (req.body !== undefined) {
       payload = JSON.stringify(req.body);
