@@ -15,15 +15,10 @@ cache="${KAITO_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}"
 bindir="${cache}/bin"
 mkdir -p "${bindir}"
 
-# Pinned versions. They must match the go.mod files under tools/cluster/go.
-KUBE_VERSION="v1.34.4"
-ETCD_VERSION="v3.6.16"
-KWOK_VERSION="v0.8.0"
-HELM_VERSION="v3.22.0"
-
-# Two processes compiling the same thing waste the machine; serialise builds.
-exec 9>"${bindir}/.build.lock"
-flock 9
+# Pinned versions (KUBE_VERSION, ETCD_VERSION, KWOK_VERSION, HELM_VERSION), shared with src/versions.ts.
+# They must match the go.mod files under tools/cluster/go.
+# shellcheck source=versions.env
+source "${here}/versions.env"
 
 export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
@@ -32,6 +27,14 @@ if ! command -v go >/dev/null 2>&1; then
   echo "build-binaries: go is not on PATH; install Go >= 1.26 and rerun" >&2
   exit 1
 fi
+if ! command -v flock >/dev/null 2>&1; then
+  echo "build-binaries: flock is not on PATH; install util-linux and rerun" >&2
+  exit 1
+fi
+
+# Two processes compiling the same thing waste the machine; serialise builds.
+exec 9>"${bindir}/.build.lock"
+flock 9
 
 stamp() { date +%s; }
 total_start="$(stamp)"

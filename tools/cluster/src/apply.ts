@@ -1,12 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ApiextensionsV1Api,
-  type KubernetesObject,
-  type KubernetesObjectApi,
-  PatchStrategy,
-} from '@kubernetes/client-node';
+import type { ApiextensionsV1Api, KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { requestJson } from './kube.js';
 
 export const FIELD_MANAGER = 'kaito-ts-cluster';
 
@@ -31,45 +27,81 @@ export function parseYamlObjects(text: string): KubernetesObject[] {
   return out;
 }
 
-/** Server-side apply of one object (force: this tool owns what it applies). Returns the live object. */
-export async function applyObject<T extends KubernetesObject>(
-  objects: KubernetesObjectApi,
-  obj: T,
-  opts: ApplyOptions = {},
-): Promise<T> {
-  const spec: T = { ...obj, metadata: { ...obj.metadata } };
-  if (opts.namespace !== undefined && spec.metadata !== undefined && spec.metadata.namespace === undefined) {
-    // Cluster-scoped kinds ignore a namespace only if we do not send one; ask discovery.
-    const namespaced = await isNamespaced(objects, spec);
-    if (namespaced) spec.metadata.namespace = opts.namespace;
-  }
-  return objects.patch(
-    spec,
-    undefined,
-    undefined,
-    opts.fieldManager ?? FIELD_MANAGER,
-    true,
-    PatchStrategy.ServerSideApply,
-  );
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
 }
 
-async function isNamespaced(objects: KubernetesObjectApi, obj: KubernetesObject): Promise<boolean> {
-  // resource() is protected in the typings but public in behaviour; it caches discovery per apiVersion.
-  const api = objects as unknown as {
-    resource(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined>;
-  };
-  const res = await api.resource(obj.apiVersion ?? '', obj.kind ?? '');
-  return res?.namespaced ?? true;
+/** Discovery per (kubeconfig, apiVersion); refreshed on a miss, since CRDs add kinds at runtime. */
+const discovery = new WeakMap<KubeConfig, Map<string, ApiResource[]>>();
+
+async function resourceFor(kc: KubeConfig, apiVersion: string, kind: string): Promise<ApiResource> {
+  let perKc = discovery.get(kc);
+  if (perKc === undefined) {
+    perKc = new Map();
+    discovery.set(kc, perKc);
+  }
+  const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let resources = attempt === 0 ? perKc.get(apiVersion) : undefined;
+    if (resources === undefined) {
+      const list = await requestJson<{ resources: ApiResource[] }>(kc, 'GET', path).catch(() => ({ resources: [] }));
+      resources = list.resources.filter((r) => !r.name.includes('/'));
+      perKc.set(apiVersion, resources);
+    }
+    const found = resources.find((r) => r.kind === kind);
+    if (found !== undefined) return found;
+  }
+  throw new Error(`the server has no ${kind} in ${apiVersion}; is its CRD installed and Established?`);
+}
+
+/** The REST path of an object (collection path when `name` is omitted). */
+export async function objectPath(
+  kc: KubeConfig,
+  obj: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } },
+  defaultNamespace?: string,
+): Promise<string> {
+  const apiVersion = obj.apiVersion ?? '';
+  const kind = obj.kind ?? '';
+  const res = await resourceFor(kc, apiVersion, kind);
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  let path = base;
+  if (res.namespaced) {
+    const ns = obj.metadata?.namespace ?? defaultNamespace;
+    if (ns === undefined) throw new Error(`${kind} ${obj.metadata?.name ?? ''} is namespaced: give it a namespace`);
+    path += `/namespaces/${encodeURIComponent(ns)}`;
+  }
+  path += `/${res.name}`;
+  const name = obj.metadata?.name;
+  return name !== undefined ? `${path}/${encodeURIComponent(name)}` : path;
+}
+
+/**
+ * Server-side apply of one object (force: this tool owns what it applies), sent as written
+ * (wire format, no typed re-serialisation). Namespaced objects without a namespace go to
+ * `opts.namespace`. Returns the live object.
+ */
+export async function applyObject<T extends KubernetesObject>(kc: KubeConfig, obj: T, opts: ApplyOptions = {}): Promise<T> {
+  const name = obj.metadata?.name;
+  if (name === undefined || name === '') throw new Error(`apply ${obj.kind ?? 'object'}: metadata.name is required`);
+  const res = await resourceFor(kc, obj.apiVersion ?? '', obj.kind ?? '');
+  const body: KubernetesObject = { ...obj, metadata: { ...obj.metadata } };
+  if (res.namespaced && body.metadata?.namespace === undefined && opts.namespace !== undefined) {
+    body.metadata = { ...body.metadata, namespace: opts.namespace };
+  }
+  const path = await objectPath(kc, body);
+  const manager = encodeURIComponent(opts.fieldManager ?? FIELD_MANAGER);
+  return requestJson<T>(kc, 'PATCH', `${path}?fieldManager=${manager}&force=true`, {
+    body: JSON.stringify(body),
+    contentType: 'application/apply-patch+yaml',
+  });
 }
 
 /** Applies every document of a YAML text, in order. */
-export async function applyYamlText(
-  objects: KubernetesObjectApi,
-  text: string,
-  opts: ApplyOptions = {},
-): Promise<KubernetesObject[]> {
+export async function applyYamlText(kc: KubeConfig, text: string, opts: ApplyOptions = {}): Promise<KubernetesObject[]> {
   const applied: KubernetesObject[] = [];
-  for (const obj of parseYamlObjects(text)) applied.push(await applyObject(objects, obj, opts));
+  for (const obj of parseYamlObjects(text)) applied.push(await applyObject(kc, obj, opts));
   return applied;
 }
 
@@ -84,14 +116,14 @@ export function manifestFiles(path: string): string[] {
 
 /** Applies a YAML file or every YAML file of a directory. */
 export async function applyPath(
-  objects: KubernetesObjectApi,
+  kc: KubeConfig,
   path: string,
   opts: ApplyOptions = {},
 ): Promise<KubernetesObject[]> {
   const applied: KubernetesObject[] = [];
   for (const file of manifestFiles(path)) {
     try {
-      applied.push(...(await applyYamlText(objects, readFileSync(file, 'utf8'), opts)));
+      applied.push(...(await applyYamlText(kc, readFileSync(file, 'utf8'), opts)));
     } catch (err) {
       throw new Error(`apply ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }

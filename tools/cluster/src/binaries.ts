@@ -15,6 +15,16 @@ export const BINARY_NAMES = [
 ] as const;
 export type BinaryName = (typeof BINARY_NAMES)[number];
 
+/** What `up` needs (helm is built by `build` / build-binaries.sh for chart work, not for the cluster). */
+export const CLUSTER_BINARIES: readonly BinaryName[] = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'etcd',
+  'kwok',
+  'kwokctl',
+];
+
 export function binaryVersion(name: BinaryName, v: Versions): string {
   switch (name) {
     case 'kube-apiserver':

@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<void> {
       const [path] = positionals;
       if (path === undefined) throw new UsageError('apply needs a PATH (file or directory)');
       const clients = await clients_(name, values.kubeconfig);
-      for (const obj of await applyPath(clients.objects, path)) {
+      for (const obj of await applyPath(clients.kc, path)) {
         const ns = obj.metadata?.namespace;
         console.log(`${obj.kind?.toLowerCase() ?? 'object'}/${obj.metadata?.name ?? ''}${ns ? ` -n ${ns}` : ''} applied`);
       }

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { applyPath, waitForCrdsEstablished } from './apply.js';
-import { binaryPath, ensureBinaries } from './binaries.js';
+import { binaryPath, CLUSTER_BINARIES, ensureBinaries } from './binaries.js';
 import { isReady, kubeClientsFor, loadKubeConfig } from './kube.js';
 import { kwokctlConfigurationYaml } from './kwokctl-config.js';
 import { type ClusterPaths, clusterPaths, DEFAULT_CLUSTER_NAME, toolDir } from './paths.js';
@@ -95,7 +95,7 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
   const name = opts.name ?? DEFAULT_CLUSTER_NAME;
   const paths = clusterPaths(name, opts.env);
   const log = logger(opts);
-  await ensureBinaries(paths, { log, ...(opts.env ? { env: opts.env } : {}) });
+  await ensureBinaries(paths, { names: CLUSTER_BINARIES, log, ...(opts.env ? { env: opts.env } : {}) });
 
   return withLock(paths.lockFile, async () => {
     const existing = await runningCluster(opts);
@@ -131,7 +131,7 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
       await waitForControllers(kc, paths);
       const clients = kubeClientsFor(kc);
       await waitForCrdsEstablished(clients.apiext, [STAGE_CRD]);
-      await applyPath(clients.objects, stagesDir());
+      await applyPath(kc, stagesDir());
       const state: ClusterState = {
         name,
         kubeconfig: paths.kubeconfig,
@@ -228,10 +228,14 @@ function isOurProcess(pid: number, paths: ClusterPaths): boolean {
     return false;
   }
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes(paths.binDir);
+    // kwokctl runs symlinks in its cluster directory that point at our binaries.
+    return readlinkSync(`/proc/${pid}/exe`).startsWith(paths.binDir);
   } catch {
-    return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(paths.cacheRoot);
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApisApi, type KubernetesObject, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { loadWorkspaceFixtures, type WorkspaceFixture } from '@kaito-ts/api/testing';
-import { manifestFiles } from './apply.js';
+import { manifestFiles, objectPath } from './apply.js';
+import { requestJson } from './kube.js';
 import { repoRoot } from './paths.js';
 import { apiMessage, parseYamlObjects, statusCodeOf, useNamespace } from './testing/index.js';
 
@@ -37,27 +38,37 @@ describe('crds/', () => {
 
 /** Creates (or, with `old`, creates old and then updates to the object) in the test namespace. */
 async function submit(fixture: WorkspaceFixture): Promise<KubernetesObject> {
-  const { objects } = ns.clients;
+  const { kc } = ns.clients;
   const inNamespace = (o: Record<string, unknown>): KubernetesObject => {
     const obj = structuredClone(o) as KubernetesObject;
     obj.metadata = { ...obj.metadata, namespace: ns.name };
     return obj;
   };
-  if (fixture.old === undefined) return objects.create(inNamespace(fixture.object));
-  const old = await objects.create(inNamespace(fixture.old));
+  const create = async (obj: KubernetesObject): Promise<KubernetesObject> => {
+    const collection = await objectPath(kc, { ...obj, metadata: { namespace: ns.name } });
+    return requestJson<KubernetesObject>(kc, 'POST', collection, { body: JSON.stringify(obj) });
+  };
+  if (fixture.old === undefined) return create(inNamespace(fixture.object));
+  const old = await create(inNamespace(fixture.old));
   const next = inNamespace(fixture.object);
   next.metadata = { ...next.metadata, resourceVersion: old.metadata?.resourceVersion ?? '' };
-  return objects.replace(next);
+  return requestJson<KubernetesObject>(kc, 'PUT', await objectPath(kc, next), { body: JSON.stringify(next) });
 }
 
 async function remove(fixture: WorkspaceFixture): Promise<void> {
-  const obj = fixture.old ?? fixture.object;
-  const name = (obj['metadata'] as { name?: string } | undefined)?.name ?? '';
-  await ns.clients.objects
-    .delete({ apiVersion: obj['apiVersion'] as string, kind: obj['kind'] as string, metadata: { name, namespace: ns.name } })
-    .catch((err: unknown) => {
-      if (statusCodeOf(err) !== 404) throw err;
-    });
+  const obj = inNamespaceHeader(fixture.old ?? fixture.object);
+  await requestJson(ns.clients.kc, 'DELETE', await objectPath(ns.clients.kc, obj)).catch((err: unknown) => {
+    if (statusCodeOf(err) !== 404) throw err;
+  });
+}
+
+function inNamespaceHeader(o: Record<string, unknown>): KubernetesObject {
+  const metadata = o['metadata'] as { name?: string } | undefined;
+  return {
+    apiVersion: o['apiVersion'] as string,
+    kind: o['kind'] as string,
+    metadata: { name: metadata?.name ?? '', namespace: ns.name },
+  };
 }
 
 describe('Workspace fixtures on the API server', () => {

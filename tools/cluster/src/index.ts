@@ -3,6 +3,7 @@ export { versions, parseVersionsEnv, type Versions } from './versions.js';
 export {
   BINARY_NAMES,
   BinaryBuildError,
+  CLUSTER_BINARIES,
   binaryPath,
   ensureBinaries,
   missingBinaries,
@@ -55,6 +56,7 @@ export {
   applyPath,
   applyYamlText,
   manifestFiles,
+  objectPath,
   parseYamlObjects,
   waitForCrdsEstablished,
   type ApplyOptions,
@@ -68,6 +70,9 @@ export {
   kubeClientsFor,
   loadKubeConfig,
   rawGet,
+  rawRequest,
+  requestJson,
+  KubeApiError,
   statusCodeOf,
   type KubeClients,
 } from './kube.js';

@@ -141,8 +141,9 @@ describe('scheduling on fake GPU nodes', () => {
 describe('workloads and simulated outcomes', () => {
   let pool = '';
   beforeAll(async () => {
+    // Eight GPUs, so the GPU-requesting workloads below (some of which keep theirs) all fit.
     pool = uniquePool();
-    await gpuNode('Standard_NC6s_v3', pool);
+    await gpuNode('Standard_ND96isr_H100_v5', pool);
   });
   const onPool = (): Partial<V1PodSpec> => ({ nodeSelector: { agentpool: pool } });
 

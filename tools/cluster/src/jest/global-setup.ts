@@ -1,59 +1,36 @@
 // Jest global setup for the integration tier (jest.integration.config.cjs): reuse the running
 // local cluster or start one, install crds/, and hand the kubeconfig to the test workers through
 // KUBECONFIG. KAITO_TS_KUBECONFIG=<path> targets another cluster instead (e.g. the kind path).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { applyPath, manifestFiles, parseYamlObjects, waitForCrdsEstablished } from '../apply.js';
-import { runningCluster, up } from '../cluster.js';
-import { isReady, kubeClientsFor, loadKubeConfig } from '../kube.js';
-import { repoRoot } from '../paths.js';
+// The work is in ./setup.ts.
+import Module from 'node:module';
 
-/** Set when this setup started the cluster, so teardown stops only what setup started. */
-export const STARTED_ENV = 'KAITO_TS_CLUSTER_STARTED_BY_JEST';
+type Resolve = (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
 
-const log = (line: string): void => {
-  process.stderr.write(`[integration] ${line}\n`);
-};
-
-export default async function globalSetup(): Promise<void> {
-  const t0 = Date.now();
-  let kubeconfig: string;
-  const external = process.env['KAITO_TS_KUBECONFIG'];
-  if (external !== undefined && external !== '') {
-    if (!(await isReady(loadKubeConfig(external)))) {
-      throw new Error(`KAITO_TS_KUBECONFIG=${external}: the API server is not ready (/readyz); start that cluster first`);
+/**
+ * Jest transforms globalSetup/globalTeardown but does not apply moduleNameMapper to them, so the
+ * nodenext-style `./x.js` imports of ./setup.ts and what it imports would not find `./x.ts`.
+ * This teaches Node's CommonJS resolver that fallback, for this (jest's main) process only.
+ */
+function resolveTsSources(): void {
+  const mod = Module as unknown as { _resolveFilename: Resolve & { kaitoTs?: true } };
+  if (mod._resolveFilename.kaitoTs === true) return;
+  const original = mod._resolveFilename;
+  const patched: Resolve & { kaitoTs?: true } = function (this: unknown, request, parent, isMain, options) {
+    try {
+      return original.call(this, request, parent, isMain, options);
+    } catch (err) {
+      if (request.startsWith('.') && request.endsWith('.js')) {
+        return original.call(this, `${request.slice(0, -3)}.ts`, parent, isMain, options);
+      }
+      throw err;
     }
-    kubeconfig = external;
-    log(`using the cluster of KAITO_TS_KUBECONFIG=${external}`);
-  } else {
-    const running = await runningCluster();
-    if (running !== undefined) {
-      kubeconfig = running.kubeconfig;
-      log(`reusing the running local cluster at ${running.server}`);
-    } else {
-      const result = await up({ log });
-      kubeconfig = result.state.kubeconfig;
-      if (result.started) process.env[STARTED_ENV] = '1';
-    }
-  }
-  process.env['KUBECONFIG'] = kubeconfig;
-  await installCrds(kubeconfig);
-  log(`cluster ready for tests in ${((Date.now() - t0) / 1000).toFixed(1)}s (KUBECONFIG=${kubeconfig})`);
+  };
+  patched.kaitoTs = true;
+  mod._resolveFilename = patched;
 }
 
-/** Server-side applies every crds/*.yaml and waits until the CRDs are Established. */
-async function installCrds(kubeconfig: string): Promise<void> {
-  const dir = join(repoRoot(), 'crds');
-  if (!existsSync(dir) || manifestFiles(dir).length === 0) {
-    log('no crds/*.yaml to install');
-    return;
-  }
-  const clients = kubeClientsFor(loadKubeConfig(kubeconfig));
-  await applyPath(clients.objects, dir);
-  const names = manifestFiles(dir)
-    .flatMap((f) => parseYamlObjects(readFileSync(f, 'utf8')))
-    .filter((o) => o.kind === 'CustomResourceDefinition')
-    .map((o) => o.metadata?.name ?? '');
-  await waitForCrdsEstablished(clients.apiext, names);
-  log(`installed CRDs: ${names.join(', ')}`);
+export default async function globalSetup(): Promise<void> {
+  resolveTsSources();
+  const { setup } = await import('./setup.js');
+  await setup();
 }

@@ -62,12 +62,12 @@ export async function eventually<T>(fn: () => T | Promise<T>, opts: EventuallyOp
 
 /** Server-side apply of one object; namespaced objects without a namespace go to `opts.namespace`. */
 export function apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
-  return applyObject(kubeClients().objects, obj, { fieldManager: 'kaito-ts-tests', ...opts });
+  return applyObject(kubeClients().kc, obj, { fieldManager: 'kaito-ts-tests', ...opts });
 }
 
 /** Server-side apply of every document in a YAML text. */
 export function applyYaml(text: string, opts: ApplyOptions = {}): Promise<KubernetesObject[]> {
-  return applyYamlText(kubeClients().objects, text, { fieldManager: 'kaito-ts-tests', ...opts });
+  return applyYamlText(kubeClients().kc, text, { fieldManager: 'kaito-ts-tests', ...opts });
 }
 
 export interface TestNamespace {
