@@ -435,14 +435,17 @@ interface Gathered {
   content: (Uint8Array | undefined)[];
 }
 
-/** The row as hyparquet would assemble it, for the exact generic checks and messages. */
+/**
+ * The row as hyparquet would assemble it (a null list or element is `undefined` there, a null
+ * leaf `null`), so the generic checks give the very same messages.
+ */
 function rowObject(plan: FastPlan, g: Gathered): Record<string, unknown> {
   const first = g.def[0] as number;
-  if (first < plan.defMessages) return { messages: null };
+  if (first < plan.defMessages) return { messages: undefined };
   if (first < plan.defList) return { messages: [] };
   return {
     messages: g.def.map((d, i) => {
-      if (d < plan.defElement) return null;
+      if (d < plan.defElement) return undefined;
       const role = g.role[i];
       const content = g.content[i];
       return { role: role ? decoder.decode(role) : null, content: content ? decoder.decode(content) : null };
