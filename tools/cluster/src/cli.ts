@@ -8,7 +8,7 @@ import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
 import { down, runningCluster, status, up } from './cluster.js';
 import { addGpuNode, deleteGpuNodes, parseTaint, waitForNodeReady } from './gpu-node.js';
 import { kubeClientsFor, loadKubeConfig } from './kube.js';
-import { clusterPaths, DEFAULT_CLUSTER_NAME } from './paths.js';
+import { clusterPaths, defaultClusterName } from './paths.js';
 
 const USAGE = `usage: npm run cluster -- <command> [options]
 
@@ -25,7 +25,7 @@ commands:
   build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})
 
 common options:
-  --cluster NAME          cluster name (default ${DEFAULT_CLUSTER_NAME})
+  --cluster NAME          cluster name (default $KAITO_TS_CLUSTER, else kaito-ts)
   --kubeconfig PATH       add-gpu-node, delete-nodes, apply: act on that cluster (e.g. the kind
                           path) instead of the local one; default $KAITO_TS_KUBECONFIG if set`;
 
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
     args: rest,
     allowPositionals: true,
     options: {
-      cluster: { type: 'string', default: DEFAULT_CLUSTER_NAME },
+      cluster: { type: 'string', default: defaultClusterName() },
       kubeconfig: { type: 'string' },
       json: { type: 'boolean', default: false },
       print: { type: 'boolean', default: false },

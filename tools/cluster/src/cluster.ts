@@ -7,7 +7,7 @@ import { applyPath, waitForCrdsEstablished } from './apply.js';
 import { binaryPath, CLUSTER_BINARIES, ensureBinaries } from './binaries.js';
 import { isReady, kubeClientsFor, loadKubeConfig } from './kube.js';
 import { kwokctlConfigurationYaml } from './kwokctl-config.js';
-import { type ClusterPaths, clusterPaths, DEFAULT_CLUSTER_NAME, toolDir } from './paths.js';
+import { type ClusterPaths, clusterPaths, defaultClusterName, toolDir } from './paths.js';
 import { type Versions, versions } from './versions.js';
 
 export interface ClusterOptions {
@@ -79,7 +79,7 @@ export function readState(paths: ClusterPaths): ClusterState | undefined {
 
 /** A cluster we can use: state recorded, kubeconfig present and /readyz 200. */
 export async function runningCluster(opts: ClusterOptions = {}): Promise<ClusterState | undefined> {
-  const paths = clusterPaths(opts.name ?? DEFAULT_CLUSTER_NAME, opts.env);
+  const paths = clusterPaths(opts.name ?? defaultClusterName(opts.env), opts.env);
   const state = readState(paths);
   if (state === undefined || !existsSync(state.kubeconfig)) return undefined;
   return (await isReady(loadKubeConfig(state.kubeconfig))) ? state : undefined;
@@ -92,7 +92,7 @@ export async function runningCluster(opts: ClusterOptions = {}): Promise<Cluster
  */
 export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
-  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const name = opts.name ?? defaultClusterName(opts.env);
   const paths = clusterPaths(name, opts.env);
   const log = logger(opts);
   await ensureBinaries(paths, { names: CLUSTER_BINARIES, log, ...(opts.env ? { env: opts.env } : {}) });
@@ -159,7 +159,7 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
 
 /** Stops every process `up` started (by pid) and removes the cluster's state. Idempotent. */
 export async function down(opts: ClusterOptions = {}): Promise<{ stopped: boolean }> {
-  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const name = opts.name ?? defaultClusterName(opts.env);
   const paths = clusterPaths(name, opts.env);
   return withLock(paths.lockFile, async () => {
     const had = existsSync(paths.kwokClusterDir) || existsSync(paths.stateDir);
@@ -170,7 +170,7 @@ export async function down(opts: ClusterOptions = {}): Promise<{ stopped: boolea
 }
 
 export async function status(opts: ClusterOptions = {}): Promise<ClusterStatus> {
-  const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+  const name = opts.name ?? defaultClusterName(opts.env);
   const paths = clusterPaths(name, opts.env);
   const state = readState(paths);
   const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (state?.pids ?? {});
@@ -193,7 +193,9 @@ export async function status(opts: ClusterOptions = {}): Promise<ClusterStatus> 
 async function stopAndRemove(paths: ClusterPaths, name: string, opts: ClusterOptions): Promise<void> {
   const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (readState(paths)?.pids ?? {});
   if (existsSync(paths.kwokClusterDir) && existsSync(binaryPath(paths, 'kwokctl'))) {
-    await kwokctl(paths, opts, ['--name', name, 'delete', 'cluster', '--kubeconfig=']).catch((err: unknown) => {
+    // delete needs some kubeconfig to drop its context from; give it a scratch file, not ~/.kube/config.
+    const scratch = join(paths.stateDir, 'kwokctl-contexts.yaml');
+    await kwokctl(paths, opts, ['--name', name, 'delete', 'cluster', '--kubeconfig', scratch]).catch((err: unknown) => {
       logger(opts)(`cluster: kwokctl delete failed (${String(err)}); stopping processes by pid`);
     });
   }

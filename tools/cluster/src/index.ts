@@ -1,4 +1,4 @@
-export { DEFAULT_CLUSTER_NAME, clusterPaths, repoRoot, toolDir, type ClusterPaths } from './paths.js';
+export { DEFAULT_CLUSTER_NAME, defaultClusterName, clusterPaths, repoRoot, toolDir, type ClusterPaths } from './paths.js';
 export { versions, parseVersionsEnv, type Versions } from './versions.js';
 export {
   BINARY_NAMES,

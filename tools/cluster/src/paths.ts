@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 /** The cluster name `up` uses unless told otherwise. */
 export const DEFAULT_CLUSTER_NAME = 'kaito-ts';
 
+/** `$KAITO_TS_CLUSTER`, else DEFAULT_CLUSTER_NAME: lets a run (e.g. jest) use a separate cluster. */
+export function defaultClusterName(env: NodeJS.ProcessEnv = process.env): string {
+  const name = env['KAITO_TS_CLUSTER'];
+  return name !== undefined && name !== '' ? name : DEFAULT_CLUSTER_NAME;
+}
+
 /** Where everything outside the repository lives: built binaries and cluster state. */
 export interface ClusterPaths {
   /** `$KAITO_TS_CACHE`, else `$XDG_CACHE_HOME/kaito-ts`, else `~/.cache/kaito-ts`. */
@@ -25,7 +31,8 @@ export interface ClusterPaths {
   readonly lockFile: string;
 }
 
-export function clusterPaths(name: string = DEFAULT_CLUSTER_NAME, env: NodeJS.ProcessEnv = process.env): ClusterPaths {
+export function clusterPaths(name?: string, env: NodeJS.ProcessEnv = process.env): ClusterPaths {
+  name ??= defaultClusterName(env);
   const cacheRoot = resolve(
     env['KAITO_TS_CACHE'] ?? join(env['XDG_CACHE_HOME'] ?? join(env['HOME'] ?? homedir(), '.cache'), 'kaito-ts'),
   );
