@@ -110,7 +110,7 @@ export async function deleteDedicatedCluster(name: string): Promise<void> {
 }
 
 /**
- * Restarts only kube-apiserver of cluster `name`: SIGTERM, wait for it to exit, start the same
+ * Restarts only kube-apiserver of cluster `name`: stop it (SIGTERM, SIGKILL after 3 s), start the same
  * binary with the same arguments, working directory and log file, and record its new pid where
  * kwokctl keeps it (so `down` stops it). The cluster tooling has no such command yet.
  */
@@ -121,11 +121,28 @@ export async function restartApiServer(name: string): Promise<void> {
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
   const [bin, ...args] = argv;
   if (bin === undefined || !bin.endsWith('kube-apiserver')) throw new Error(`pid ${pid} is not kube-apiserver: ${argv.join(' ')}`);
+  // kube-apiserver's graceful shutdown waits up to 60 s for open watches to end; give it a moment,
+  // then kill it, as a crash or an impatient supervisor would.
   process.kill(pid, 'SIGTERM');
-  await eventually(() => !existsSync(`/proc/${pid}`), { timeoutMs: 60_000, what: 'kube-apiserver exited' });
+  try {
+    await eventually(() => exited(pid), { timeoutMs: 3_000, intervalMs: 100 });
+  } catch {
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => exited(pid), { timeoutMs: 30_000, intervalMs: 100, what: 'kube-apiserver exited' });
+  }
   const log = openSync(join(workdir, 'logs', 'kube-apiserver.log'), 'a');
   const child: ChildProcess = spawn(bin, args, { cwd: workdir, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   writeFileSync(pidFile, String(child.pid));
+}
+
+/** Gone, or a zombie nobody reaps (the container's init may not). */
+function exited(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return true;
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
 }
