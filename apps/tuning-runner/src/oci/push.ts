@@ -6,13 +6,13 @@
  * retry can resend it, and a blob the registry already has is skipped).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, constants as zlib } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { createGzip, deflateRawSync, constants as zlib } from 'node:zlib';
 import type { Logger } from '../logger.js';
 import { RegistryError } from '../errors.js';
 import { loadCredentials } from './docker-config.js';
@@ -34,6 +34,7 @@ export interface Layer {
   readonly digest: string;
   readonly diffId: string;
   readonly size: number;
+  readonly gzipLevel: number;
 }
 
 function hashing(hash: ReturnType<typeof createHash>, count: { n: number }): Transform {
@@ -46,8 +47,29 @@ function hashing(hash: ReturnType<typeof createHash>, count: { n: number }): Tra
   });
 }
 
+/**
+ * The gzip level for the layer. Trained weights are mostly incompressible (float mantissas), and
+ * deflating them costs far more time than the few percent it saves, so a 4 MiB sample of the
+ * weights decides: level 1 when it shrinks by more than 10 %, else stored deflate blocks (level 0,
+ * still a valid tar+gzip layer). The same files always give the same choice, so digests are stable.
+ */
+export async function chooseGzipLevel(safetensorsPath: string): Promise<number> {
+  const handle = await open(safetensorsPath, 'r');
+  try {
+    const { size } = await handle.stat();
+    const sample = Buffer.alloc(Math.min(4 << 20, Math.max(0, size - 4096)));
+    if (sample.length === 0) return zlib.Z_BEST_SPEED;
+    await handle.read(sample, 0, sample.length, Math.min(4096, size - sample.length));
+    const packed = deflateRawSync(sample, { level: zlib.Z_BEST_SPEED });
+    return packed.length < sample.length * 0.9 ? zlib.Z_BEST_SPEED : zlib.Z_NO_COMPRESSION;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** tar → (sha256 = diff_id) → gzip → (sha256 = digest) → spool file, in one pass. */
-export async function buildAdapterLayer(adapterDir: string, spoolDir: string, gzipLevel = zlib.Z_BEST_SPEED): Promise<Layer> {
+export async function buildAdapterLayer(adapterDir: string, spoolDir: string, gzipLevel?: number): Promise<Layer> {
+  const level = gzipLevel ?? (await chooseGzipLevel(join(adapterDir, 'adapter_model.safetensors')));
   const entries = [{ type: 'dir' as const, name: 'data/' }];
   const files = [];
   for (const name of ADAPTER_FILES) {
@@ -62,11 +84,11 @@ export async function buildAdapterLayer(adapterDir: string, spoolDir: string, gz
   await pipeline(
     tarStream([...entries, ...files]),
     hashing(diff, tarBytes),
-    createGzip({ level: gzipLevel, chunkSize: 1 << 20 }),
+    createGzip({ level, chunkSize: 1 << 20 }),
     hashing(compressed, gzBytes),
     createWriteStream(path),
   );
-  return { path, digest: `sha256:${compressed.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size: gzBytes.n };
+  return { path, digest: `sha256:${compressed.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size: gzBytes.n, gzipLevel: level };
 }
 
 export function imageConfig(diffId: string): Buffer {
@@ -129,11 +151,11 @@ export async function pushAdapter(adapterDir: string, options: PushOptions): Pro
   try {
     const started = Date.now();
     const layer = await buildAdapterLayer(adapterDir, spool, options.gzipLevel);
-    log?.info('layer built', { digest: layer.digest, bytes: layer.size, ms: Date.now() - started });
-    await client.pushBlob(layer.digest, layer.size, () => Readable.toWeb(createReadStream(layer.path, { highWaterMark: 1 << 20 })) as unknown as ReadableStream, `layer ${layer.digest}`);
+    log?.info('layer built', { digest: layer.digest, bytes: layer.size, gzipLevel: layer.gzipLevel, ms: Date.now() - started });
+    await client.pushBlob(layer.digest, layer.size, { path: layer.path }, `layer ${layer.digest}`);
     const config = imageConfig(layer.diffId);
     const configDigest = sha256(config);
-    await client.pushBlob(configDigest, config.length, () => config, `config ${configDigest}`);
+    await client.pushBlob(configDigest, config.length, config, `config ${configDigest}`);
     const manifest = imageManifest({ digest: configDigest, size: config.length }, layer, options.modelName);
     const digest = sha256(manifest);
     const reported = await client.putManifest(ref.tag ?? digest, MediaTypes.manifest, manifest);
