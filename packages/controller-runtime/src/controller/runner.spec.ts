@@ -244,6 +244,22 @@ describe('ControllerRunner', () => {
     expect(calls.map((c) => c.key)).toEqual(['a']);
   });
 
+  it('holds keys back while it may not reconcile, and runs them once it may', async () => {
+    const clock = new FakeClock();
+    let allowed = false;
+    const gated = gatedController();
+    const runner = new ControllerRunner(gated.controller, { logger: silentLogger(), clock, canReconcile: () => allowed });
+    runner.start();
+    runner.enqueue('a');
+    await clock.advanceAsync(1_000);
+    expect(gated.calls).toHaveLength(0);
+    allowed = true;
+    await clock.advanceAsync(100);
+    expect(gated.calls.map((c) => c.key)).toEqual(['a']);
+    gated.calls[0]?.gate.resolve();
+    await runner.stop();
+  });
+
   it('aborts the signal of reconciles in flight when stopped with abort', async () => {
     const { runner, calls } = setup();
     runner.start();

@@ -24,6 +24,14 @@ export interface RunnerOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
+  /**
+   * Asked before each reconcile; when false the key waits (retried every `holdOffMs`). The manager
+   * answers "the leader lease is still valid", so a process that wakes from a long pause does not
+   * act before its renew loop has found out whether it still leads.
+   */
+  readonly canReconcile?: () => boolean;
+  /** Default 100 ms. */
+  readonly holdOffMs?: number;
 }
 
 export class ControllerRunner {
@@ -32,6 +40,8 @@ export class ControllerRunner {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #concurrency: number;
+  readonly #canReconcile: () => boolean;
+  readonly #holdOffMs: number;
   readonly #abort = new AbortController();
   readonly #onResult: (result: string, seconds: number) => void;
   readonly #activeWorkers: { inc(): void; dec(): void };
@@ -42,6 +52,8 @@ export class ControllerRunner {
     this.#log = options.logger;
     this.#clock = options.clock ?? realClock;
     this.#concurrency = Math.max(1, Math.floor(controller.concurrency ?? 1));
+    this.#canReconcile = options.canReconcile ?? (() => true);
+    this.#holdOffMs = options.holdOffMs ?? 100;
     const m = options.metrics;
     this.queue = new WorkQueue({
       clock: this.#clock,
@@ -111,6 +123,11 @@ export class ControllerRunner {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      if (!this.#canReconcile()) {
+        this.queue.done(key);
+        this.queue.addAfter(key, this.#holdOffMs);
+        continue;
+      }
       await this.reconcileKey(key);
     }
   }

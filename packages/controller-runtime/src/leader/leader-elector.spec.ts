@@ -165,6 +165,34 @@ describe('LeaderElector', () => {
     await b.done;
   });
 
+  it('stops vouching for the lease when the process pauses past the renew deadline', async () => {
+    const { candidate, clock } = setup();
+    const a = candidate('a');
+    await flushPromises();
+    expect(a.elector.holdsValidLease).toBe(true);
+    clock.advance(10_000); // a pause: time passes, no promise callback runs
+    expect([a.elector.isLeader, a.elector.holdsValidLease]).toEqual([true, false]);
+    await flushPromises();
+    expect(a.elector.holdsValidLease).toBe(true); // the renewal went through after all
+    a.abort.abort();
+    await a.done;
+  });
+
+  it('releases the lease even when a renewal landed after it was last read', async () => {
+    const { candidate, server, lease } = setup();
+    const a = candidate('a');
+    await flushPromises();
+    const stored = lease();
+    await server.request({
+      method: 'PUT',
+      path: '/apis/coordination.k8s.io/v1/namespaces/kaito-system/leases/workspace-controller',
+      body: { ...stored, spec: { ...stored?.spec, renewTime: '2025-01-01T00:00:01.000000Z' } },
+    });
+    a.abort.abort();
+    await a.done;
+    expect(lease()?.spec['holderIdentity']).toBe('');
+  });
+
   it('resolves cancelled when cancelled before ever leading', async () => {
     const { candidate, clock } = setup();
     const a = candidate('a');

@@ -84,6 +84,15 @@ export class LeaderElector {
     return this.#leader;
   }
 
+  /**
+   * Leading, and the last renewal is recent enough that no one else can hold the lease yet. False
+   * right after a long pause of this process (GC, CPU starvation), before the renew loop has even
+   * had a chance to notice: work must not start then.
+   */
+  get holdsValidLease(): boolean {
+    return this.#leader && this.#clock.now() - this.#lastRenew < this.renewDeadlineMs;
+  }
+
   /** The holder this process last saw ('' when none). */
   get observedLeader(): string {
     return this.#observed?.record.holderIdentity ?? '';
@@ -221,25 +230,31 @@ export class LeaderElector {
 
   async #release(): Promise<void> {
     if (this.#o.releaseOnCancel === false) return;
-    const o = this.#observed;
-    if (o === undefined || o.record.holderIdentity !== this.identity) return;
-    const now = microTime(this.#clock.now());
+    // Bounded: a release must not hold up shutdown when the API server is unreachable.
+    const timeout = new AbortController();
+    const timer = this.#clock.setTimeout(() => timeout.abort(new Error('release timed out')), this.renewDeadlineMs);
     try {
-      // Bounded: a release must not hold up shutdown when the API server is unreachable.
-      const timeout = new AbortController();
-      const timer = this.#clock.setTimeout(() => timeout.abort(new Error('release timed out')), this.renewDeadlineMs);
-      try {
-        await this.#o.lock.update(
-          { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: o.record.leaseTransitions },
-          o.resourceVersion,
-          timeout.signal,
-        );
-      } finally {
-        this.#clock.clearTimeout(timer);
+      // Read it fresh: a renewal cancelled mid-flight may still have landed and moved the resourceVersion.
+      for (let attempt = 0; ; attempt++) {
+        const o = await this.#o.lock.get(timeout.signal);
+        if (o === undefined || o.record.holderIdentity !== this.identity) return;
+        const now = microTime(this.#clock.now());
+        try {
+          await this.#o.lock.update(
+            { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: o.record.leaseTransitions },
+            o.resourceVersion,
+            timeout.signal,
+          );
+          this.#log.info('released leader lease');
+          return;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 2) throw err;
+        }
       }
-      this.#log.info('released leader lease');
     } catch (err) {
       this.#log.warn('could not release leader lease; standbys will wait for it to expire', { error: describeError(err) });
+    } finally {
+      this.#clock.clearTimeout(timer);
     }
   }
 

@@ -113,6 +113,7 @@ export class Manager {
   #healthUrl: string | undefined;
   readonly #leaderWaiters: (() => void)[] = [];
   #leaseClient: RestClient | undefined;
+  #elector: LeaderElector | undefined;
 
   constructor(options: ManagerOptions) {
     this.#o = options;
@@ -167,7 +168,14 @@ export class Manager {
     if (this.#state !== 'new') throw new Error(`add controller ${controller.name} before starting the manager`);
     if (this.#runners.some((r) => r.name === controller.name)) throw new Error(`controller ${controller.name} added twice`);
     for (const w of controller.watches) this.informer(w.resource);
-    this.#runners.push(new ControllerRunner(controller, { logger: this.logger, metrics: this.metrics, clock: this.#clock }));
+    this.#runners.push(
+      new ControllerRunner(controller, {
+        logger: this.logger,
+        metrics: this.metrics,
+        clock: this.#clock,
+        canReconcile: () => this.#elector?.holdsValidLease ?? this.#leader,
+      }),
+    );
   }
 
   /** An event recorder reporting as `component` (default: the manager's name), deduplicating. */
@@ -259,6 +267,7 @@ export class Manager {
             }
           },
         });
+        this.#elector = elector;
         election = elector.run(this.#electionAbort.signal);
       } else {
         this.#leader = true;
