@@ -3,14 +3,18 @@
  * provisioner on the local control plane, for NodeClaim and for Machine.
  *
  * Each API gets its own fake cloud (namespace) and a selector, so this file shares the cluster
- * with any other test. "crash" stops the provisioner with no drain: in-flight reconciles are
- * aborted mid-create, its memory is dropped, and a fresh provisioner is started — as a SIGKILL and
- * a pod restart would.
+ * with any other test. By default the provisioner runs in-process: "crash" stops it with no drain
+ * (in-flight reconciles aborted mid-create, memory dropped) and a fresh one is started, as a pod
+ * restart would. With KWOK_CONFORMANCE_MODE=process it runs as a separate process from
+ * `dist/main.js` (build it first: `npx nx build @kaito-ts/kwok-provisioner`), killed with SIGKILL.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, KubeClient, Resources, RestClient } from '@kaito-ts/controller-runtime';
 import { type NodeRequestApi, NodeRequestApis } from '@kaito-ts/karpenter';
-import { describeProvisionerConformance } from '@kaito-ts/karpenter/testing';
+import { describeProvisionerConformance, type StartedProvisioner } from '@kaito-ts/karpenter/testing';
 import { defaultConfig } from './config.js';
 import { KwokCloudProvider } from './kwok-cloud.js';
 import { startKwokProvisioner } from './provisioner.js';
@@ -30,6 +34,35 @@ function clients(): { kube: KubeClient; transport: RestClient } {
 }
 
 const cloudNamespace = (api: NodeRequestApi) => `kwok-conf-${api}-${run}`;
+const PROCESS_MODE = process.env['KWOK_CONFORMANCE_MODE'] === 'process';
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+/** Runs dist/main.js with these flags; resolves once it logged that it started. */
+async function startProcess(args: string[]): Promise<StartedProvisioner> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: npx nx build @kaito-ts/kwok-provisioner`);
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, KUBECONFIG: kubeconfig() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.includes('kwok provisioner started')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`kwok-provisioner exited with ${code ?? 'a signal'} before starting:\n${output}`)));
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kwok-provisioner did not start within 30 s:\n${output}`));
+    }, 30_000).unref();
+  });
+  return {
+    stop: async (how) => {
+      child.kill(how === 'crash' ? 'SIGKILL' : 'SIGTERM');
+      await exited;
+    },
+  };
+}
 
 afterAll(async () => {
   const { kube, transport } = clients();
@@ -62,6 +95,25 @@ for (const api of NodeRequestApis) {
     interruptibleLaunch: true,
     timeouts: { readyMs: 60_000, deleteMs: 45_000, failureMs: 30_000 },
     start: async () => {
+      if (PROCESS_MODE) {
+        return startProcess([
+          `--api=${api}`,
+          `--cloud-namespace=${namespace}`,
+          '--launch-delay=3s',
+          `--quota=${QUOTA_ZERO}=0`,
+          `--unavailable=${STOCKED_OUT}`,
+          `--selector=${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')}`,
+          '--leader-elect=false',
+          '--metrics-port=off',
+          '--health-port=off',
+          '--termination-poll=1s',
+          '--gc-interval=10s',
+          '--capacity-retry=10s',
+          '--log-format=json',
+          // info: the start line is how startProcess knows it is up (the output stays in memory).
+          '--log-level=info',
+        ]);
+      }
       const running = await startKwokProvisioner(
         defaultConfig(api, {
           kubeconfig: kubeconfig(),
