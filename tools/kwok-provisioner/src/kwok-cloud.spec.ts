@@ -35,6 +35,7 @@ describe('KwokCloudProvider', () => {
     expect(node?.spec?.providerID).toBe(instance.providerID);
     expect(node?.status?.allocatable?.['nvidia.com/gpu']).toBe('1');
     expect(node?.metadata.annotations?.['kwok.x-k8s.io/node']).toBe('fake');
+    expect(node?.metadata.labels).toMatchObject({ 'kaito-ts.dev/fake-gpu-node': 'kwok-provisioner', 'kwok.kaito-ts.dev/cloud': NS, 'nvidia.com/gpu.product': 'NVIDIA-A100-80GB-PCIe' });
     expect(node?.spec?.taints).toEqual([
       { key: 'sku', value: 'gpu', effect: 'NoSchedule' },
       { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },

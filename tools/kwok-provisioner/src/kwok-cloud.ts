@@ -13,7 +13,7 @@
  * answers NotFound afterwards.
  */
 import { type Clock, type KubeClient, type KubeObject, type Logger, isAlreadyExists, isConflict, realClock, Resources, sleep } from '@kaito-ts/controller-runtime';
-import { gpuNodeManifest } from '@kaito-ts/cluster';
+import { FAKE_GPU_NODE_LABEL, gpuNodeManifest } from '@kaito-ts/cluster';
 import {
   type CloudProvider,
   type Instance,
@@ -180,7 +180,8 @@ export class KwokCloudProvider implements CloudProvider {
     const manifest = gpuNodeManifest(sku, {
       name: record.name,
       providerID: record.providerID,
-      labels: { ...this.#labels(sku.name), [INSTANCE_LABEL]: record.name, [CLOUD_LABEL]: this.#o.namespace },
+      // Not `true`: `npm run cluster -- delete-nodes` removes hand-made fake nodes, not the ones this provisioner owns.
+      labels: { ...this.#labels(sku.name), [INSTANCE_LABEL]: record.name, [CLOUD_LABEL]: this.#o.namespace, [FAKE_GPU_NODE_LABEL]: 'kwok-provisioner' },
       taints,
     }) as unknown as KubeObject & { status?: unknown };
     try {
