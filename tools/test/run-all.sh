@@ -22,9 +22,17 @@ step() { # step NAME CMD... : runs, times and records a step
 }
 
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
-  step install npm ci --no-audit --no-fund || { node tools/test/summarize.mjs "$results"; exit 1; }
+  step install npm ci --no-audit --no-fund || { # Integration tier: the real local control plane (tools/cluster). The first run on a machine
+# builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
+step cluster-binaries bash tools/cluster/build-binaries.sh
+step integration npx jest -c jest.integration.config.cjs --runInBand --json --outputFile="$results/integration.json"
+node tools/test/summarize.mjs "$results"; exit 1; }
 fi
 step lint npx nx run-many -t lint --output-style=static
 step build npx nx run-many -t build typecheck --output-style=static
 step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
+# Integration tier: the real local control plane (tools/cluster). The first run on a machine
+# builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
+step cluster-binaries bash tools/cluster/build-binaries.sh
+step integration npx jest -c jest.integration.config.cjs --runInBand --json --outputFile="$results/integration.json"
 node tools/test/summarize.mjs "$results"

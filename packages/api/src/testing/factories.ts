@@ -1,7 +1,10 @@
 import { API_VERSION_V1BETA1 } from '../workspace/constants.js';
 import type { Workspace } from '../workspace/codec.js';
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+/** Overrides for a factory: any field at any depth; lists are replaced whole. */
+export type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K];
+};
 
 function merge<T>(base: T, overrides: DeepPartial<T> | undefined): T {
   if (!overrides) return base;
