@@ -23,6 +23,11 @@ describe('planLiveness', () => {
     expect(planLiveness(req([c('Launched', 'Unknown', 'LaunchFailed')]), at(20), options)).toMatchObject({ kind: 'expired', reason: 'LaunchTimeout' });
   });
 
+  it('counts the launch timeout from when launching resumed after a capacity failure', () => {
+    const r = req([c('Launched', 'Unknown', 'LaunchFailed', at(120).toISOString())]);
+    expect(planLiveness(r, at(125), options)).toEqual({ kind: 'alive', checkAgainInMs: 15 * 60_000 });
+  });
+
   it.each(['QuotaExceeded', 'InsufficientCapacity', 'SkuUnavailable'])('keeps a request that failed with %s so its reason stays visible', (reason) => {
     expect(planLiveness(req([c('Launched', 'False', reason)]), at(600), options)).toEqual({ kind: 'alive' });
   });

@@ -24,7 +24,10 @@ export function planLiveness(r: NodeRequest, now: Date, options: Pick<LifecycleO
   const launched = findCondition(r.status.conditions, ConditionTypes.launched);
   if (launched?.status !== 'True') {
     if (options.launchTimeoutMs <= 0 || hasCapacityFailure(r)) return { kind: 'alive' };
-    const age = since(r.metadata.creationTimestamp, now);
+    // From creation, or from when launching resumed after a capacity failure (Launched flipped to Unknown).
+    const created = since(r.metadata.creationTimestamp, now);
+    const resumed = launched?.status === 'Unknown' ? since(launched.lastTransitionTime, now) : undefined;
+    const age = created === undefined ? resumed : resumed === undefined ? created : Math.min(created, resumed);
     if (age === undefined) return { kind: 'alive' };
     if (age >= options.launchTimeoutMs) {
       return { kind: 'expired', reason: Reasons.launchTimeout, message: `not launched within ${Math.round(options.launchTimeoutMs / 1000)}s; deleting it` };

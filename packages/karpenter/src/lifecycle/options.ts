@@ -2,8 +2,8 @@
 
 export interface LifecycleOptions {
   /**
-   * A request whose launch has not succeeded this long after creation is deleted (Karpenter v1:
-   * 5 min). Capacity failures (QuotaExceeded, InsufficientCapacity, SkuUnavailable) are exempt: the
+   * A request whose launch has not succeeded this long after its first launch attempt (or after
+   * launching resumed following a capacity failure) is deleted (Karpenter v1: 5 min from creation). Capacity failures (QuotaExceeded, InsufficientCapacity, SkuUnavailable) are exempt: the
    * request stays with its reason so the workspace shows it. 0 disables. Default 20 min.
    */
   readonly launchTimeoutMs: number;

@@ -299,6 +299,8 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
 
     it('deletes a request that keeps failing transiently past the launch timeout', async () => {
       const name = h.seedRequest();
+      h.provider.nextCreateError = new TransientError('throttled');
+      await expect(h.reconcile(name)).rejects.toThrow();
       h.clock.advance(20 * 60_000);
       h.provider.nextCreateError = new TransientError('throttled');
       await expect(h.reconcile(name)).rejects.toThrow();
