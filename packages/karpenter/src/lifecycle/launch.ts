@@ -150,7 +150,7 @@ export function hasCapacityFailure(r: NodeRequest): boolean {
  * the single-value requirement labels, under the request's own labels. Only missing keys are
  * returned: a user's label is never overwritten.
  */
-export function launchLabels(r: NodeRequest, instance: Instance): Record<string, string> {
+export function launchLabels(r: NodeRequest, instance: Pick<Instance, 'labels'>): Record<string, string> {
   const merged = { ...instance.labels, ...requirementLabels(r.spec.requirements) };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) if (r.metadata.labels?.[k] === undefined) out[k] = v;

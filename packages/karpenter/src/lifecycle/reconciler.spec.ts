@@ -5,7 +5,7 @@ import { NodeResource } from '../client.js';
 import type { Machine } from '../codecs/machine.js';
 import { findCondition } from '../conditions.js';
 import { LifecycleHarness } from '../testing/harness.js';
-import { launchingStatus } from './launch.js';
+import { launchedStatus, launchingStatus } from './launch.js';
 import { NodeRequestLifecycle } from './reconciler.js';
 
 const TYPE = 'Standard_NC24ads_A100_v4';
@@ -92,6 +92,19 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
       expect(h.provider.createCalls).toHaveLength(1);
       expect(h.provider.listCalls).toHaveLength(0);
       expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'True' });
+    });
+
+    it('still labels the request when the process restarted between the status write and the label write', async () => {
+      const name = h.seedRequest();
+      const instance = h.provider.seed({ requestName: name });
+      // What a process that died right after recording the launch leaves behind: status, but not the labels.
+      const r = await h.requests.addFinalizer(await h.get(name), 'karpenter.sh/termination');
+      await h.requests.patchStatus(r, launchedStatus(r, instance, new Date(h.clock.now())));
+      expect((await h.get(name)).metadata.labels?.['node.kubernetes.io/instance-type']).toBeUndefined();
+      h.restart();
+      await h.reconcile(name);
+      expect((await h.get(name)).metadata.labels?.['node.kubernetes.io/instance-type']).toBe(TYPE);
+      expect(h.provider.createCalls).toHaveLength(0);
     });
 
     it('creates exactly one instance when the process restarts after the intent write but before create', async () => {

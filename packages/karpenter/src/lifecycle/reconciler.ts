@@ -189,7 +189,8 @@ export class NodeRequestLifecycle {
     });
     switch (step.kind) {
       case 'launched':
-        return { request: r, done: true };
+        // A crash between the status write and the label write left labels out: the requirement ones can still be added.
+        return { request: await requests.patchMetadata(r, { labels: launchLabels(r, { labels: {} }) }), done: true };
       case 'wait':
         return { request: r, done: false, requeueAfterMs: step.retryAfterMs };
       case 'adopt':
