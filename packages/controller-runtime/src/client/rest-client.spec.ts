@@ -105,6 +105,18 @@ describe('RestClient', () => {
     expect([(err as { code?: string }).code, isTransient(err)]).toEqual(['Transport', true]);
   });
 
+  it('gives up on a watch whose server never starts answering', async () => {
+    await withServer(
+      () => undefined, // accepts the request, never answers
+      async (kc) => {
+        const client = new RestClient(kc, { timeoutMs: 50 });
+        const err = await client.watch({ method: 'GET', path: '/api/v1/configmaps', idleTimeoutMs: 60_000 }, () => undefined).catch((e: unknown) => e);
+        expect([(err as { code?: string }).code, isTransient(err)]).toEqual(['Transport', true]);
+        await client.close();
+      },
+    );
+  });
+
   it('streams watch events line by line until the server ends the watch', async () => {
     await withServer(
       (_req, _body, res) => {
@@ -158,6 +170,20 @@ describe('RestClient', () => {
       async (kc) => {
         const client = new RestClient(kc);
         await expect(client.watch({ method: 'GET', path: '/api/v1/configmaps', idleTimeoutMs: 50 }, () => undefined)).rejects.toThrow(/no data/);
+        await client.close();
+      },
+    );
+  });
+
+  it('ends a watch without error when its signal aborts before the server answers', async () => {
+    await withServer(
+      () => undefined,
+      async (kc) => {
+        const client = new RestClient(kc);
+        const abort = new AbortController();
+        const watching = client.watch({ method: 'GET', path: '/api/v1/configmaps', idleTimeoutMs: 5_000, signal: abort.signal }, () => undefined);
+        setTimeout(() => abort.abort(), 20);
+        await expect(watching).resolves.toBeUndefined();
         await client.close();
       },
     );

@@ -105,7 +105,13 @@ export class RestClient implements Transport {
 
   async watch(req: RestRequest & { readonly idleTimeoutMs: number }, onEvent: (event: unknown) => void): Promise<void> {
     const query = { ...req.query, watch: true };
-    const { res } = await this.#send({ ...req, query }, true);
+    let res: http.IncomingMessage;
+    try {
+      ({ res } = await this.#send({ ...req, query }, true));
+    } catch (err) {
+      if (req.signal?.aborted) return; // stopped before the server answered: not a failure
+      throw err;
+    }
     if (res.statusCode !== 200) {
       const text = await readBody(res).catch(() => '');
       throw apiException(res, text);
@@ -210,9 +216,9 @@ export class RestClient implements Transport {
         }
         readBody(res).then((body) => resolve({ res, body }), fail);
       });
-      if (!stream) {
-        r.setTimeout(this.#timeoutMs, () => r.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
-      }
+      // Until the answer starts, every request (watches included) has the timeout; a watch then
+      // switches to its own idle timer.
+      r.setTimeout(this.#timeoutMs, () => r.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
       r.on('error', fail);
       r.end(payload);
     });
