@@ -240,6 +240,21 @@ describe('Manager lifecycle', () => {
     await done;
   });
 
+  it('caches only what a configured selector selects', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mine', namespace: 'ns', labels: { app: 'kaito' } } });
+    server.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other', namespace: 'ns' } });
+    const mgr = newManager(server, clock, { cacheSelectors: { 'ConfigMap/v1': { labelSelector: 'app=kaito' } } });
+    const configMaps = mgr.informer(Resources.ConfigMap);
+    const abort = new AbortController();
+    const done = mgr.start({ signal: abort.signal });
+    await configMaps.waitForSync();
+    expect(configMaps.list().map((o) => o.metadata.name)).toEqual(['mine']);
+    abort.abort();
+    await done;
+  });
+
   it('shares one cache per resource between callers', () => {
     const clock = new FakeClock();
     const mgr = newManager(newServer(clock), clock);

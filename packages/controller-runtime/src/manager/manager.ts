@@ -20,7 +20,7 @@ import type { ListWatchSource } from '../cache/list-watch.js';
 import { Informer, stripManagedFields } from '../cache/informer.js';
 import type { IndexFunc } from '../cache/store.js';
 import { KubeClient } from '../client/kube-client.js';
-import { KubeListWatch } from '../client/list-watch.js';
+import { KubeListWatch, type KubeListWatchOptions } from '../client/list-watch.js';
 import { ResourceMapper } from '../client/mapper.js';
 import { RestClient, type RestClientOptions, type Transport } from '../client/rest-client.js';
 import { ControllerRunner } from '../controller/runner.js';
@@ -67,6 +67,12 @@ export interface ManagerOptions {
   readonly gracefulShutdownTimeoutMs?: number;
   /** Node.js process metrics. Default true. */
   readonly processMetrics?: boolean;
+  /**
+   * Narrow a resource's cache to a namespace or selector (memory in big clusters), keyed by
+   * `resourceId(resource)`, e.g. `{ 'Pod/v1': { labelSelector: 'kaito.sh/workspace' } }`. Objects
+   * outside it are invisible to every controller of this manager.
+   */
+  readonly cacheSelectors?: Readonly<Record<string, KubeListWatchOptions>>;
   /** Transport for every API call (tests pass a `FakeApiServer`). Default: a `RestClient` on `kubeConfig`. */
   readonly transport?: Transport;
   /** List/watch source per resource (tests). Default: `KubeListWatch` over the transport. */
@@ -149,7 +155,9 @@ export class Manager {
       this.#mapper.register(resource as ResourceType);
       informer = new Informer<T>({
         resource,
-        source: this.#o.listWatchFor?.(resource as ResourceType) ?? new KubeListWatch(this.transport, resource as ResourceType),
+        source:
+          this.#o.listWatchFor?.(resource as ResourceType) ??
+          new KubeListWatch(this.transport, resource as ResourceType, this.#o.cacheSelectors?.[id] ?? {}),
         logger: this.logger,
         clock: this.#clock,
         metrics: this.metrics,
