@@ -30,9 +30,9 @@ const node = (script: string, args: string[]): string =>
 
 mkdirSync(values.dir, { recursive: true });
 console.log(`conversion benchmark: codec ${values.codec}, ${values.generic ? 'generic object path' : 'fast path'}, node ${process.version}`);
-console.log('size_MB  rows       MB/s(wall)  MB/cpu-s  peak_RSS_MB  out_MB');
+console.log('size_MB  rows       MB/s(wall)  MB/cpu-s  peak_RSS_MB  out_MB  out/in');
 for (const size of values.sizes.split(',').map(Number)) {
-  const input = join(values.dir, `dolly-${size}MB-${values.codec}-${values['rows-per-group']}.parquet`);
+  const input = join(values.dir, `dolly-v2-${size}MB-${values.codec}-${values['rows-per-group']}.parquet`);
   if (!existsSync(input)) node('gen-parquet.ts', ['--out', input, '--size-mb', String(size), '--codec', values.codec, '--rows-per-group', values['rows-per-group']]);
   const output = join(values.dir, 'out.jsonl');
   const r = JSON.parse(node('convert-run.ts', [input, output, ...(values.generic ? ['--generic'] : [])])) as {
@@ -46,6 +46,6 @@ for (const size of values.sizes.split(',').map(Number)) {
   rmSync(output, { force: true });
   const mb = r.bytesIn / 1e6;
   console.log(
-    `${String(Math.round(mb)).padEnd(8)} ${String(r.rows).padEnd(10)} ${(mb / r.wallS).toFixed(1).padEnd(11)} ${(mb / r.cpuS).toFixed(1).padEnd(9)} ${r.maxRssMB.toFixed(0).padEnd(12)} ${(r.bytesOut / 1e6).toFixed(0)}`,
+    `${String(Math.round(mb)).padEnd(8)} ${String(r.rows).padEnd(10)} ${(mb / r.wallS).toFixed(1).padEnd(11)} ${(mb / r.cpuS).toFixed(1).padEnd(9)} ${r.maxRssMB.toFixed(0).padEnd(12)} ${(r.bytesOut / 1e6).toFixed(0).padEnd(7)} ${(r.bytesOut / r.bytesIn).toFixed(2)}`,
   );
 }

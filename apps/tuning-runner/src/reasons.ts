@@ -1,20 +1,24 @@
+import { Reason as WorkspaceReason } from '@kaito-ts/api';
+
 /**
  * Reasons the runner reports in its termination message and progress file. The workspace
  * controller copies them into the `WorkspaceSucceeded` condition, so they are part of the wire
- * contract: add, never rename. docs/tuning.md says what a user should do for each.
+ * contract: add, never rename. Those the Workspace API already names come from it; the rest are
+ * the runner's additions. docs/tuning.md says what a user should do for each.
  */
 export const Reasons = {
-  Succeeded: 'Succeeded',
+  TuningSucceeded: WorkspaceReason.TuningSucceeded,
+  DownloadFailed: WorkspaceReason.DownloadFailed,
+  InvalidDataset: WorkspaceReason.InvalidDataset,
+  TrainerFailed: WorkspaceReason.TrainerFailed,
+  PushUnauthorized: WorkspaceReason.PushUnauthorized,
+  PushFailed: WorkspaceReason.PushFailed,
+  // additions (not yet in @kaito-ts/api's Reason)
   InvalidSettings: 'InvalidSettings',
   InvalidConfig: 'InvalidConfig',
-  DownloadFailed: 'DownloadFailed',
-  InvalidDataset: 'InvalidDataset',
-  TrainerFailed: 'TrainerFailed',
   OOMKilled: 'OOMKilled',
   Terminated: 'Terminated',
   InvalidAdapter: 'InvalidAdapter',
-  PushUnauthorized: 'PushUnauthorized',
-  PushFailed: 'PushFailed',
   OutputFailed: 'OutputFailed',
   InternalError: 'InternalError',
 } as const;
@@ -25,7 +29,7 @@ export type Reason = (typeof Reasons)[keyof typeof Reasons];
  * codes keep the reason visible when only the container status survives (e.g. `kubectl get pod`).
  */
 export const ExitCodes: Readonly<Record<Reason, number>> = {
-  Succeeded: 0,
+  TuningSucceeded: 0,
   InvalidSettings: 2,
   InvalidConfig: 3,
   DownloadFailed: 4,

@@ -116,10 +116,10 @@ describe('runTuning on CPU', () => {
       const c = await prepare('full', trainingConfig());
       await writeDollyParquet(join(c.dir, 'data', 'train-00000-of-00001.parquet'), dollyRows(24));
       const result = await runTuning({ settings: loadSettings([], c.env), log: c.log, trainerDir: TRAINER_DIR });
-      expect(result).toMatchObject({ reason: 'Succeeded', exitCode: 0 });
+      expect(result).toMatchObject({ reason: 'TuningSucceeded', exitCode: 0 });
 
       const termination = await json<{ phase: string; reason: string; digest: string; image: string; step: number; loss: number }>(join(c.dir, 'termination-log'));
-      expect(termination).toMatchObject({ phase: 'Succeeded', reason: 'Succeeded', digest: result.digest, image: `${registry.host}/adapters/full:0.0.1`, step: 4 });
+      expect(termination).toMatchObject({ phase: 'Succeeded', reason: 'TuningSucceeded', digest: result.digest, image: `${registry.host}/adapters/full:0.0.1`, step: 4 });
       expect(termination.loss).toBeGreaterThan(0);
       const progress = await json<{ phase: string; rows: number; training: { step: number; maxSteps: number } }>(join(c.dir, 'results', 'progress.json'));
       expect(progress).toMatchObject({ phase: 'Succeeded', rows: 24, training: { step: 4, maxSteps: 4 } });
@@ -150,7 +150,7 @@ describe('runTuning on CPU', () => {
       await writeFile(join(c.dir, 'data', 'chat.jsonl'), dollyRows(8).map((r) => JSON.stringify(r)).join('\n'));
       const { OUTPUT_IMAGE: _unused, ...env } = c.env;
       const result = await runTuning({ settings: loadSettings([], { ...env, OUTPUT_VOLUME_DIR: join(c.dir, 'output') }), log: c.log, trainerDir: TRAINER_DIR });
-      expect(result).toMatchObject({ reason: 'Succeeded', message: `adapter copied to ${join(c.dir, 'output')}` });
+      expect(result).toMatchObject({ reason: 'TuningSucceeded', message: `adapter copied to ${join(c.dir, 'output')}` });
       expect(await verifyAdapter(join(c.dir, 'output'), { r: 4 })).toMatchObject({ r: 4 });
     },
     240_000,

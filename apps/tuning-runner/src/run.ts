@@ -205,16 +205,16 @@ export async function runTuning(deps: RunDeps): Promise<RunResult> {
     }
     const done: TerminationMessage = {
       phase: 'Succeeded',
-      reason: Reasons.Succeeded,
+      reason: Reasons.TuningSucceeded,
       message,
       ...(pushed ? { image: pushed.image, digest: pushed.digest } : {}),
       ...(steps !== undefined ? { step: steps } : {}),
       ...(loss !== undefined ? { loss } : {}),
     };
-    await progress.update({ phase: Phases.Succeeded, reason: Reasons.Succeeded, message, ...(pushed ? { digest: pushed.digest } : {}) });
+    await progress.update({ phase: Phases.Succeeded, reason: Reasons.TuningSucceeded, message, ...(pushed ? { digest: pushed.digest } : {}) });
     await report(done);
     log.info('tuning succeeded', { message, digest: pushed?.digest });
-    return { reason: Reasons.Succeeded, exitCode: 0, message, ...(pushed ? { digest: pushed.digest } : {}) };
+    return { reason: Reasons.TuningSucceeded, exitCode: 0, message, ...(pushed ? { digest: pushed.digest } : {}) };
   } catch (err) {
     const reason = reasonOf(err);
     const message = messageOf(err);

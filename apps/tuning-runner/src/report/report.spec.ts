@@ -5,9 +5,9 @@ import { ProgressFile, TERMINATION_MESSAGE_LIMIT, terminationMessage } from './r
 
 describe('terminationMessage', () => {
   it('is the JSON of phase, reason, message and digest', () => {
-    expect(JSON.parse(terminationMessage({ phase: 'Succeeded', reason: 'Succeeded', message: 'pushed', digest: 'sha256:abc' }))).toEqual({
+    expect(JSON.parse(terminationMessage({ phase: 'Succeeded', reason: 'TuningSucceeded', message: 'pushed', digest: 'sha256:abc' }))).toEqual({
       phase: 'Succeeded',
-      reason: 'Succeeded',
+      reason: 'TuningSucceeded',
       message: 'pushed',
       digest: 'sha256:abc',
     });

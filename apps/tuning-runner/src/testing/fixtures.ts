@@ -39,9 +39,43 @@ const WORDS = (
   'dataset training inference container registry image layer token prompt response context instruction question answer summary'
 ).split(' ');
 
+const SYLLABLES = 'ka to ri ne mo sa lu ve di pra cor ten mis ful dra ble tion ing ex per con ad vi sto gra mer pol tec nal ric hu bo zen lit qua form ser mon tri ger'.split(' ');
+
+/** English-like vocabulary: the common words above, then pseudo-words, drawn with Zipf frequencies. */
+const VOCABULARY: string[] = (() => {
+  const words = [...WORDS];
+  const rand = prng(99);
+  while (words.length < 20_000) {
+    let w = '';
+    for (let k = 0, n = 2 + Math.floor(rand() * 3); k < n; k++) w += SYLLABLES[Math.floor(rand() * SYLLABLES.length)];
+    words.push(w);
+  }
+  return words;
+})();
+const ZIPF: Float64Array = (() => {
+  const cumulative = new Float64Array(VOCABULARY.length);
+  let sum = 0;
+  for (let r = 0; r < VOCABULARY.length; r++) cumulative[r] = sum += 1 / (r + 1);
+  for (let r = 0; r < cumulative.length; r++) cumulative[r] = (cumulative[r] as number) / sum;
+  return cumulative;
+})();
+
+function zipfWord(rand: () => number): string {
+  const x = rand();
+  let lo = 0;
+  let hi = ZIPF.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ZIPF[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return VOCABULARY[lo] ?? 'the';
+}
+
+/** A sentence of `words` words; text compresses about as much as English prose does. */
 export function sentence(rand: () => number, words: number): string {
   const out: string[] = [];
-  for (let i = 0; i < words; i++) out.push(WORDS[Math.floor(rand() * WORDS.length)] ?? 'the');
+  for (let i = 0; i < words; i++) out.push(zipfWord(rand));
   const s = out.join(' ');
   return s.charAt(0).toUpperCase() + s.slice(1) + '.';
 }
