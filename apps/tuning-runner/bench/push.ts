@@ -101,15 +101,18 @@ try {
   const prebuilt = await buildAdapterLayer(adapter, work);
   const ref = parseImageRef(`${registry.host}/bench/x:1`);
   const credentials = await loadCredentials(configDir, registry.host);
-  const results: Record<string, number[]> = { 'runner end-to-end': [], 'oras dir end-to-end': [], 'runner upload only': [], 'oras upload only': [], 'kaito flow (tar|gzip -9 + oras)': [] };
+  const results = new Map<string, number[]>();
+  const add = (name: string, seconds: number): void => {
+    results.set(name, [...(results.get(name) ?? []), seconds]);
+  };
   for (let i = 0; i < runs; i++) {
-    results['runner end-to-end']!.push(
+    add('runner end-to-end', 
       (await timed(() => pushAdapter(adapter, { image: `${registry.host}/bench/runner-${i}:1`, modelName: 'bench', dockerConfigDir: configDir, insecureRegistries: [registry.host], workDir: work }))).s,
     );
-    results['oras dir end-to-end']!.push(
+    add('oras dir end-to-end', 
       (await timed(async () => orasPush(['--registry-config', registryConfig, `${registry.host}/bench/oras-dir-${i}:1`, 'data/'], join(work, 'oras')))).s,
     );
-    results['runner upload only']!.push(
+    add('runner upload only', 
       (
         await timed(async () => {
           const client = new RegistryClient({ ...ref, repository: `bench/runner-upload-${i}` }, { insecure: true, ...(credentials ? { credentials } : {}) });
@@ -121,10 +124,10 @@ try {
         })
       ).s,
     );
-    results['oras upload only']!.push(
+    add('oras upload only', 
       (await timed(async () => orasPush(['--registry-config', registryConfig, `${registry.host}/bench/oras-upload-${i}:1`, `layer.tar.gz:${MediaTypes.layer}`], work))).s,
     );
-    results['kaito flow (tar|gzip -9 + oras)']!.push(
+    add('kaito flow (tar|gzip -9 + oras)', 
       (
         await timed(async () => {
           execFileSync('bash', ['-c', `tar -C ${join(work, 'oras')} -c data | gzip -9 > ${join(work, 'kaito.tar.gz')}`]);
@@ -134,11 +137,11 @@ try {
     );
   }
   console.log('what                              median_s  MB/s    runs');
-  for (const [name, xs] of Object.entries(results)) {
+  for (const [name, xs] of results) {
     const m = median(xs);
     console.log(`${name.padEnd(33)} ${m.toFixed(2).padEnd(9)} ${(size / 1e6 / m).toFixed(0).padEnd(7)} ${xs.map((x) => x.toFixed(2)).join(' ')}`);
   }
-  const ratio = (a: string, b: string): string => `${((median(results[a]!) / median(results[b]!) - 1) * 100).toFixed(1)}%`;
+  const ratio = (a: string, b: string): string => `${((median(results.get(a) ?? []) / median(results.get(b) ?? []) - 1) * 100).toFixed(1)}%`;
   console.log(`runner vs oras, end-to-end: ${ratio('runner end-to-end', 'oras dir end-to-end')}; upload only: ${ratio('runner upload only', 'oras upload only')} (negative = runner faster)`);
   await rm(configDir, { recursive: true, force: true });
 } finally {

@@ -126,6 +126,10 @@ export async function runTuning(deps: RunDeps): Promise<RunResult> {
           maxBytes: s.maxDownloadBytes,
           log,
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        }).catch((err: unknown) => {
+          aborted('downloading');
+          throw err;
         });
         total += result.bytes;
         await progress.update({ downloadedBytes: total });
@@ -144,6 +148,7 @@ export async function runTuning(deps: RunDeps): Promise<RunResult> {
     const converted: ConvertResult = await convertToJsonl(inputs, datasetFile, {
       log,
       onProgress: (rows) => {
+        aborted('converting the dataset');
         if (rows - lastReport >= 10_000) {
           lastReport = rows;
           void progress.update({ rows });

@@ -154,6 +154,17 @@ describe('download', () => {
     expect(err.message).toBe(`download ${base}/empty: HTTP 200: the response body is empty`);
   });
 
+  it('stops at once without retrying when the run is terminated', async () => {
+    const controller = new AbortController();
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, 100), () => controller.abort());
+    };
+    const err = await failure(download({ url: `${base}/slow` }, join(dir, 'f'), { ...opts, signal: controller.signal }));
+    expect(err.message).toMatch(new RegExp(`^download ${base.replace(/[.]/g, '\\.')}/slow: .*the run was terminated$`));
+    expect(requests).toHaveLength(1);
+  });
+
   it('names the URL when nothing listens there', async () => {
     const port = await freePort();
     const err = await failure(download({ url: `http://127.0.0.1:${port}/f` }, join(dir, 'f'), { ...opts, attempts: 2 }));

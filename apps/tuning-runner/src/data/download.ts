@@ -69,6 +69,8 @@ export interface DownloadOptions {
   readonly fetch?: typeof fetch;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly log?: Logger;
+  /** Aborting stops the download at once (no retry). */
+  readonly signal?: AbortSignal;
 }
 
 export interface DownloadResult {
@@ -143,7 +145,7 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
       last = err;
-      if (!err.retryable) throw err;
+      if (!err.retryable || options.signal?.aborted) throw err;
     }
   }
   throw new DownloadError(shown, last?.status, `${last?.problem ?? 'failed'} (gave up after ${attempts} attempts)`, { cause: last });
@@ -162,6 +164,9 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
     }
     const controller = new AbortController();
     const idleMs = options.idleTimeoutMs ?? 60_000;
+    const onAbort = (): void => controller.abort(new Error('the run was terminated'));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     let timer = setTimeout(() => controller.abort(new Error(`no data for ${idleMs} ms`)), idleMs);
     const touch = (): void => {
       clearTimeout(timer);
@@ -267,6 +272,7 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
       return { path: dest, bytes: received, sha256 };
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 }
