@@ -22,7 +22,8 @@ step() { # step NAME CMD... : runs, times and records a step
 }
 
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
-  step install npm ci --no-audit --no-fund || { # Integration tier: the real local control plane (tools/cluster). The first run on a machine
+  step install npm ci --no-audit --no-fund || { step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$results/python-tuning.xml"
+# Integration tier: the real local control plane (tools/cluster). The first run on a machine
 # builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
 step cluster-binaries bash tools/cluster/build-binaries.sh
 step integration npx jest -c jest.integration.config.cjs --runInBand --json --outputFile="$results/integration.json"
@@ -30,7 +31,10 @@ node tools/test/summarize.mjs "$results"; exit 1; }
 fi
 step lint npx nx run-many -t lint --output-style=static
 step build npx nx run-many -t build typecheck --output-style=static
+# System packages and the trainer venv the tuning-runner tests use (a real registry, CPU torch).
+step tuning-deps bash apps/tuning-runner/scripts/setup-test-deps.sh
 step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
+step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$results/python-tuning.xml"
 # Integration tier: the real local control plane (tools/cluster). The first run on a machine
 # builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
 step cluster-binaries bash tools/cluster/build-binaries.sh

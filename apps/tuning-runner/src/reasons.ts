@@ -3,8 +3,8 @@ import { Reason as WorkspaceReason } from '@kaito-ts/api';
 /**
  * Reasons the runner reports in its termination message and progress file. The workspace
  * controller copies them into the `WorkspaceSucceeded` condition, so they are part of the wire
- * contract: add, never rename. Those the Workspace API already names come from it; the rest are
- * the runner's additions. docs/tuning.md says what a user should do for each.
+ * contract: add, never rename. They come from the Workspace API's `Reason`; docs/tuning.md says
+ * what a user should do for each.
  */
 export const Reasons = {
   TuningSucceeded: WorkspaceReason.TuningSucceeded,
@@ -13,14 +13,13 @@ export const Reasons = {
   TrainerFailed: WorkspaceReason.TrainerFailed,
   PushUnauthorized: WorkspaceReason.PushUnauthorized,
   PushFailed: WorkspaceReason.PushFailed,
-  // additions (not yet in @kaito-ts/api's Reason)
-  InvalidSettings: 'InvalidSettings',
-  InvalidConfig: 'InvalidConfig',
-  OOMKilled: 'OOMKilled',
-  Terminated: 'Terminated',
-  InvalidAdapter: 'InvalidAdapter',
-  OutputFailed: 'OutputFailed',
-  InternalError: 'InternalError',
+  InvalidSettings: WorkspaceReason.InvalidSettings,
+  InvalidConfig: WorkspaceReason.InvalidConfig,
+  OOMKilled: WorkspaceReason.OOMKilled,
+  Terminated: WorkspaceReason.Terminated,
+  InvalidAdapter: WorkspaceReason.InvalidAdapter,
+  OutputFailed: WorkspaceReason.OutputFailed,
+  InternalError: WorkspaceReason.InternalError,
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

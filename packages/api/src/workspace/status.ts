@@ -50,6 +50,13 @@ export const Reason = {
   TrainerFailed: 'TrainerFailed',
   PushFailed: 'PushFailed',
   PushUnauthorized: 'PushUnauthorized',
+  InvalidSettings: 'InvalidSettings',
+  InvalidConfig: 'InvalidConfig',
+  OOMKilled: 'OOMKilled',
+  Terminated: 'Terminated',
+  InvalidAdapter: 'InvalidAdapter',
+  OutputFailed: 'OutputFailed',
+  InternalError: 'InternalError',
   TuningSucceeded: 'TuningSucceeded',
   // summary
   WorkspaceReady: 'WorkspaceReady',
