@@ -29,7 +29,7 @@ step build npx nx run-many -t build typecheck --output-style=static
 # System packages and the trainer venv the tuning-runner tests use (a real registry, CPU torch).
 step tuning-deps bash apps/tuning-runner/scripts/setup-test-deps.sh
 step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
-step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$results/python-tuning.xml"
+step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$PWD/$results/python-tuning.xml"
 # Integration tier: the real local control plane (tools/cluster). The first run on a machine
 # builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
 step cluster-binaries bash tools/cluster/build-binaries.sh

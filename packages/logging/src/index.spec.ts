@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, REDACTED, redact } from './logger.js';
+import { createLogger, REDACTED, redact, scrub } from './index.js';
 
 function capture(format: 'json' | 'pretty') {
   const lines: string[] = [];
@@ -53,3 +53,28 @@ describe('createLogger', () => {
     expect(lines).toEqual([]);
   });
 });
+
+describe('scrub', () => {
+  it('replaces Basic and Bearer credentials inside free text', () => {
+    expect(scrub('401 from registry: Authorization: Basic dXNlcjpwYXNzd29yZA== rejected; Bearer eyJhbGciOiJSUzI1NiJ9.abc.def')).toBe(
+      `401 from registry: Authorization: Basic ${REDACTED} rejected; Bearer ${REDACTED}`,
+    );
+  });
+
+  it('leaves ordinary words after Basic and Bearer alone', () => {
+    expect(scrub('Basic auth failed; Bearer flow next')).toBe('Basic auth failed; Bearer flow next');
+  });
+
+  it('is applied to log messages and nested string fields', () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _e, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    createLogger({ format: 'json', stream }).error('push failed: Bearer abcdefghijklmnop', { detail: { header: 'Basic c2VjcmV0OnNlY3JldA==' } });
+    expect(lines.join('')).not.toMatch(/abcdefghijklmnop|c2VjcmV0OnNlY3JldA==/);
+  });
+});
+
