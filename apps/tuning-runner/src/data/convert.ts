@@ -1,20 +1,19 @@
 /**
  * Inputs → one JSONL file the trainer reads. Every row of every input is validated and
  * normalised; all rows must share one format (TRL reads one schema per dataset). Output goes
- * through a write stream with backpressure, so memory stays flat whatever the input size.
+ * out in ~1 MiB writes, each awaited, so memory stays flat whatever the input size.
  * Chat parquet files take the byte-level fast path in `parquet-fast.ts`; everything else is
  * read as JS objects by the streaming readers.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { once } from 'node:events';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { parquetMetadataAsync, type FileMetaData } from 'hyparquet';
 import { DatasetError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { detectFormat, type InputFormat } from './detect.js';
 import { openFileBuffer } from './file-buffer.js';
 import { normaliseRow, RowProblem, type NormalisedRow, type RowFormat } from './normalise.js';
-import { convertRowGroupFast, JsonlBuffer, planFastParquet } from './parquet-fast.js';
+import { Kernel } from './kernel.js';
+import { FastParquet, FLUSH_BYTES, JsonlOut, planFastParquet } from './parquet-fast.js';
 import { readerFor } from './readers.js';
 
 export interface InputFile {
@@ -40,52 +39,50 @@ export interface ConvertOptions {
   readonly parquetFastPath?: boolean;
 }
 
-const FLUSH_BYTES = 1 << 20;
-
-/** The JSONL output: a byte buffer drained into the file stream with backpressure. */
+/**
+ * The JSONL output: a byte buffer in kernel memory (where the parquet fast path writes it),
+ * written to the file in ~1 MiB chunks straight from there. Each write is awaited before more is
+ * produced, so nothing changes that memory while the kernel's bytes are being written; that is
+ * the backpressure too.
+ */
 class Output {
-  readonly out = new JsonlBuffer(FLUSH_BYTES * 2);
+  readonly kernel = new Kernel();
+  readonly out = new JsonlOut(this.kernel);
   bytes = 0;
-  private readonly failed: Promise<never>;
+  /** Opened at once (truncating the file, as a write stream does); an error shows at the first write. */
+  private readonly handle: Promise<FileHandle>;
 
-  constructor(private readonly stream: WriteStream) {
-    this.failed = new Promise<never>((_, reject) => stream.once('error', reject));
-    this.failed.catch(() => undefined);
+  constructor(path: string) {
+    this.handle = open(path, 'w');
+    this.handle.catch(() => undefined);
   }
-
-  /** Spare buffers: a chunk handed to the stream comes back here once written. */
-  private readonly spare: Buffer[] = [];
 
   async flush(force = false): Promise<void> {
     const { out } = this;
-    if (out.pos === 0 || (!force && out.pos < FLUSH_BYTES)) return;
-    // The stream keeps the chunk until written: hand it over, continue in a spare buffer.
-    const full = out.buf;
-    const chunk = full.subarray(0, out.pos);
-    const next = this.spare.pop();
-    out.buf = next && next.length >= full.length ? next : Buffer.allocUnsafe(full.length);
-    out.pos = 0;
-    this.bytes += chunk.length;
-    const ok = this.stream.write(chunk, (err) => {
-      if (!err && this.spare.length < 4) this.spare.push(full);
-    });
-    if (!ok) await Promise.race([once(this.stream, 'drain'), this.failed]);
+    if (out.used === 0 || (!force && out.used < FLUSH_BYTES)) return;
+    const handle = await this.handle;
+    const end = out.pos;
+    for (let at = out.start; at < end; ) {
+      const { bytesWritten } = await handle.write(this.kernel.u8, at, end - at);
+      at += bytesWritten;
+    }
+    this.bytes += out.used;
+    out.clear();
   }
 
   async close(): Promise<void> {
     await this.flush(true);
-    this.stream.end();
-    await Promise.race([once(this.stream, 'finish'), this.failed]);
+    await (await this.handle).close();
   }
 
   destroy(): void {
-    this.stream.destroy();
+    this.handle.then((h) => h.close()).catch(() => undefined);
   }
 }
 
 export async function convertToJsonl(inputs: readonly InputFile[], outPath: string, options: ConvertOptions = {}): Promise<ConvertResult> {
   if (inputs.length === 0) throw new DatasetError('inputs', undefined, 'no input files: give URLs or put files in the data directory');
-  const output = new Output(createWriteStream(outPath));
+  const output = new Output(outPath);
   let format: RowFormat | undefined;
   let formatFrom = '';
   let rows = 0;
@@ -125,12 +122,13 @@ export async function convertToJsonl(inputs: readonly InputFile[], outPath: stri
       }
       const plan = planFastParquet(metadata);
       if (!plan) return undefined;
+      const fast = new FastParquet(output.kernel);
       let start = 0;
       for (let g = 0; g < metadata.row_groups.length; g++) {
         const end = start + Number(metadata.row_groups[g]?.num_rows ?? 0);
         if (end > start) accept(input.name, `row ${start + 1}`, 'messages', undefined);
         try {
-          await convertRowGroupFast(file, metadata, g, plan, start + 1, {
+          await fast.convertRowGroup(file, metadata, g, plan, start + 1, {
             out: output.out,
             slow: (row, n) => normalise(input.name, `row ${n}`, row),
             flush: async () => {
@@ -164,7 +162,7 @@ export async function convertToJsonl(inputs: readonly InputFile[], outPath: stri
           for (let i = 0; i < values.length; i++) {
             normalise(input.name, `${unit} ${numbers[i]}`, values[i]);
             fileRows++;
-            if (output.out.pos >= FLUSH_BYTES) await output.flush();
+            if (output.out.used >= FLUSH_BYTES) await output.flush();
           }
           options.onProgress?.(rows + fileRows);
         }

@@ -51,12 +51,16 @@ const TRICKY = [
   'unicode: héllo wörld — 東京 🚀 \u2028 separator',
   '',
   'x'.repeat(70_000),
+  // every control character; escapes and multi-byte characters on the kernel's 16-byte steps
+  Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join(''),
+  `${'a'.repeat(15)}"${'b'.repeat(15)}\\${'c'.repeat(16)}\n`,
+  `${'x'.repeat(14)}😀𝄞${'é'.repeat(9)}\u2029\uFEFF${'東'.repeat(7)}`,
 ];
 
 function trickyRows(): ChatRow[] {
   const rows = dollyRows(30);
   TRICKY.forEach((text, i) => {
-    rows[i * 4]!.messages[1]!.content = text;
+    rows[i * 3]!.messages[(i % 3) as 0 | 1 | 2]!.content = text;
   });
   return rows;
 }
@@ -138,5 +142,61 @@ describe('the parquet fast path', () => {
     await writeFile(path, new Uint8Array(writer.getBuffer()));
     const outcome = await bothPaths(path);
     expect(outcome.ok && outcome.jsonl.split('\n')[1]).toBe('{"messages":[{"role":"user","content":"ok\uFFFD\uFFFD!"}]}');
+  });
+
+  it.each([
+    ['an overlong encoding', [0xc0, 0x80]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+    ['a cut sequence', [0xe6, 0x97]],
+    ['a lone continuation byte', [0x80]],
+    ['a byte never in UTF-8', [0xf8]],
+  ])('replaces %s in any message the way the generic path does', async (_name, bad) => {
+    const content = (at: number): Uint8Array => new Uint8Array([...Buffer.from('x'.repeat(at)), ...bad, ...Buffer.from(' tail "q"')]);
+    const data = [
+      [{ role: 'user', content: 'fine' }],
+      [
+        { role: 'system', content: 'ok' },
+        { role: 'user', content: content(3) },
+      ],
+      [
+        { role: 'user', content: content(15) },
+        { role: 'assistant', content: 'valid 😀' },
+      ],
+      [{ role: 'user', content: content(16) }],
+      [{ role: 'user', content: 'fine again' }],
+    ];
+    for (const codec of ['UNCOMPRESSED', 'SNAPPY'] as const) {
+      const writer = new ByteWriter();
+      const w = new ParquetWriter({ writer, schema: [...DOLLY_SCHEMA], codec });
+      w.write({ columnData: [{ name: 'messages', data }] });
+      w.finish();
+      const path = join(dir, `utf8-${codec}.parquet`);
+      await writeFile(path, new Uint8Array(writer.getBuffer()));
+      const outcome = await bothPaths(path);
+      expect(outcome.ok && outcome.jsonl.split('\n').length).toBe(6);
+      expect(outcome.ok && outcome.jsonl).toContain('\uFFFD');
+    }
+  });
+
+  it('writes rows larger than its output buffer (megabytes of characters to escape)', async () => {
+    const rows = dollyRows(6);
+    rows[1]!.messages[2]!.content = '"\n\\'.repeat(700_000);
+    rows[4]!.messages[0]!.content = `${'\u0001'.repeat(500_000)}${'é'.repeat(300_000)}`;
+    const path = join(dir, 'big.parquet');
+    await writeDollyParquet(path, rows, { rowGroupSize: 4 });
+    const outcome = await bothPaths(path);
+    expect(outcome.ok && outcome.jsonl.length).toBeGreaterThan(7_000_000);
+  });
+
+  it('reads pages that grow from row group to row group, and rows spanning many pages', async () => {
+    const rows = dollyRows(40).map((r, i) => ({ messages: r.messages.map((m) => ({ ...m, content: `${m.content} ${'"ab\tc'.repeat(i * i * 20)}` })) }));
+    const outcome = await bothPaths(await pyarrowFile(rows, { pageSize: 4096, rowGroup: 7, dictionary: false }));
+    expect(outcome.ok && outcome.jsonl.split('\n').length).toBe(41);
+  });
+
+  it('reports an unknown role in a PLAIN-encoded role column exactly as the generic path does', async () => {
+    const rows = [dollyRows(1)[0], { messages: [{ role: 'user', content: 'a' }, { role: 'User', content: 'b' }] }];
+    const outcome = await bothPaths(await pyarrowFile(rows, { dictionary: false }));
+    expect(outcome).toEqual({ ok: false, error: 'chat.parquet: row 2: messages[1].role: expected one of system, user, assistant, tool, got "User"' });
   });
 });
