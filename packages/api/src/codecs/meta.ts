@@ -1,6 +1,15 @@
 import * as t from 'io-ts';
 import { oneOf, StringMap } from './primitives.js';
 
+export const OwnerReference = t.intersection(
+  [
+    t.type({ apiVersion: t.string, kind: t.string, name: t.string, uid: t.string }),
+    t.partial({ controller: t.boolean, blockOwnerDeletion: t.boolean }),
+  ],
+  'OwnerReference',
+);
+export type OwnerReference = t.TypeOf<typeof OwnerReference>;
+
 /** The parts of metav1.ObjectMeta our code reads. Other fields pass through untouched. */
 export const ObjectMeta = t.partial(
   {
@@ -15,7 +24,7 @@ export const ObjectMeta = t.partial(
     labels: StringMap,
     annotations: StringMap,
     finalizers: t.array(t.string),
-    ownerReferences: t.array(t.UnknownRecord),
+    ownerReferences: t.array(OwnerReference),
   },
   'ObjectMeta',
 );

@@ -3,38 +3,12 @@
  * model pass through a decode untouched, so an object read and written back loses nothing.
  */
 import * as t from 'io-ts';
-import { oneOf } from '@kaito-ts/api';
+import { ObjectMeta as ApiObjectMeta, oneOf } from '@kaito-ts/api';
 
-const StringMap = t.record(t.string, t.string);
+export { OwnerReference } from '@kaito-ts/api';
 
-export const OwnerReference = t.intersection(
-  [
-    t.type({ apiVersion: t.string, kind: t.string, name: t.string, uid: t.string }),
-    t.partial({ controller: t.boolean, blockOwnerDeletion: t.boolean }),
-  ],
-  'OwnerReference',
-);
-export type OwnerReference = t.TypeOf<typeof OwnerReference>;
-
-/** metav1.ObjectMeta as controllers read it (name required; the shape the controller runtime's caches hold). */
-export const ObjectMeta = t.intersection(
-  [
-    t.type({ name: t.string }),
-    t.partial({
-      namespace: t.string,
-      uid: t.string,
-      resourceVersion: t.string,
-      generation: t.number,
-      creationTimestamp: t.string,
-      deletionTimestamp: t.string,
-      labels: StringMap,
-      annotations: StringMap,
-      finalizers: t.array(t.string),
-      ownerReferences: t.array(OwnerReference),
-    }),
-  ],
-  'ObjectMeta',
-);
+/** metav1.ObjectMeta as controllers read it: the API package's, with the name required. */
+export const ObjectMeta = t.intersection([t.type({ name: t.string }), ApiObjectMeta], 'ObjectMeta');
 export type ObjectMeta = t.TypeOf<typeof ObjectMeta>;
 
 export const TaintEffect = oneOf('TaintEffect', ['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
