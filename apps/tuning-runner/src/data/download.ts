@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { DownloadError, describeNetworkError } from '../errors.js';
@@ -238,16 +238,31 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
           } else done(null, chunk);
         },
       });
+      // A dropped connection ends the source gracefully so every byte already received reaches
+      // the disk before the error is reported: the next attempt resumes from the file's size.
+      let interrupted: { error: unknown } | undefined;
+      const body = res.body as WebReadableStream<Uint8Array>;
+      async function* untilInterrupted(): AsyncGenerator<Uint8Array> {
+        try {
+          // The web stream itself, not Readable.fromWeb: that reads ahead and drops its buffer on error.
+          for await (const chunk of body) yield chunk;
+        } catch (err) {
+          interrupted = { error: err };
+        }
+      }
       try {
-        await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), limit, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
+        await pipeline(untilInterrupted(), limit, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
       } catch (err) {
         if (err instanceof DownloadError) {
           await rm(part, { force: true });
           throw err;
         }
-        const why = controller.signal.aborted ? controller.signal.reason : err;
+        interrupted = { error: err };
+      }
+      if (interrupted) {
+        const why = controller.signal.aborted ? controller.signal.reason : interrupted.error;
         throw new DownloadError(shown, res.status, `interrupted after ${humanBytes(received)}: ${describeNetworkError(why)}`, {
-          cause: err,
+          cause: interrupted.error,
           retryable: true,
         });
       }
