@@ -270,4 +270,22 @@ describe('ControllerRunner', () => {
     calls[0]?.gate.resolve();
     await stop;
   });
+
+  it('reports a reconcile that fails because it was aborted as aborted, not as an error', async () => {
+    const { logger, lines } = recordingLogger();
+    const { runner, calls, metrics } = setup({}, logger);
+    runner.start();
+    runner.enqueue('ns/a');
+    await flushPromises();
+    const stop = runner.stop({ abort: true });
+    calls[0]?.gate.reject(calls[0].ctx.signal.reason);
+    await stop;
+    expect([await counter(metrics, 'aborted'), await counter(metrics, 'error')]).toEqual([1, 0]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(lines.find((l) => l.message === 'reconcile aborted: the controller is stopping')).toMatchObject({
+      level: 'info',
+      name: 'a',
+      error: 'controller test stopped',
+    });
+  });
 });

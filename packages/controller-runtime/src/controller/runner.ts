@@ -9,13 +9,14 @@
  * | throws 409 Conflict         | addRateLimited, logged debug | `conflict`       |
  * | throws `TerminalError`      | forget; waits for a change   | `terminal_error` |
  * | throws anything else        | addRateLimited               | `error`          |
+ * | throws after `stop({abort})`| nothing (the process stops)  | `aborted`        |
  */
 import { randomUUID } from 'node:crypto';
 import { type Clock, realClock } from '../clock.js';
 import { parseKey } from '../api/object.js';
 import { describeError, isConflict, isTerminal } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics, ReconcileResultLabel } from '../metrics/metrics.js';
 import { ExponentialBackoff } from '../queue/backoff.js';
 import { WorkQueue } from '../queue/workqueue.js';
 import type { Controller, ReconcileContext, Result } from './types.js';
@@ -138,7 +139,7 @@ export class ControllerRunner {
     const log = (): Logger => ctx.log;
     const started = this.#clock.now();
     this.#activeWorkers.inc();
-    let outcome = 'success';
+    let outcome: ReconcileResultLabel = 'success';
     try {
       const result: Result | void = await this.controller.reconcile(key, ctx);
       const after = result?.requeueAfterMs;
@@ -148,7 +149,12 @@ export class ControllerRunner {
         this.queue.addAfter(key, after);
       }
     } catch (err) {
-      if (isTerminal(err)) {
+      if (this.#abort.signal.aborted) {
+        // Stopped under it (leadership lost, shutdown timed out): the next leader or process
+        // reconciles the key again, so this is no failure; nothing is requeued here.
+        outcome = 'aborted';
+        log().info('reconcile aborted: the controller is stopping', { error: describeError(err) });
+      } else if (isTerminal(err)) {
         outcome = 'terminal_error';
         this.queue.forget(key);
         log().error('reconcile failed, not retrying until the object changes', { error: describeError(err) });

@@ -10,7 +10,7 @@ import type { QueueMetrics } from '../queue/workqueue.js';
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export type ReconcileResultLabel = 'success' | 'error' | 'requeue_after' | 'terminal_error' | 'conflict';
+export type ReconcileResultLabel = 'success' | 'error' | 'requeue_after' | 'terminal_error' | 'conflict' | 'aborted';
 
 interface QueueSource {
   unfinishedWork(): { totalSeconds: number; longestSeconds: number };
