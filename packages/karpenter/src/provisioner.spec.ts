@@ -10,7 +10,9 @@ import { makeNode } from './testing/factories.js';
 
 /** Polls `fn` until it returns true (real time; the manager runs real informers on the fake API server). */
 async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  // Generous on purpose: a loaded CI machine may starve the informers for seconds.
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
     if (await fn()) return;
     await new Promise((r) => setTimeout(r, 10));
   }

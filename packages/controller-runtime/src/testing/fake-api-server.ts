@@ -11,6 +11,8 @@ export interface FakeResource {
   readonly resource: ResourceType;
   /** Whether status is a subresource (writes to the object ignore status; /status writes only status). */
   readonly status: boolean;
+  /** Whether a create keeps the status it carries, as the real API server does for Nodes. */
+  readonly statusOnCreate?: boolean;
 }
 
 export interface RecordedRequest {
@@ -24,6 +26,7 @@ export interface RecordedRequest {
 interface Collection {
   readonly resource: ResourceType;
   readonly status: boolean;
+  readonly statusOnCreate: boolean;
   readonly objects: Map<string, KubeObject>;
 }
 
@@ -49,6 +52,8 @@ interface Injected {
 }
 
 const WITH_STATUS = new Set(['Pod', 'Node', 'Service', 'StatefulSet', 'Deployment', 'Job', 'Workspace', 'NodeClaim', 'Machine']);
+/** Kinds whose create keeps status (the node registry: "Nodes allow *all* fields, including status, to be set on create"). */
+const STATUS_ON_CREATE = new Set(['Node']);
 
 const statusBody = (code: number, reason: string, message: string) => ({
   kind: 'Status',
@@ -101,13 +106,13 @@ export class FakeApiServer implements Transport {
 
   constructor(options: { resources?: readonly FakeResource[]; clock?: Clock } = {}) {
     this.#clock = options.clock;
-    for (const r of Object.values(Resources)) this.register({ resource: r, status: WITH_STATUS.has(r.kind) });
+    for (const r of Object.values(Resources)) this.register({ resource: r, status: WITH_STATUS.has(r.kind), statusOnCreate: STATUS_ON_CREATE.has(r.kind) });
     for (const r of options.resources ?? []) this.register(r);
   }
 
   register(r: FakeResource): void {
     const group = r.resource.apiVersion.includes('/') ? `/apis/${r.resource.apiVersion}` : `/api/${r.resource.apiVersion}`;
-    const c: Collection = { resource: r.resource, status: r.status, objects: new Map() };
+    const c: Collection = { resource: r.resource, status: r.status, statusOnCreate: r.statusOnCreate ?? false, objects: new Map() };
     this.#collections.set(`${group}/${r.resource.plural}`, c);
     this.#byKind.set(`${r.resource.apiVersion}/${r.resource.kind}`, c);
   }
@@ -284,7 +289,7 @@ export class FakeApiServer implements Transport {
     obj.kind = c.resource.kind;
     obj.metadata = { ...obj.metadata, uid: randomUUID(), generation: 1, creationTimestamp: this.#timestamp() };
     delete obj.metadata.deletionTimestamp;
-    if (c.status && !options.keepStatus) delete (obj as { status?: unknown }).status;
+    if (c.status && !c.statusOnCreate && !options.keepStatus) delete (obj as { status?: unknown }).status;
     return this.#store(c, obj, 'ADDED');
   }
 
