@@ -134,7 +134,6 @@ export type RegistryAuth = { kind: 'none' } | { kind: 'htpasswd'; username: stri
 export async function startRegistry(auth: RegistryAuth): Promise<Registry> {
   const bin = requireTool('docker-registry');
   const dir = await mkdtemp(join(tmpdir(), 'tr-registry-'));
-  const port = await freePort();
   let authYaml = '';
   let token: TokenServer | undefined;
   if (auth.kind === 'htpasswd') {
@@ -147,29 +146,45 @@ export async function startRegistry(auth: RegistryAuth): Promise<Registry> {
     token = await startTokenServer({ dir, username: auth.username, password: auth.password, issuer: 'kaito-test-issuer', service: 'kaito-test-registry' });
     authYaml = `auth: {token: {realm: "${token.realm}", service: kaito-test-registry, issuer: kaito-test-issuer, rootcertbundle: ${token.certPath}}}`;
   }
-  const config = [
-    'version: 0.1',
-    'log: {level: info, accesslog: {disabled: true}}',
-    `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
-    `http: {addr: 127.0.0.1:${port}, secret: test-only-secret}`,
-    authYaml,
-  ].join('\n');
-  await writeFile(join(dir, 'config.yml'), config + '\n');
-  const child = spawn(bin, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The free port may be taken again between probing and binding (parallel jest workers): retry.
+  let child: ChildProcess;
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const host = `127.0.0.1:${port}`;
-  await waitForHttp(`http://${host}/v2/`, child, () => output);
+  let host = '';
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = [
+      'version: 0.1',
+      'log: {level: info, accesslog: {disabled: true}}',
+      `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
+      `http: {addr: 127.0.0.1:${port}, secret: test-only-secret}`,
+      authYaml,
+    ].join('\n');
+    await writeFile(join(dir, 'config.yml'), config + '\n');
+    child = spawn(bin, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    host = `127.0.0.1:${port}`;
+    try {
+      await waitForHttp(`http://${host}/v2/`, child, () => output);
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(output)) {
+        child.kill('SIGKILL');
+        throw err;
+      }
+    }
+  }
+  const started = child;
   return {
     host,
     dir,
     ...(token ? { token } : {}),
     logs: () => output,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
+      if (started.exitCode === null) {
+        const exited = new Promise((r) => started.once('exit', r));
+        started.kill('SIGTERM');
         await exited;
       }
       await token?.close();
