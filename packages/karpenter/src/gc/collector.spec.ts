@@ -50,3 +50,15 @@ describe.each(['nodeclaim', 'machine'] as const)('garbage collection of %s insta
     expect([...h.provider.instances.keys()]).toEqual(['a']);
   });
 });
+
+describe('garbage collection of adopted Machine instances', () => {
+  it('keeps the instance a Machine adopted through karpenter.sh/linked', async () => {
+    const h = new LifecycleHarness('machine');
+    const existing = h.provider.seed({ requestName: 'old-machine', requestUID: 'uid-old-machine' });
+    const name = h.seedRequest({ metadata: { annotations: { 'karpenter.sh/linked': existing.providerID ?? '' } } });
+    await h.reconcile(name);
+    h.clock.advance(10 * 60_000);
+    expect(await h.collectGarbage()).toEqual({ deletedInstances: [], deletedRequests: [] });
+    expect(h.provider.instances.has(existing.name)).toBe(true);
+  });
+});

@@ -45,6 +45,19 @@ describe('planGarbageCollection', () => {
     expect(plan.leakedInstances).toEqual([]);
   });
 
+  it('keeps an instance a request adopted by providerID (v1alpha5 karpenter.sh/linked), though launched for another request', () => {
+    const adopted = inst({ requestName: 'old-machine', requestUID: 'uid-old-machine' });
+    const plan = planGarbageCollection({ instances: [adopted], requests: [launched('ws1', 'fake:///i')], now, suspects: new Set() }, options);
+    expect(plan.leakedInstances).toEqual([]);
+  });
+
+  it('keeps the instance a request links to before its providerID is recorded', () => {
+    const adopted = inst({ requestName: 'old-machine', requestUID: 'uid-old-machine' });
+    const linking = makeNodeRequest('machine', { metadata: { name: 'ws1', uid: 'uid-ws1', annotations: { 'karpenter.sh/linked': 'fake:///i' } } });
+    const plan = planGarbageCollection({ instances: [adopted], requests: [linking], now, suspects: new Set() }, options);
+    expect(plan.leakedInstances).toEqual([]);
+  });
+
   it('only suspects a request whose instance vanished on the first pass', () => {
     const plan = planGarbageCollection({ instances: [], requests: [launched('ws1', 'fake:///i')], now, suspects: new Set() }, options);
     expect(plan.vanishedRequests).toEqual([]);

@@ -3,7 +3,7 @@
  * gpu-provisioner's `instance.garbagecollection`, combined):
  *
  * - an instance no request claims (no request with its UID, or its name when the provider keeps no
- *   UID), older than the instance grace period and not already deleting, is leaked: delete it;
+ *   UID, and none that adopted its providerID), older than the instance grace period and not already deleting, is leaked: delete it;
  * - a launched request whose providerID the provider no longer lists is deleted, but only when it
  *   was missing from two lists in a row (a cloud list can lag; gpu-provisioner's single-list GC
  *   deleted live pools after `az aks stop/start`), and only once launched longer than the request
@@ -12,7 +12,7 @@
 import type { Instance } from '../cloudprovider/types.js';
 import { belongsTo } from '../cloudprovider/types.js';
 import { findCondition } from '../conditions.js';
-import { ConditionTypes } from '../constants.js';
+import { ConditionTypes, KarpenterAnnotations } from '../constants.js';
 import type { NodeRequest } from '../node-request.js';
 import { isDeleting } from '../predicates.js';
 
@@ -48,9 +48,20 @@ const ageMs = (iso: string | undefined, now: Date): number => {
   return Number.isNaN(t) ? Number.POSITIVE_INFINITY : now.getTime() - t;
 };
 
+/**
+ * Whether `r` claims `i`: it was launched for `r`, or `r` adopted it by providerID (a v1alpha5
+ * `karpenter.sh/linked` Machine adopts an instance launched for another request, whose UID and name
+ * it keeps).
+ */
+function claims(r: NodeRequest, i: Instance): boolean {
+  if (belongsTo(i, r)) return true;
+  if (i.providerID === undefined || i.providerID === '') return false;
+  return r.status.providerID === i.providerID || r.metadata.annotations?.[KarpenterAnnotations.linked] === i.providerID;
+}
+
 export function planGarbageCollection(o: GcObserved, options: Pick<GcOptions, 'instanceGracePeriodMs' | 'requestGracePeriodMs'>): GcPlan {
   const leakedInstances = o.instances.filter(
-    (i) => i.state !== 'Deleting' && !o.requests.some((r) => belongsTo(i, r)) && ageMs(i.createdAt, o.now) >= options.instanceGracePeriodMs,
+    (i) => i.state !== 'Deleting' && !o.requests.some((r) => claims(r, i)) && ageMs(i.createdAt, o.now) >= options.instanceGracePeriodMs,
   );
   const listed = new Set(o.instances.map((i) => i.providerID).filter((p): p is string => p !== undefined));
   const vanishedRequests: NodeRequest[] = [];
