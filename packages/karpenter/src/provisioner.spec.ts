@@ -6,7 +6,7 @@ import { findCondition } from './conditions.js';
 import { desiredNodeRequest } from './desired.js';
 import { provisionerControllers } from './provisioner.js';
 import { FakeCloudProvider } from './testing/fake-cloud-provider.js';
-import { makeNode } from './testing/factories.js';
+import { makeNode, makeNodeClaim, makeMachine } from './testing/factories.js';
 
 /** Polls `fn` until it returns true (real time; the manager runs real informers on the fake API server). */
 async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -48,5 +48,29 @@ describe.each(['nodeclaim', 'machine'] as const)('provisionerControllers on a ma
       stop.abort();
       await running;
     }
+  });
+});
+
+describe.each(['nodeclaim', 'machine'] as const)('garbage collection wired on a manager (%s)', (api) => {
+  it('deletes no instance while the request cache has not synced (it would look unclaimed)', async () => {
+    const server = new FakeApiServer();
+    const provider = new FakeCloudProvider({ now: () => Date.parse('2025-01-01T00:00:00Z') });
+    const obj = api === 'machine' ? makeMachine() : makeNodeClaim();
+    server.seed(obj);
+    provider.seed({ requestName: obj.metadata.name, requestUID: obj.metadata.uid ?? '' });
+    const mgr = new Manager({ transport: server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
+    const { gc } = provisionerControllers(mgr, { api, provider });
+    // The manager is not started: its caches are empty, as they are right after a restart.
+    await expect(gc.collect({ log: silentLogger() })).rejects.toThrow('not synced');
+    expect(provider.deleteCalls).toEqual([]);
+    expect(provider.instances.size).toBe(1);
+  });
+
+  it('starts the garbage collector only once the request and Node caches are synced', () => {
+    const mgr = new Manager({ transport: new FakeApiServer(), logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
+    const { controllers } = provisionerControllers(mgr, { api, provider: new FakeCloudProvider() });
+    const gcController = controllers.find((c) => c.name === `${api}.garbagecollection`);
+    // The manager waits for the caches of the resources a controller watches before starting it.
+    expect(gcController?.watches.map((w) => w.resource.kind)).toEqual(expect.arrayContaining([api === 'machine' ? 'Machine' : 'NodeClaim', 'Node']));
   });
 });

@@ -75,7 +75,11 @@ export function provisionerControllers(mgr: Manager, o: ProvisionerOptions): Pro
     events,
     clock,
     reader: {
-      requests: () => requestCache.list().map((obj) => nodeRequestOf(o.api, obj)),
+      requests: () => {
+        // Before the first list, an empty cache would make every instance look unclaimed (leaked).
+        if (!requestCache.hasSynced || !nodeCache.hasSynced) throw new Error(`garbage collection: the ${kind} and Node caches are not synced yet`);
+        return requestCache.list().map((obj) => nodeRequestOf(o.api, obj));
+      },
       nodesByProviderID: (providerID) => nodeCache.byIndex(PROVIDER_ID_INDEX, providerID),
     },
     ...(o.gc !== undefined ? { options: o.gc } : {}),
@@ -99,11 +103,15 @@ export function provisionerControllers(mgr: Manager, o: ProvisionerOptions): Pro
   };
 
   // GC is one periodic job: the first cache event starts it, then it requeues itself. It is kicked
-  // from Namespaces because some always exist (there may be no requests or Nodes yet).
+  // from Namespaces because some always exist (there may be no requests or Nodes yet). It also
+  // watches (ignoring their events) the request and Node caches, so the manager starts it only once
+  // those are synced: GC reads them to tell claimed instances from leaked ones.
   let kicked = false;
   const gcController: Controller = {
     name: `${o.api}.garbagecollection`,
     watches: [
+      watch(resource, { mapToKeys: () => [] }),
+      watch(NodeResource, { mapToKeys: () => [] }),
       watch(Resources.Namespace, {
         mapToKeys: () => {
           if (kicked) return [];
