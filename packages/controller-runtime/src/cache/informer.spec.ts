@@ -212,6 +212,29 @@ describe('Informer recovery', () => {
     await s.informer.stop();
   });
 
+  it('starts the backoff over after a watch that worked, so one flaky period does not slow every later reconnect', async () => {
+    const { informer, source, clock, rec } = await started(setup([cm('a', '1')]));
+    // An outage: the watch breaks and the next two attempts fail (800 ms, 1.6 s, 3.2 s).
+    source.dropWatches();
+    await flushPromises();
+    source.nextWatchError = new TransportError('connection refused');
+    await clock.advanceAsync(800);
+    source.nextWatchError = new TransportError('connection refused');
+    await clock.advanceAsync(1_600);
+    await clock.advanceAsync(3_200);
+    expect(source.openWatches).toBe(1);
+    // Healthy again for a while, delivering updates; then one more dropped connection.
+    source.update(cm('a', '2'));
+    await clock.advanceAsync(60_000);
+    source.dropWatches();
+    await flushPromises();
+    source.update(cm('a', '3'));
+    await clock.advanceAsync(800);
+    expect(source.openWatches).toBe(1);
+    expect(rec.events.at(-1)).toBe('update a 3');
+    await informer.stop();
+  });
+
   it('logs a failed watch with the error and the retry delay', async () => {
     const { logger, lines } = recordingLogger();
     const s = await started(setup([], { logger }));

@@ -84,6 +84,8 @@ export class Informer<T extends KubeObject> {
   readonly #syncWaiters: (() => void)[] = [];
   #lastResourceVersion = '';
   #resyncTimer: TimerHandle | undefined;
+  /** Events (bookmarks included) the current or last watch received, also when it then failed. */
+  #watchReceived = 0;
   #loop: Promise<void> | undefined;
 
   constructor(options: InformerOptions<T>) {
@@ -187,12 +189,14 @@ export class Informer<T extends KubeObject> {
     let failures = 0;
     let consecutiveGone = 0;
     while (!signal.aborted) {
+      let watchStarted = false;
       try {
         if (needList) {
           await this.#listAndReplace(signal);
           needList = false;
         }
         const started = this.#clock.now();
+        watchStarted = true;
         const delivered = await this.#watch(signal);
         consecutiveGone = 0;
         if (delivered > 0 || this.#clock.now() - started >= 1000) {
@@ -213,6 +217,9 @@ export class Informer<T extends KubeObject> {
         } else {
           this.#metrics?.informerWatchErrors.inc({ resource: this.id, reason: reasonOf(err) });
         }
+        // A watch that worked before it broke ends the run of failures, as a clean end does:
+        // otherwise every later reconnect would wait the delay an earlier outage built up.
+        if (watchStarted && this.#watchReceived > 0) failures = 0;
         const wait = this.#retryDelay(failures++);
         this.#log.warn(needList ? 'list failed, retrying' : 'watch failed, retrying', {
           error: describeError(err),
@@ -269,6 +276,7 @@ export class Informer<T extends KubeObject> {
   /** Runs one watch; returns how many events it delivered. */
   async #watch(signal: AbortSignal): Promise<number> {
     this.#metrics?.informerWatches.inc({ resource: this.id });
+    this.#watchReceived = 0;
     let delivered = 0;
     let failure: unknown;
     const watchAbort = new AbortController();
@@ -287,6 +295,7 @@ export class Informer<T extends KubeObject> {
           if (failure !== undefined || signal.aborted) return;
           try {
             if (this.#apply(event)) delivered++;
+            this.#watchReceived++;
           } catch (err) {
             // An ERROR event (410 and others): stop this watch and let the loop decide.
             failure = err;
