@@ -1,4 +1,5 @@
 import type { RestRequest, Transport } from '../client/rest-client.js';
+import { sleep } from '../clock.js';
 import { TransportError } from '../errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { FakeApiServer } from '../testing/fake-api-server.js';
@@ -11,9 +12,19 @@ import { KubeLeaseLock } from './lease-lock.js';
 /** A link to the fake API server that the test can cut, as a network partition would. */
 class Link implements Transport {
   cut = false;
-  constructor(private readonly server: FakeApiServer) {}
-  request<T>(req: RestRequest): Promise<T> {
-    return this.cut ? Promise.reject(new TransportError('connect ETIMEDOUT')) : this.server.request<T>(req);
+  /** Hold the answer to the next write this long (on `clock`) after the server has applied it. */
+  slowNextWrite = 0;
+  constructor(
+    private readonly server: FakeApiServer,
+    private readonly clock: FakeClock,
+  ) {}
+  async request<T>(req: RestRequest): Promise<T> {
+    if (this.cut) throw new TransportError('connect ETIMEDOUT');
+    const delay = req.method === 'GET' ? 0 : this.slowNextWrite;
+    if (delay > 0) this.slowNextWrite = 0;
+    const answer = await this.server.request<T>(req);
+    if (delay > 0) await sleep(this.clock, delay);
+    return answer;
   }
   watch(req: RestRequest & { idleTimeoutMs: number }, onEvent: (e: unknown) => void): Promise<void> {
     return this.cut ? Promise.reject(new TransportError('connect ETIMEDOUT')) : this.server.watch(req, onEvent);
@@ -33,7 +44,7 @@ function setup() {
   const server = new FakeApiServer({ clock });
   const timeline: string[] = [];
   const candidate = (identity: string, extra: Partial<LeaderElectorOptions> = {}): Candidate => {
-    const link = new Link(server);
+    const link = new Link(server, clock);
     const events: string[] = [];
     const abort = new AbortController();
     const elector = new LeaderElector({
@@ -132,6 +143,29 @@ describe('LeaderElector', () => {
     await clock.advanceAsync(30_000);
     expect(await a.done).toBe('lost');
     expect(timeline.map((l) => l.split(' at ')[0])).toEqual(['a started', 'a stopped', 'b started']);
+    b.abort.abort();
+    await b.done;
+  });
+
+  it('counts a renewal from when it was sent, so a slow answer does not stretch the lease past a standby taking over', async () => {
+    const { candidate, clock } = setup();
+    const a = candidate('a');
+    await flushPromises();
+    let aVouchedWhenBStarted: boolean | undefined;
+    const b = candidate('b', {
+      onStartedLeading: () => {
+        aVouchedWhenBStarted = a.elector.holdsValidLease;
+      },
+    });
+    // The renewal at 2 s lands at once (the standby sees it then) but its answer takes 7.9 s.
+    a.link.slowNextWrite = 7_900;
+    await clock.advanceAsync(9_950);
+    expect(a.elector.isLeader).toBe(true);
+    a.link.cut = true;
+    await clock.advanceAsync(20_000);
+    expect(b.elector.isLeader).toBe(true);
+    expect(aVouchedWhenBStarted).toBe(false);
+    expect(await a.done).toBe('lost');
     b.abort.abort();
     await b.done;
   });

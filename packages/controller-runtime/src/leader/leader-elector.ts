@@ -182,7 +182,7 @@ export class LeaderElector {
       const current = await lock.get(timeout.signal);
       if (current === undefined) {
         this.#saw(await lock.create(mine, timeout.signal));
-        this.#lastRenew = this.#clock.now();
+        this.#lastRenew = now;
         return { ok: true };
       }
       this.#saw(current);
@@ -196,7 +196,9 @@ export class LeaderElector {
           ? { ...mine, acquireTime: r.acquireTime, leaseTransitions: r.leaseTransitions }
           : { ...mine, leaseTransitions: r.leaseTransitions + 1 };
       this.#saw(await lock.update(next, current.resourceVersion, timeout.signal));
-      this.#lastRenew = this.#clock.now();
+      // From when the write was sent, not answered: a standby may have seen it land any time
+      // after that, and counts its lease duration from then.
+      this.#lastRenew = now;
       return { ok: true };
     } catch (err) {
       if (isConflict(err) || isAlreadyExists(err)) {
