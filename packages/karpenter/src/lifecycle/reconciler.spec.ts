@@ -4,6 +4,7 @@ import { QuotaExceededError, TransientError } from '../cloudprovider/errors.js';
 import { NodeResource } from '../client.js';
 import type { Machine } from '../codecs/machine.js';
 import { findCondition } from '../conditions.js';
+import { makeNode } from '../testing/factories.js';
 import { LifecycleHarness } from '../testing/harness.js';
 import { launchedStatus, launchingStatus } from './launch.js';
 import { NodeRequestLifecycle } from './reconciler.js';
@@ -266,6 +267,23 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
       await h.reconcile(name);
       expect(h.provider.instances.size).toBe(0);
       expect(h.exists(name)).toBe(false);
+    });
+
+    it('deletes the node of an instance whose providerID was never recorded when its request is deleted', async () => {
+      const name = h.seedRequest();
+      h.provider.afterCreate = (i) => {
+        // The instance boots and its Node joins, but the process dies before recording the providerID.
+        h.server.seed(makeNode({ metadata: { name: 'orphan-node' }, providerID: i.providerID ?? '', taints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }] }));
+        h.server.failNext({ method: 'PATCH', path: `/${name}/status` }, new TransportError('process killed'));
+      };
+      await expect(h.reconcile(name)).rejects.toThrow('process killed');
+      h.restart();
+      await h.requests.delete(name);
+      await h.reconcile(name);
+      await h.reconcile(name);
+      expect(h.provider.instances.size).toBe(0);
+      expect(h.exists(name)).toBe(false);
+      expect(h.node('orphan-node')).toBeUndefined();
     });
 
     it('deletes the request when someone deletes its node', async () => {

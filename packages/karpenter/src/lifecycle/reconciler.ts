@@ -2,7 +2,8 @@
  * The provider-side lifecycle of one node request (Karpenter's `nodeclaim/lifecycle` controller),
  * written once for every provisioner and both APIs:
  *
- *     deleting? ─▶ finalize: delete Nodes → provider.delete until NotFound → drop Node and request finalizers
+ *     deleting? ─▶ finalize: delete Nodes (by providerID; listed instances' when none was recorded)
+ *                → provider.delete until NotFound → drop Node and request finalizers
  *     Node deleted by someone? ─▶ delete the request (it finalizes next)
  *     finalizer ─▶ launch ─▶ register ─▶ initialize ─▶ liveness ─▶ one status write
  *
@@ -21,7 +22,7 @@ import { ConditionTypes, TERMINATION_FINALIZER } from '../constants.js';
 import type { NodeRequest, NodeRequestStatus } from '../node-request.js';
 import { isDeleting, isInitialized, isRegistered } from '../predicates.js';
 import { LifecycleEvents } from './events.js';
-import { launchedStatus, launchFailedStatus, launchingStatus, launchLabels, planLaunch } from './launch.js';
+import { launchedStatus, launchFailedStatus, launchingStatus, launchIntentRecorded, launchLabels, planLaunch } from './launch.js';
 import { planLiveness } from './liveness.js';
 import { capacityRetryDelayMs, lifecycleOptions, type LifecycleOptions } from './options.js';
 import { planInitialization, planRegistration } from './registration.js';
@@ -267,6 +268,13 @@ export class NodeRequestLifecycle {
     if (!hasFinalizer(r, TERMINATION_FINALIZER)) return {};
     const { kube, provider, requests, events } = this.#d;
     const all = [...nodes];
+    if (r.status.providerID === undefined && launchIntentRecorded(r)) {
+      // A launch that crashed before recording the providerID may have booted an instance whose Node joined.
+      for (const i of await provider.list(scope.signal)) {
+        if (!belongsTo(i, r) || i.providerID === undefined || i.providerID === '') continue;
+        for (const n of await this.#reader.nodesByProviderID(i.providerID)) if (!all.some((x) => x.metadata.name === n.metadata.name)) all.push(n);
+      }
+    }
     if (r.status.nodeName !== undefined && !all.some((n) => n.metadata.name === r.status.nodeName)) {
       const byName = await this.#reader.node(r.status.nodeName);
       if (byName !== undefined && (r.status.providerID === undefined || byName.spec?.providerID === r.status.providerID)) all.push(byName);
