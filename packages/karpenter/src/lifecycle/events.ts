@@ -64,6 +64,14 @@ export const LifecycleEvents = {
     message: `node ${node} was deleted; deleting this request and its instance`,
     dedupeValues: uid(r),
   }),
+  linkedInstanceGone: (r: NodeRequest, providerID: string): Event => ({
+    involvedObject: on(r),
+    type: 'Warning',
+    reason: 'InstanceNotFound',
+    action: 'Delete',
+    message: `instance ${providerID} named by karpenter.sh/linked does not exist at the provider; deleting this request`,
+    dedupeValues: uid(r),
+  }),
   instanceGone: (r: NodeRequest): Event => ({
     involvedObject: on(r),
     type: 'Warning',

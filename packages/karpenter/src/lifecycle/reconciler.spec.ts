@@ -370,6 +370,19 @@ describe('lifecycle of a Machine', () => {
   });
 });
 
+describe('lifecycle of a Machine linked to an instance that does not exist', () => {
+  it('deletes the Machine (as Karpenter v1alpha5 does) instead of retrying forever with an empty status', async () => {
+    const h = new LifecycleHarness('machine');
+    const name = h.seedRequest({ metadata: { annotations: { 'karpenter.sh/linked': 'fake:///gone' } } });
+    await expect(h.reconcile(name)).resolves.toEqual({});
+    expect((await h.get(name)).metadata.deletionTimestamp).toBeDefined();
+    expect(h.events.events.find((e) => e.reason === 'InstanceNotFound')).toMatchObject({ type: 'Warning', message: expect.stringContaining('fake:///gone') });
+    await h.reconcile(name);
+    expect(h.exists(name)).toBe(false);
+    expect(h.provider.createCalls).toHaveLength(0);
+  });
+});
+
 describe('lifecycle reading a stale cache', () => {
   it('finishes quietly when the request is already gone by the time it writes', async () => {
     const h = new LifecycleHarness('nodeclaim');

@@ -66,6 +66,8 @@ interface LaunchResult {
   readonly request: NodeRequest;
   readonly done: boolean;
   readonly requeueAfterMs?: number;
+  /** The request was deleted; it finalizes next. */
+  readonly deleted?: boolean;
 }
 
 export function liveReader(kube: KubeClient, requests: NodeRequestClient): LifecycleReader {
@@ -137,6 +139,7 @@ export class NodeRequestLifecycle {
     let r = await this.#d.requests.addFinalizer(found, TERMINATION_FINALIZER);
     const launch = await this.#launch(r, { ...scope, log });
     r = launch.request;
+    if (launch.deleted === true) return {};
     if (!launch.done) return this.#liveness(r, log, launch.requeueAfterMs);
 
     const now = new Date(this.#d.clock.now());
@@ -196,8 +199,20 @@ export class NodeRequestLifecycle {
         return { request: r, done: false, requeueAfterMs: step.retryAfterMs };
       case 'adopt':
         return this.#recordLaunched(r, step.instance, scope);
-      case 'link':
-        return this.#recordLaunched(r, await provider.get(step.providerID, scope.signal), scope);
+      case 'link': {
+        let instance: Instance;
+        try {
+          instance = await provider.get(step.providerID, scope.signal);
+        } catch (err) {
+          if (!isNotFoundError(err)) throw err;
+          // Karpenter v1alpha5 deletes a Machine linked to no instance; retrying would leave it stuck with an empty status.
+          this.#d.events.publish(LifecycleEvents.linkedInstanceGone(r, step.providerID));
+          scope.log.warn('linked instance not found, deleting request', { linked: step.providerID });
+          await requests.delete(r.metadata.name, r.metadata.uid !== undefined ? { uid: r.metadata.uid } : {});
+          return { request: r, done: false, deleted: true };
+        }
+        return this.#recordLaunched(r, instance, scope);
+      }
       case 'recordIntent':
         r = await requests.patchStatus(r, launchingStatus(r, provider.name, now));
         return this.#create(r, false, scope);
