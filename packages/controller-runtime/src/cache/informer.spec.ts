@@ -100,6 +100,30 @@ describe('Informer list and watch', () => {
     await informer.stop();
   });
 
+  it('does not let a caller change a cached object through what it reads or is handed', async () => {
+    const s = await started(setup([cm('a', '1', { app: 'web' })]));
+    const seen: ConfigMapLike[] = [];
+    s.informer.addEventHandler({ onUpdate: (_old, o) => seen.push(o) });
+    s.source.update(cm('a', '2', { app: 'web' }));
+    const attempts = [
+      (o: ConfigMapLike) => ((o.data as Record<string, string>)['v'] = 'changed'),
+      (o: ConfigMapLike) => ((o.metadata.labels as Record<string, string>)['app'] = 'db'),
+      (o: ConfigMapLike) => (o.metadata.finalizers = ['mine']),
+    ];
+    for (const obj of [s.informer.get('default', 'a'), s.informer.list()[0], seen[0]]) {
+      for (const mutate of attempts) {
+        try {
+          mutate(obj as ConfigMapLike);
+        } catch {
+          // refusing the write is fine; changing the cache is not
+        }
+      }
+    }
+    expect(s.informer.get('default', 'a')).toMatchObject({ data: { v: '2' }, metadata: { labels: { app: 'web' } } });
+    expect(s.informer.get('default', 'a')?.metadata.finalizers).toBeUndefined();
+    await s.informer.stop();
+  });
+
   it('gives a handler added after sync an add for every cached object', async () => {
     const { informer } = await started(setup([cm('a'), cm('b')]));
     const late: string[] = [];

@@ -24,6 +24,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ListWatchSource, RawWatchEvent } from './list-watch.js';
 import { type Delta, type IndexFunc, Store } from './store.js';
 
+/** Handlers get the cached objects themselves, frozen: copy (`structuredClone`) before changing one. */
 export interface EventHandler<T> {
   onAdd?(obj: T): void;
   onUpdate?(oldObj: T, newObj: T): void;
@@ -355,7 +356,9 @@ export class Informer<T extends KubeObject> {
       if (o.kind === undefined) o.kind = this.resource.kind;
     }
     try {
-      return this.#transform(this.#decode(raw));
+      // Frozen: every reader and handler gets the cached object itself, so a reconcile that changed
+      // it (to build a new status, say) would corrupt the cache and make the change look written.
+      return deepFreeze(this.#transform(this.#decode(raw)));
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.#metrics?.informerDecodeErrors.inc({ resource: this.id });
@@ -395,6 +398,15 @@ export class Informer<T extends KubeObject> {
       this.#scheduleResync();
     }, this.#resyncPeriodMs);
   }
+}
+
+/** Freezes `v` and everything it holds (decoded JSON: no cycles). */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
 }
 
 function rawResourceVersion(raw: unknown): string | undefined {
