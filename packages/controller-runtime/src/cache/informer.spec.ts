@@ -194,6 +194,18 @@ describe('Informer recovery', () => {
     await informer.stop();
   });
 
+  it('reports an object deleted and created again while disconnected as a delete and an add, not an update', async () => {
+    const { informer, source, rec, clock } = await started(setup([cm('a', '1')]));
+    source.dropWatches();
+    source.delete('default/a');
+    source.create(makeConfigMap({ metadata: { name: 'a', uid: 'uid-a-again' }, data: { v: '2' } }));
+    source.compact();
+    await clock.advanceAsync(1_000);
+    expect(rec.events.slice(1)).toEqual(['delete a', 'add a 2']);
+    expect(informer.get('default', 'a')?.metadata.uid).toBe('uid-a-again');
+    await informer.stop();
+  });
+
   it('relists when a watch is refused with HTTP 410', async () => {
     const { informer, source, clock } = await started(setup([cm('a', '1')]));
     source.goneAs = 'status';

@@ -105,7 +105,8 @@ export class Store<T extends KubeObject> {
   /**
    * Make the store equal to `objs` (a fresh list) and return what changed: new keys are adds,
    * changed resourceVersions updates, and keys no longer listed deletes carrying the last known
-   * object, so deletions missed while disconnected still reach the handlers. Keys in `keep` are
+   * object, so deletions missed while disconnected still reach the handlers; a key whose UID changed
+   * (deleted and created again) is a delete and an add. Keys in `keep` are
    * left as they are (objects the list returned but that could not be decoded).
    */
   replace(objs: readonly T[], keep: ReadonlySet<string> = new Set()): Delta<T>[] {
@@ -117,7 +118,12 @@ export class Store<T extends KubeObject> {
       const old = this.#items.get(key);
       if (old !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
       this.upsert(obj);
-      deltas.push(old === undefined ? { type: 'add', obj } : { type: 'update', obj, old });
+      if (old === undefined) deltas.push({ type: 'add', obj });
+      else if (old.metadata.uid !== undefined && obj.metadata.uid !== undefined && old.metadata.uid !== obj.metadata.uid) {
+        // Deleted and created again under the same name while we were not watching: another
+        // object, which an update (filtered by `generationChanged`, both at generation 1) would hide.
+        deltas.push({ type: 'delete', obj: old }, { type: 'add', obj });
+      } else deltas.push({ type: 'update', obj, old });
     }
     for (const key of [...this.#items.keys()]) {
       if (seen.has(key)) continue;
