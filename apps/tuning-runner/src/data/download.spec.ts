@@ -204,6 +204,25 @@ describe('download', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it('sends the userinfo of the URL as Basic credentials, not in the URL', async () => {
+    handler = (req, res) => (req.headers.authorization === `Basic ${Buffer.from('user:s3cret').toString('base64')}` ? serveBody(req, res) : res.writeHead(401).end());
+    const url = new URL(`${base}/f`);
+    url.username = 'user';
+    url.password = 's3cret';
+    const result = await download({ url: url.toString() }, join(dir, 'f'), opts);
+    expect(result.sha256).toBe(sha);
+    expect(requests[0]?.url).toBe('/f');
+  });
+
+  it('never shows the password of the URL in an error', async () => {
+    handler = (_req, res) => res.writeHead(403).end();
+    const url = new URL(`${base}/f?sig=abc`);
+    url.username = 'user';
+    url.password = 's3cret';
+    const err = await failure(download({ url: url.toString() }, join(dir, 'f'), opts));
+    expect(err.message).toBe(`download ${base}/f?sig=REDACTED: HTTP 403: Forbidden (not retried)`);
+  });
+
   it('names the URL when nothing listens there', async () => {
     const port = await freePort();
     const err = await failure(download({ url: `http://127.0.0.1:${port}/f` }, join(dir, 'f'), { ...opts, attempts: 2 }));

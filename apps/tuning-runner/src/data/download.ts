@@ -47,6 +47,31 @@ export function redactUrl(raw: string): string {
   return u.toString();
 }
 
+/**
+ * The URL without userinfo, and the userinfo as a Basic `Authorization` value (as curl sends it).
+ * fetch refuses a URL with credentials, with an error that quotes it, password included.
+ */
+function splitUserinfo(raw: string): { url: string; authorization?: string } {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return { url: raw };
+  }
+  if (!u.username && !u.password) return { url: raw };
+  const decode = (s: string): string => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const credentials = `${decode(u.username)}:${decode(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
 /** Kaito's naming: the URL path's last segment, query and fragment stripped. */
 export function fileNameOf(url: string): string {
   try {
@@ -121,6 +146,9 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** Downloads `input` to `dest` (via `dest.part`, which a later attempt resumes). */
 export async function download(input: InputUrl, dest: string, options: DownloadOptions): Promise<DownloadResult> {
   const shown = redactUrl(input.url);
+  const target = splitUserinfo(input.url);
+  // Errors from fetch may quote the URL (e.g. "Failed to parse URL from …"); show it redacted.
+  const scrub = (message: string): string => message.split(input.url).join(shown).split(target.url).join(shown);
   const attempts = options.attempts ?? 5;
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? defaultSleep;
@@ -158,6 +186,7 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
       offset = 0;
     }
     const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'kaito-tuning-runner' };
+    if (target.authorization !== undefined) headers.authorization = target.authorization;
     if (offset > 0 && validator !== undefined) {
       headers.range = `bytes=${offset}-`;
       headers['if-range'] = validator;
@@ -175,14 +204,14 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
     try {
       let res: Response;
       try {
-        res = await doFetch(input.url, { headers, redirect: 'follow', signal: controller.signal });
+        res = await doFetch(target.url, { headers, redirect: 'follow', signal: controller.signal });
       } catch (err) {
-        throw new DownloadError(shown, undefined, describeNetworkError(controller.signal.aborted ? controller.signal.reason : err), {
+        throw new DownloadError(shown, undefined, scrub(describeNetworkError(controller.signal.aborted ? controller.signal.reason : err)), {
           cause: err,
           retryable: true,
         });
       }
-      const finalUrl = res.url || input.url;
+      const finalUrl = res.url || target.url;
       if (!/^https?:/i.test(finalUrl)) throw new DownloadError(shown, res.status, `redirected to a non-http(s) URL`);
       if (res.status === 416) {
         await res.body?.cancel();
@@ -261,7 +290,7 @@ export async function download(input: InputUrl, dest: string, options: DownloadO
       }
       if (interrupted) {
         const why = controller.signal.aborted ? controller.signal.reason : interrupted.error;
-        throw new DownloadError(shown, res.status, `interrupted after ${humanBytes(received)}: ${describeNetworkError(why)}`, {
+        throw new DownloadError(shown, res.status, `interrupted after ${humanBytes(received)}: ${scrub(describeNetworkError(why))}`, {
           cause: interrupted.error,
           retryable: true,
         });
