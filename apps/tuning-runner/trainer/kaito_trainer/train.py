@@ -18,6 +18,16 @@ class Termination:
     def __init__(self):
         self.requested = False
         self.training = False
+        self.checkpoint = None
+
+    def save_checkpoint(self, output_dir, step, model, is_world_process_zero):
+        """Saves the adapter trained so far (once) and reports it."""
+        if self.checkpoint is not None:
+            return
+        self.checkpoint = os.path.join(output_dir, f"checkpoint-{step}")
+        if is_world_process_zero and model is not None:
+            model.save_pretrained(self.checkpoint)
+            events.emit("terminated", step=step, checkpoint=self.checkpoint)
 
     def install(self):
         signal.signal(signal.SIGTERM, self._handle)
@@ -71,11 +81,9 @@ def _progress_callback(termination):
             )
 
         def on_step_end(self, args, state, control, model=None, **kwargs):
-            if termination.requested and not control.should_training_stop:
-                checkpoint = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
-                if state.is_world_process_zero and model is not None:
-                    model.save_pretrained(checkpoint)
-                    events.emit("terminated", step=state.global_step, checkpoint=checkpoint)
+            # Also at the last step, where the Trainer has already set should_training_stop.
+            if termination.requested:
+                termination.save_checkpoint(args.output_dir, state.global_step, model, state.is_world_process_zero)
                 control.should_training_stop = True
             return control
 
@@ -163,9 +171,11 @@ def run(plan, termination):
         callbacks=[_progress_callback(termination)],
     )
     result = trainer.train()
-    termination.training = False
     if termination.requested:
+        # SIGTERM after the last step's callback (final evaluation, teardown): checkpoint now.
+        termination.save_checkpoint(args.output_dir, result.global_step, trainer.model, trainer.is_world_process_zero())
         return exits.TERMINATED
+    termination.training = False
 
     if trainer.is_world_process_zero():
         os.makedirs(plan.output_dir, exist_ok=True)
