@@ -45,6 +45,12 @@ describe('loadSettings', () => {
     );
   });
 
+  it('hides the password and signature of a bad URL', () => {
+    expect(settingsError([], { ...minimal, DATA_URLS: 'ftp://user:s3cret@files/b.csv?sig=abc' })).toBe(
+      'invalid setting --data-urls (DATA_URLS): [0]: expected an http(s) URL, got "ftp://files/b.csv?sig=REDACTED"',
+    );
+  });
+
   it('names a missing method', () => {
     expect(settingsError([], { OUTPUT_IMAGE: 'r.io/a:1' })).toBe('invalid setting --method (TUNING_METHOD): expected one of: lora, qlora, got nothing');
   });

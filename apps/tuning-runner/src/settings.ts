@@ -6,7 +6,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { HttpUrl, TuningMethod, issuesOf } from '@kaito-ts/api';
 import { InvalidSettingsError } from './errors.js';
-import { parseInputUrl } from './data/download.js';
+import { parseInputUrl, redactUrl } from './data/download.js';
 
 interface SettingSpec {
   readonly flag: string;
@@ -53,7 +53,7 @@ const InputUrlList = new t.Type<string[], string[], unknown>(
     for (const [i, raw] of urls.entries()) {
       const hash = raw.indexOf('#');
       const base = hash === -1 ? raw : raw.slice(0, hash);
-      if (!HttpUrl.is(base)) return t.failure(u, c, `[${i}]: expected an http(s) URL, got ${JSON.stringify(raw)}`);
+      if (!HttpUrl.is(base)) return t.failure(u, c, `[${i}]: expected an http(s) URL, got ${JSON.stringify(redactUrl(raw))}`);
       try {
         parseInputUrl(raw);
       } catch (err) {
