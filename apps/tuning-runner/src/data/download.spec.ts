@@ -241,6 +241,10 @@ describe('input URLs', () => {
     expect(fileNameOf('https://huggingface.co/datasets/x/resolve/main/data/train-00000-of-00001.parquet?download=true')).toBe('train-00000-of-00001.parquet');
   });
 
+  it('keeps an encoded slash in the last segment from leaving the downloads directory', () => {
+    expect(fileNameOf('https://h/d/a%2F..%2F..%2Fetc%2Ftrain.jsonl')).toBe('a_.._.._etc_train.jsonl');
+  });
+
   it('rejects a fragment other than sha256', () => {
     expect(() => parseInputUrl('https://h/f.csv#md5=abc')).toThrow('unsupported URL fragment "#md5=abc": only #sha256=<64 hex digits> is understood');
   });

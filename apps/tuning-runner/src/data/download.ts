@@ -77,7 +77,8 @@ export function fileNameOf(url: string): string {
   try {
     const segments = new URL(url).pathname.split('/').filter(Boolean);
     const last = segments[segments.length - 1];
-    return last ? decodeURIComponent(last) : 'download';
+    // An encoded "/" (%2F) must not turn the name into a path out of the downloads directory.
+    return last ? decodeURIComponent(last).replace(/[/\\\0]/g, '_') : 'download';
   } catch {
     return 'download';
   }
