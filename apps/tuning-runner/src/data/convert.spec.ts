@@ -73,6 +73,20 @@ describe('convertToJsonl', () => {
     expect(rows).toEqual([{ prompt: 'Q: 1+1?', completion: ' 2' }, { prompt: 'Q: [x]', completion: ' "y", ok' }]);
   });
 
+  it('keeps prompt/completion text that starts with "[" but is not a message list', async () => {
+    const rows = [
+      { prompt: '[INST] Name two fruits. [/INST]', completion: '["apple", "banana"]' },
+      { prompt: '[1, 2] + [3]?', completion: '[1, 2, 3]' },
+    ];
+    const input = await file('pc.jsonl', rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect((await convert(input)).rows).toEqual(rows);
+  });
+
+  it('still reads a CSV prompt cell holding a JSON message list', async () => {
+    const input = await file('pc.csv', `prompt,completion\n"[{""role"":""user"",""content"":""hi""}]",hello\n`);
+    expect((await convert(input)).rows).toEqual([{ prompt: [{ role: 'user', content: 'hi' }], completion: 'hello' }]);
+  });
+
   it('reads a .json file that holds JSON lines', async () => {
     const input = await file('lines.json', `${JSON.stringify({ text: 'one' })}\n${JSON.stringify({ text: 'two' })}\n`);
     expect((await convert(input)).rows).toEqual([{ text: 'one' }, { text: 'two' }]);

@@ -78,10 +78,20 @@ function nonEmptyText(value: unknown, path: string): string {
   return value;
 }
 
+/**
+ * A prompt or completion may be plain text that starts with "[" (`[INST] …`, `["a", "b"]`): a
+ * string is read as a message list only when it is JSON for a list of objects.
+ */
 function textOrMessages(value: unknown, path: string): string | ChatMessage[] {
   if (Array.isArray(value)) return messageList(value, path);
-  const parsed = parseIfJsonText(value, path);
-  return Array.isArray(parsed) ? messageList(parsed, path) : nonEmptyText(parsed, path);
+  let parsed: unknown;
+  try {
+    parsed = parseIfJsonText(value, path);
+  } catch (err) {
+    if (err instanceof RowProblem) return nonEmptyText(value, path);
+    throw err;
+  }
+  return Array.isArray(parsed) && parsed.length > 0 && parsed.every(isRecord) ? messageList(parsed, path) : nonEmptyText(value, path);
 }
 
 /** Which format a row is in, from its fields. */
