@@ -91,9 +91,24 @@ def test_sigterm_during_training_saves_a_checkpoint_and_exits_8(make_config, tmp
     assert not (tmp_path / "results" / "fine_tuning_completed.txt").exists()
 
 
+def sigterm_is_caught(pid):
+    """Whether the process has installed a SIGTERM handler (Linux: the SigCgt mask in /proc)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
+
+
 def test_sigterm_before_training_exits_8_at_once(make_config):
     proc = start(make_config())
-    time.sleep(0.5)  # still importing torch
+    # Signal once the handler is in place (before that, SIGTERM would just kill Python), while the
+    # trainer is still importing torch and loading: no sleep that a slow machine could outrun.
+    deadline = time.monotonic() + 60
+    while not sigterm_is_caught(proc.pid):
+        assert proc.poll() is None, "the trainer exited before installing its SIGTERM handler"
+        assert time.monotonic() < deadline, "no SIGTERM handler after 60 s"
+        time.sleep(0.005)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=120)
     assert proc.returncode == exits.TERMINATED
