@@ -214,6 +214,29 @@ describe('download', () => {
     expect(requests[0]?.url).toBe('/f');
   });
 
+  it('does not send the URL credentials on to another host it is redirected to', async () => {
+    const other: IncomingMessage[] = [];
+    const elsewhere = createServer((req, res) => {
+      other.push(req);
+      serveBody(req, res);
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      // Another origin (another port).
+      const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/blob`;
+      handler = (_req, res) => res.writeHead(302, { location: target }).end();
+      const url = new URL(`${base}/f`);
+      url.username = 'user';
+      url.password = 's3cret';
+      await download({ url: url.toString() }, join(dir, 'f'), opts);
+      expect(requests[0]?.headers.authorization).toBeDefined();
+      expect(other.map((r) => r.headers.authorization)).toEqual([undefined]);
+    } finally {
+      elsewhere.closeAllConnections();
+      await new Promise((r) => elsewhere.close(r));
+    }
+  });
+
   it('never shows the password of the URL in an error', async () => {
     handler = (_req, res) => res.writeHead(403).end();
     const url = new URL(`${base}/f?sig=abc`);
