@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { pipeline } from 'node:stream';
 import { parse as parseCsv, CsvError } from 'csv-parse';
 import { parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -140,8 +141,12 @@ export async function* readJsonArray(path: string, name: string): AsyncGenerator
 }
 
 export async function* readCsv(path: string, name: string): AsyncGenerator<RowBatch> {
-  const parser = createReadStream(path, { highWaterMark: CHUNK }).pipe(
+  // pipeline, not .pipe(): a read error must reach the parser (else it is an unhandled 'error'
+  // event that kills the process), and stopping early must close the file.
+  const parser = pipeline(
+    createReadStream(path, { highWaterMark: CHUNK }),
     parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }),
+    () => undefined, // errors surface through the for-await below
   );
   let row = 0;
   let numbers: number[] = [];
