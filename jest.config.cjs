@@ -11,4 +11,6 @@ for (const dir of ['packages', 'apps', 'tools']) {
     if (fs.existsSync(cfg)) projects.push(path.join(base, name));
   }
 }
-module.exports = { projects };
+// testTimeout is a global option: in this multi-project run the projects' own values do not
+// apply. A hang guard only (speed lives in tools/bench); a loaded CI machine is slow.
+module.exports = { projects, testTimeout: 60_000 };

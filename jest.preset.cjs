@@ -31,8 +31,9 @@ const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescri
 module.exports = {
   testEnvironment: 'node',
   // A hang guard, not a speed check (speed lives in tools/bench): a loaded 2-core CI machine can
-  // take several seconds for tests that start servers or child processes.
-  testTimeout: 30_000,
+  // take several seconds for tests that start servers or child processes. Used when one project
+  // runs on its own; the all-projects run (jest.config.cjs) sets its own, as jest requires.
+  testTimeout: 60_000,
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.int\\.spec\\.ts$'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
