@@ -9,8 +9,9 @@
  *
  * A restart between 3 and 4 finds the intent (a Launched condition that is not True) and so lists
  * the provider's instances before creating: an instance already launched for this request UID is
- * adopted, never created twice. (`create` is also required to be idempotent per UID; this guards
- * providers that cannot be.)
+ * adopted, never created twice. An instance still `Creating` is not adopted: `create` is called
+ * again, which the contract requires to return that same instance for the same request UID (so a
+ * provider must be idempotent per UID; the list-first step spares it the call once it runs).
  */
 import type { NodeRequestCondition } from '../conditions.js';
 import { findCondition, setLifecycleCondition } from '../conditions.js';
