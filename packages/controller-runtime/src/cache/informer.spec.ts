@@ -53,6 +53,20 @@ describe('Informer list and watch', () => {
     await informer.stop();
   });
 
+  it('misses no write made between the pages of its list (the pages are one snapshot)', async () => {
+    const s = setup([cm('a', '1'), cm('b'), cm('c')]);
+    const list = s.source.list.bind(s.source);
+    s.source.list = async (options) => {
+      const page = await list(options);
+      if (options.continue === undefined) s.source.update(cm('a', '2')); // after the first page, before the second
+      return page;
+    };
+    await started(s);
+    expect(s.source.listCalls).toHaveLength(2);
+    expect(s.informer.get('default', 'a')?.data?.v).toBe('2');
+    await s.informer.stop();
+  });
+
   it('reports synced only after the first list', async () => {
     const s = setup([cm('a')]);
     expect(s.informer.hasSynced).toBe(false);

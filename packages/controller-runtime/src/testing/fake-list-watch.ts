@@ -32,6 +32,8 @@ export class FakeListWatch implements ListWatchSource {
   readonly #objects = new Map<string, KubeObject>();
   #history: HistoryEntry[] = [];
   readonly #watches = new Set<OpenWatch>();
+  /** Paged lists: every page of one list serves the snapshot of its first page, as the API server does. */
+  readonly #snapshots = new Map<string, { readonly resourceVersion: string; readonly items: readonly KubeObject[] }>();
 
   readonly listCalls: ListOptions[] = [];
   readonly watchCalls: WatchOptions[] = [];
@@ -120,14 +122,20 @@ export class FakeListWatch implements ListWatchSource {
       this.nextListError = undefined;
       throw err;
     }
-    const all = [...this.#objects.values()];
+    const snapshotKey = options.continue?.split(':')[0];
+    const snapshot =
+      snapshotKey !== undefined ? this.#snapshots.get(snapshotKey) : { resourceVersion: this.resourceVersion, items: [...this.#objects.values()].map(clone) };
+    if (snapshot === undefined) throw new Error(`fake list-watch: unknown continue token ${options.continue ?? ''}`);
+    const all = snapshot.items;
     const start = options.continue !== undefined ? Number(options.continue.split(':')[1]) : 0;
     const end = options.limit !== undefined ? start + options.limit : all.length;
-    return {
-      items: all.slice(start, end).map(clone),
-      resourceVersion: this.resourceVersion,
-      continue: end < all.length ? `${this.#rv}:${end}` : undefined,
-    };
+    let next: string | undefined;
+    if (end < all.length) {
+      const key = snapshotKey ?? `s${this.#snapshots.size + 1}`;
+      this.#snapshots.set(key, snapshot);
+      next = `${key}:${end}`;
+    }
+    return { items: all.slice(start, end).map(clone), resourceVersion: snapshot.resourceVersion, continue: next };
   }
 
   watch(options: WatchOptions, onEvent: (event: RawWatchEvent) => void): Promise<void> {
