@@ -154,6 +154,25 @@ describe('planner: parallelism', () => {
     expect(plan(model, sku, 'vllm', { maxNodes })).toMatchObject({ fits: true, nodeCount: nodes, tensorParallel: tp, pipelineParallel: pp, dataParallel: dp });
   });
 
+  it.each([
+    // model, sku: one node holds the minimum context, so allowing more nodes must not add any
+    ['phi-3-mini-128k-instruct', 'Standard_NC6s_v3', 9984],
+    ['phi-3-mini-128k-instruct', 'Standard_NV36ads_A10_v5', 26880],
+    ['mistral-7b', 'g5.xlarge', 26112],
+  ] as const)('keeps %s on one %s node when it fits there, however many nodes are allowed', (model, sku, maxModelLen) => {
+    expect(plan(model, sku, 'vllm', { maxNodes: 8 })).toMatchObject({ fits: true, nodeCount: 1, pipelineParallel: 1, maxModelLen });
+  });
+
+  it('uses the fewest nodes that hold the minimum context, not more nodes for a longer one', () => {
+    // 3 x 16 GiB V100 hold phi-3-medium-128k with a shorter context; 5 would hold all 131,072 tokens
+    expect(plan('phi-3-medium-128k-instruct', 'Standard_NC6s_v3', 'vllm', { maxNodes: 8 })).toMatchObject({ fits: true, nodeCount: 3, pipelineParallel: 3 });
+  });
+
+  it('prices a SKU in suggestSkus at the node count it needs, not at more nodes for more context', () => {
+    const s = suggestSkus('phi-3-mini-128k-instruct', { cloud: 'azure', maxNodes: 8 }).find((x) => x.sku.name === 'Standard_NC6s_v3');
+    expect(s).toMatchObject({ hourlyUsd: 3.06, plan: { nodeCount: 1 } });
+  });
+
   it('agrees with Kaito estimator on the node count for llama-3.3-70b on single-A100 nodes', () => {
     // Kaito: avail = (80 x 0.84 - 2.3 - 2048 x 327680 B) / 1.05 = 61.2 GiB; minGPU = floor(1.02 x 131.42 / 61.2) + 1 = 3
     expect(plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { maxNodes: 8 }).nodeCount).toBe(3);
@@ -286,6 +305,29 @@ describe('planner: options and inputs', () => {
 
   it('does not bypass what memory cannot fix', () => {
     expect(plan('gpt-oss-20b', 'Standard_NC6s_v3', 'vllm', { bypassMemoryCheck: true }).fits).toBe(false);
+  });
+
+  it('never serves less than the minimum context asked for when rounding the context down', () => {
+    // 0.7035 x 16 GiB leaves room for about 4,050 tokens: below the 4,096 wanted, above the 4,000 minimum
+    const p = plan('phi-3-mini-4k-instruct', 'Standard_NC6s_v3', 'vllm', { minModelLen: 4000, gpuMemoryUtilization: 0.7035 });
+    expect(p.fits).toBe(true);
+    expect(p.maxModelLen).toBeGreaterThanOrEqual(4000);
+    expect(p.maxModelLen).toBeLessThan(4096);
+    expect(p.memory.totalGiB).toBeLessThanOrEqual(p.memory.capacityGiB);
+  });
+
+  it('suggests only SKUs that fit without the bypass, even when the memory check is bypassed', () => {
+    // gpt-oss-120b (61 GiB of MXFP4 weights) cannot run on a V100 at all, and does not fit a 24 GiB A10 either
+    const p = plan('gpt-oss-120b', 'Standard_NC6s_v3', 'vllm', { bypassMemoryCheck: true });
+    expect(p.misfitReason).toBe('GpuNotSupported');
+    expect(p.suggestion?.skus.length).toBeGreaterThan(0);
+    for (const sku of p.suggestion?.skus ?? []) expect(plan('gpt-oss-120b', sku).fits).toBe(true);
+  });
+
+  it('lists in suggestSkus only SKUs that fit, even when the memory check is bypassed', () => {
+    const list = suggestSkus('llama-3.3-70b-instruct', { cloud: 'azure', bypassMemoryCheck: true });
+    expect(list.length).toBeGreaterThan(0);
+    for (const s of list) expect(plan('llama-3.3-70b-instruct', s.sku).fits).toBe(true);
   });
 
   it('uses the A10 utilisation Kaito uses', () => {

@@ -112,7 +112,8 @@ export function suggestSkus(
   options: PlanOptions & { runtime?: RuntimeName; cloud?: GpuSku['cloud']; candidates?: readonly GpuSku[] } = {},
 ): SkuSuggestion[] {
   const m = typeof model === 'string' ? getModel(model) : model;
-  const { runtime = 'vllm', cloud, candidates = listSkus(), ...planOptions } = options;
+  // a bypassed memory check would call every SKU a fit: suggestions must really fit
+  const { runtime = 'vllm', cloud, candidates = listSkus(), bypassMemoryCheck: _bypass, ...planOptions } = options;
   return candidates
     .filter((s) => cloud === undefined || s.cloud === cloud)
     .map((s) => ({ sku: s, plan: evaluate(m, s, runtime, planOptions) }))
@@ -241,10 +242,13 @@ function evaluateInference(model: PresetModel, sku: GpuSku, runtime: RuntimeName
   const allowed = layouts.filter((l) => l.nodes <= maxNodes);
   // On one node every GPU is allocated anyway: take the smallest tp that reaches the wanted
   // context (the rest serve as data-parallel replicas); otherwise the layout holding most tokens.
-  // Add nodes only when no single-node layout reaches even the minimum context.
-  const chosen =
-    allowed.find((l) => l.tokens >= wanted) ??
-    [...allowed].filter((l) => l.tokens >= minimum).sort((a, b) => a.nodes - b.nodes || b.tokens - a.tokens)[0];
+  // Add nodes only when no single-node layout reaches even the minimum context, and then only as
+  // many as reach it: a longer context is never worth another node.
+  const fewestNodes = allowed
+    .filter((l) => l.tokens >= minimum)
+    .reduce((n, l) => Math.min(n, l.nodes), Infinity);
+  const candidates = allowed.filter((l) => l.nodes === fewestNodes);
+  const chosen = candidates.find((l) => l.tokens >= wanted) ?? [...candidates].sort((a, b) => b.tokens - a.tokens)[0];
 
   const reference = layouts[0] ?? layoutFor(1, 1, 1, 1);
   const needOneGpu = weights + overhead + (minimum * kvBytesPerTokenPerGpu(model, precision.dtype, 1, 1)) / GiB;
@@ -272,7 +276,8 @@ function evaluateInference(model: PresetModel, sku: GpuSku, runtime: RuntimeName
     );
   }
 
-  const maxModelLen = chosen.tokens >= wanted ? wanted : roundDown(chosen.tokens, 256);
+  // rounding down to a block multiple must not drop below the minimum the layout was chosen for
+  const maxModelLen = chosen.tokens >= wanted ? wanted : Math.max(roundDown(chosen.tokens, 256), minimum);
   const dataParallel = runtime === 'vllm' && chosen.nodes === 1 ? Math.floor(sku.gpuCount / chosen.tp) : 1;
   const kvGiB = (maxModelLen * chosen.kvBytesPerToken) / GiB;
   const layoutText =
