@@ -149,6 +149,15 @@ describe('multi-node inference container', () => {
     expect(c.readinessProbe?.exec?.command?.[2]).toContain(`ray health-check --address=${leader}:6379`);
   });
 
+  it.each(['startupProbe', 'livenessProbe', 'readinessProbe'] as const)(
+    'gives the exec %s time to start python and wait out its 5 s HTTP timeout (Kubernetes defaults to 1 s)',
+    (probe) => {
+      expect(c[probe]?.exec?.command?.[2]).toContain('timeout=5');
+      expect(c[probe]?.timeoutSeconds).toBeGreaterThan(5);
+      expect(c[probe]?.timeoutSeconds).toBeLessThanOrEqual(c[probe]?.periodSeconds ?? 0);
+    },
+  );
+
   it('needs the leader address', () => {
     expect(() => renderInferenceContainer(p, m, { name: 'ws' })).toThrow('leaderAddress');
   });

@@ -28,6 +28,8 @@ export const PATHS = {
 /** Label the StatefulSet controller puts on each pod with its ordinal (Kubernetes >= 1.28). */
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 export const RAY_PORT = 6379;
+/** timeoutSeconds of the multi-node exec probes: python start-up plus the leader's 5 s HTTP timeout */
+const EXEC_PROBE_TIMEOUT_SECONDS = 10;
 
 export function imageOf(ref: ImageRef, overrides: { registry?: string | undefined; tag?: string | undefined } = {}): string {
   const registry = (overrides.registry ?? ref.registry).replace(/\/+$/, '');
@@ -168,10 +170,13 @@ function multiNodeProbes(model: PresetModel, rt: InferenceRuntime, leader: strin
     `else ray health-check --address=${shellQuote(`${leader}:${RAY_PORT}`)}; fi`;
   const exec = (): V1ExecAction => ({ command: ['/bin/sh', '-c', check] });
   const period = rt.probes.periodSeconds;
+  // Kubernetes kills an exec probe after timeoutSeconds (default 1 s): starting python (and
+  // importing ray) takes longer than that, and the leader's check may wait 5 s for /health.
+  const timeout = EXEC_PROBE_TIMEOUT_SECONDS;
   return {
-    startupProbe: { exec: exec(), periodSeconds: period, failureThreshold: startupFailureThreshold(model.weightsGiB, rt) },
-    livenessProbe: { exec: exec(), periodSeconds: period, failureThreshold: rt.probes.livenessFailureThreshold },
-    readinessProbe: { exec: exec(), initialDelaySeconds: rt.probes.readinessInitialDelaySeconds, periodSeconds: period },
+    startupProbe: { exec: exec(), periodSeconds: period, timeoutSeconds: timeout, failureThreshold: startupFailureThreshold(model.weightsGiB, rt) },
+    livenessProbe: { exec: exec(), periodSeconds: period, timeoutSeconds: timeout, failureThreshold: rt.probes.livenessFailureThreshold },
+    readinessProbe: { exec: exec(), initialDelaySeconds: rt.probes.readinessInitialDelaySeconds, periodSeconds: period, timeoutSeconds: timeout },
   };
 }
 
