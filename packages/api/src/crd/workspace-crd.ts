@@ -65,6 +65,10 @@ function resource(version: Version): Schema {
         rule: 'has(self.instanceType) == has(oldSelf.instanceType) && (!has(self.instanceType) || self.instanceType == oldSelf.instanceType)',
         message: 'resource.instanceType is immutable; create a new Workspace to use another instance type',
       },
+      // The rule on partition itself runs only when old and new both have one; this catches adding or removing it.
+      ...(version === V1BETA1
+        ? [{ rule: 'has(self.partition) == has(oldSelf.partition)', message: 'resource.partition is immutable; create a new Workspace to add or remove it' }]
+        : []),
     ],
   });
 }
@@ -181,6 +185,11 @@ function tuning(version: Version): Schema {
               rule: '(has(self.urls) ? 1 : 0) + (has(self.image) ? 1 : 0) + (has(self.volumeSource) ? 1 : 0) == 1',
               message: 'exactly one of tuning.input.urls, image or volumeSource must be set',
             },
+            {
+              // As Kaito's webhook: an unset name equals "".
+              rule: "(has(self.name) ? self.name : '') == (has(oldSelf.name) ? oldSelf.name : '')",
+              message: 'tuning.input.name is immutable; create a new Workspace to tune on another dataset',
+            },
           ],
         },
       ),
@@ -243,6 +252,13 @@ function versionSchema(version: Version): Schema {
       'x-kubernetes-validations': [
         { rule: 'has(self.inference) != has(self.tuning)', message: 'exactly one of inference or tuning must be set' },
         { rule: 'has(self.inference) == has(oldSelf.inference)', message: 'a Workspace cannot switch between inference and tuning; create a new Workspace' },
+        {
+          rule: '!has(self.tuning) || !has(self.resource.count) || self.resource.count <= 1',
+          message: 'resource.count must be 1 for a tuning Workspace: tuning runs on a single node',
+        },
+        ...(version === V1BETA1
+          ? [{ rule: '!has(self.tuning) || !has(self.resource.partition)', message: 'resource.partition is not supported for a tuning Workspace' }]
+          : []),
         {
           rule: "!has(self.metadata.name) || (size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
           message: 'metadata.name must be a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters): it names the Service and StatefulSet',

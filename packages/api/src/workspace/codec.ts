@@ -7,8 +7,8 @@ import {
   ImageReference,
   InstanceType,
   ModelName,
-  NonEmptyString,
   PositiveInt,
+  checkedString,
   oneOf,
   withRules,
   type Rule,
@@ -105,9 +105,15 @@ export const AdapterSource = withRules(
 export const AdapterSpec = t.intersection([t.type({ source: AdapterSource }), t.partial({ strength: t.string })], 'AdapterSpec');
 export type AdapterSpec = t.TypeOf<typeof AdapterSpec>;
 
+/**
+ * A Secret name that must not be empty. Only the length is checked, as in Kaito's webhook and the
+ * CRD (`minLength: 1`); trimming whitespace here made the codec reject what the API server accepts.
+ */
+const SecretName = checkedString<{ readonly SecretName: unique symbol }>('SecretName', 'a non-empty string', (s) => s.length > 0);
+
 /** Where the tuned adapter goes: exactly one of `image` (with `imagePushSecret`) or `volumeSource`. */
 export const DataDestination = withRules(
-  t.partial({ image: ImageReference, imagePushSecret: NonEmptyString, volumeSource: Schemaless }, 'DataDestination'),
+  t.partial({ image: ImageReference, imagePushSecret: SecretName, volumeSource: Schemaless }, 'DataDestination'),
   [
     (d) =>
       count(d.image, d.volumeSource) === 1
@@ -181,8 +187,13 @@ export const WorkspaceStatus = t.partial(
 export type WorkspaceStatus = t.TypeOf<typeof WorkspaceStatus>;
 
 // ---- the Workspace ----
-type WorkspaceShape = { metadata: { name?: string }; inference?: unknown; tuning?: unknown };
+type WorkspaceShape = { metadata: { name?: string }; resource: { count?: number; partition?: unknown }; inference?: unknown; tuning?: unknown };
 const workspaceRules: Rule<WorkspaceShape>[] = [
+  // Kaito's webhook: tuning runs on one node (validateCreateWithTuning).
+  (w) =>
+    w.tuning !== undefined && w.resource.count !== undefined && w.resource.count > 1
+      ? { field: 'resource', message: `count must be 1 for a tuning workspace (tuning runs on a single node), got ${w.resource.count}` }
+      : undefined,
   (w) =>
     count(w.inference, w.tuning) === 1
       ? undefined
@@ -193,13 +204,21 @@ const workspaceRules: Rule<WorkspaceShape>[] = [
       : { field: 'metadata', message: `name must be a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters), got "${w.metadata.name}"` },
 ];
 
-function workspace<V extends string>(apiVersion: V, resource: t.Mixed, inference: t.Mixed, tuning: t.Mixed) {
+/** v1beta1 only: `resource.partition` exists there (in v1alpha1 the API server prunes it). */
+const partitionRules: Rule<WorkspaceShape>[] = [
+  (w) =>
+    w.tuning !== undefined && present(w.resource.partition)
+      ? { field: 'resource', message: 'partition is not supported for a tuning workspace; remove resource.partition' }
+      : undefined,
+];
+
+function workspace<V extends string>(apiVersion: V, resource: t.Mixed, inference: t.Mixed, tuning: t.Mixed, extraRules: Rule<WorkspaceShape>[] = []) {
   return withRules(
     t.intersection([
       t.type({ apiVersion: t.literal(apiVersion), kind: t.literal('Workspace'), metadata: ObjectMeta, resource }),
       t.partial({ inference, tuning, status: WorkspaceStatus }),
     ]),
-    workspaceRules,
+    [...workspaceRules, ...extraRules],
     `Workspace ${apiVersion}`,
   );
 }
@@ -208,7 +227,7 @@ function workspace<V extends string>(apiVersion: V, resource: t.Mixed, inference
 export const WorkspaceV1alpha1 = workspace(API_VERSION_V1ALPHA1, ResourceSpecV1alpha1, InferenceSpecV1alpha1, TuningSpecV1alpha1);
 
 /** `kaito.sh/v1beta1` Workspace, the storage version (a superset of v1alpha1). */
-export const WorkspaceV1beta1 = workspace(API_VERSION_V1BETA1, ResourceSpecV1beta1, InferenceSpecV1beta1, TuningSpecV1beta1);
+export const WorkspaceV1beta1 = workspace(API_VERSION_V1BETA1, ResourceSpecV1beta1, InferenceSpecV1beta1, TuningSpecV1beta1, partitionRules);
 
 /** Explicit types (io-ts intersections of rule-wrapped codecs infer as `any` in places). */
 export interface ResourceSpec {

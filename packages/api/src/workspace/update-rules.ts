@@ -38,6 +38,8 @@ export function updateIssues(old: Workspace, next: Workspace): Issue[] {
   if (old.tuning && next.tuning) {
     immutable('tuning.preset.name', old.tuning.preset.name, next.tuning.preset.name, 'create a new Workspace to tune another model');
     immutable('tuning.method', old.tuning.method, next.tuning.method, 'create a new Workspace to tune with another method');
+    // Kaito compares the Go strings, so an unset name equals "".
+    immutable('tuning.input.name', old.tuning.input.name ?? '', next.tuning.input.name ?? '', 'create a new Workspace to tune on another dataset');
   }
   return issues;
 }
