@@ -8,10 +8,18 @@ import {
   startupFailureThreshold,
   tuningRunnerArgs,
   tuningRunnerOptions,
+  type TuningRunnerOptions,
 } from './render.js';
 import { inferenceRuntime } from './runtimes.js';
 
 const seedModel = getModel('phi-3-mini-128k-instruct');
+
+/** The flags apps/tuning-runner/src/settings.ts (SETTINGS) accepts; any other makes it exit 2. */
+const TUNING_RUNNER_FLAGS = [
+  'method', 'preset', 'config', 'data-dir', 'data-urls', 'max-download-bytes', 'results-dir', 'work-dir', 'progress-file',
+  'termination-log', 'output-image', 'output-volume', 'docker-config', 'insecure-registries', 'model-dir', 'python',
+  'trainer-dir', 'trainer-launcher', 'trainer-processes', 'grace-period-seconds', 'log-level',
+];
 const seedPlan = plan(seedModel, 'Standard_NC6s_v3');
 
 function thrown(fn: () => unknown): unknown {
@@ -202,19 +210,29 @@ describe('tuning container', () => {
   it('tells the runner what to train and where the data and results are', () => {
     expect(c.args).toEqual([
       '--method=qlora',
-      '--model=microsoft/Phi-3-mini-128k-instruct',
-      '--revision=072cb7562cb8c4adf682a8e186aaafa49469eb5d',
-      '--weights-dir=/workspace/weights',
+      '--preset=microsoft/Phi-3-mini-128k-instruct',
+      '--model-dir=/workspace/weights',
       '--data-dir=/mnt/data',
-      '--output-dir=/mnt/results',
-      '--precision=fp16',
-      '--num-processes=1',
-      '--max-seq-length=1024',
-      '--batch-size=1',
-      '--lora-rank=8',
-      '--target-modules=qkv_proj,o_proj,gate_up_proj,down_proj',
-      '--config-file=/mnt/config/training_config.yaml',
+      '--config=/mnt/config/training_config.yaml',
+      '--results-dir=/mnt/results',
+      '--trainer-processes=1',
     ]);
+  });
+
+  it('passes only flags the tuning-runner accepts (it exits 2 on an unknown flag)', () => {
+    const multi = renderTuningContainer(plan(seedModel, 'Standard_NC96ads_A100_v4', 'transformers', { mode: 'tuning' }), seedModel, {
+      name: 'w',
+      configMap: 'qlora-params',
+      runner: { trustRemoteCode: true },
+    });
+    for (const arg of [...(c.args ?? []), ...(multi.args ?? [])]) {
+      expect(TUNING_RUNNER_FLAGS).toContain(/^--([a-z0-9-]+)=/.exec(arg)?.[1]);
+    }
+  });
+
+  it('launches one trainer process per GPU with accelerate on a multi-GPU node', () => {
+    const multi = renderTuningContainer(plan(seedModel, 'Standard_NC96ads_A100_v4', 'transformers', { mode: 'tuning' }), seedModel, { name: 'w' });
+    expect(multi.args).toEqual(expect.arrayContaining(['--trainer-processes=4', '--trainer-launcher=accelerate']));
   });
 
   it('sets the allocator and the phi-3 target modules in env', () => {
@@ -234,7 +252,7 @@ describe('tuning container', () => {
   });
 
   it('lets callers override runner options', () => {
-    expect(renderTuningContainer(p, seedModel, { name: 'w', runner: { batchSize: 4 } }).args).toContain('--batch-size=4');
+    expect(renderTuningContainer(p, seedModel, { name: 'w', runner: { dataDir: '/data' } }).args).toContain('--data-dir=/data');
   });
 
   it('refuses an inference plan', () => {
@@ -244,12 +262,17 @@ describe('tuning container', () => {
 
 describe('tuning-runner arguments', () => {
   it.each([
-    [{ trustRemoteCode: true }, ['--trust-remote-code']],
-    [{ trustRemoteCode: false }, []],
-    [{ targetModules: ['q_proj', 'v_proj'] }, ['--target-modules=q_proj,v_proj']],
-    [{ maxSeqLength: 2048 }, ['--max-seq-length=2048']],
-  ])('renders %j as %j', (options, args) => {
-    expect(tuningRunnerArgs(options as never)).toEqual(args);
+    [{ method: 'lora' }, ['--method=lora']],
+    [{ model: 'microsoft/phi-4' }, ['--preset=microsoft/phi-4']],
+    [{ weightsDir: '/w' }, ['--model-dir=/w']],
+    [{ configFile: '/c.yaml' }, ['--config=/c.yaml']],
+    [{ outputDir: '/out' }, ['--results-dir=/out']],
+    [{ numProcesses: 1 }, ['--trainer-processes=1']],
+    [{ numProcesses: 8 }, ['--trainer-processes=8', '--trainer-launcher=accelerate']],
+    // no runner flags: training_config.yaml carries these
+    [{ trustRemoteCode: true, targetModules: ['q_proj'], maxSeqLength: 2048, precision: 'fp16', revision: 'abc' }, []],
+  ] as [Partial<TuningRunnerOptions>, string[]][])('renders %j as %j', (options, args) => {
+    expect(tuningRunnerArgs(options)).toEqual(args);
   });
 });
 

@@ -205,19 +205,27 @@ export function inferenceVolumes(plan: Plan, options: Pick<InferenceRenderOption
 
 // ---- tuning -------------------------------------------------------------------------------
 
-/** What the tuning-runner is told. Rendered to `--kebab-case=value` by tuningRunnerArgs. */
+/**
+ * What the tuning-runner is told. tuningRunnerArgs renders the fields the runner has flags for
+ * (apps/tuning-runner/src/settings.ts; it exits 2 on an unknown flag); revision, precision,
+ * maxSeqLength, batchSize, loraRank, targetModules and trustRemoteCode are what the plan assumed,
+ * and reach the trainer through training_config.yaml (and DEFAULT_TARGET_MODULES), not flags.
+ */
 export interface TuningRunnerOptions {
   method: TuningMethod;
-  /** Hugging Face id of the base model */
+  /** Hugging Face id of the base model; the runner's `--preset` (it resolves catalog ids) */
   model: string;
   revision?: string;
+  /** the runner's `--model-dir` */
   weightsDir: string;
   dataDir: string;
-  /** training_config.yaml from the Workspace's tuning.config ConfigMap, when given */
+  /** training_config.yaml from the Workspace's tuning.config ConfigMap, when given; the runner's `--config` */
   configFile?: string;
+  /** the runner's `--results-dir` */
   outputDir: string;
   /** bf16 on compute capability >= 8.0, fp16 below */
   precision: 'bf16' | 'fp16';
+  /** one per GPU: `--trainer-processes`, with `--trainer-launcher=accelerate` when more than one */
   numProcesses: number;
   maxSeqLength: number;
   batchSize: number;
@@ -248,15 +256,20 @@ export function tuningRunnerOptions(plan: Plan, model: PresetModel, overrides: P
   };
 }
 
-/** `--kebab-case=value` per option; `true` → bare flag, `false`/absent → omitted, lists comma-joined. */
-export function tuningRunnerArgs(options: TuningRunnerOptions): string[] {
-  return Object.entries(options).flatMap(([key, value]: [string, unknown]) => {
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    if (value === undefined || value === false) return [];
-    if (value === true) return [flag];
-    if (Array.isArray(value)) return [`${flag}=${value.join(',')}`];
-    return [`${flag}=${String(value)}`];
-  });
+/** The tuning-runner's `--flag=value` arguments for the options it has flags for (see TuningRunnerOptions). */
+export function tuningRunnerArgs(options: Partial<TuningRunnerOptions>): string[] {
+  const flag = (name: string, value: string | number | undefined): string[] => (value === undefined ? [] : [`--${name}=${String(value)}`]);
+  const processes = options.numProcesses;
+  return [
+    ...flag('method', options.method),
+    ...flag('preset', options.model),
+    ...flag('model-dir', options.weightsDir),
+    ...flag('data-dir', options.dataDir),
+    ...flag('config', options.configFile),
+    ...flag('results-dir', options.outputDir),
+    ...flag('trainer-processes', processes),
+    ...(processes !== undefined && processes > 1 ? ['--trainer-launcher=accelerate'] : []),
+  ];
 }
 
 export interface TuningRenderOptions {
