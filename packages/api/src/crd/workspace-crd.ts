@@ -55,7 +55,20 @@ function resource(version: Version): Schema {
         profile: str('The MIG profile, e.g. 1g.10gb (mig mode).'),
         count: int('How many slices or accelerators (accelerator mode).', { minimum: 1 }),
       },
-      { required: ['mode'], 'x-kubernetes-validations': [immutable('resource.partition', 'create a new Workspace to change it')] },
+      {
+        required: ['mode'],
+        'x-kubernetes-validations': [
+          immutable('resource.partition', 'create a new Workspace to change it'),
+          {
+            rule: "self.mode != 'mig' || (has(self.profile) && self.profile != '' && !has(self.count))",
+            message: 'resource.partition: mig mode needs a profile and no count',
+          },
+          {
+            rule: "self.mode != 'accelerator' || (has(self.count) && (!has(self.profile) || self.profile == ''))",
+            message: 'resource.partition: accelerator mode needs a count and no profile',
+          },
+        ],
+      },
     );
   }
   return obj('The GPU nodes a workspace runs on: which VM size, and how the nodes are selected.', properties, {

@@ -53,8 +53,18 @@ const resourceFields = {
 
 export const ResourceSpecV1alpha1 = t.intersection([t.type({ labelSelector: LabelSelector }), t.partial(resourceFields)], 'ResourceSpec');
 
-export const Partition = t.intersection(
-  [t.type({ mode: PartitionMode }), t.partial({ profile: t.string, count: PositiveInt })],
+type PartitionShape = { mode: 'mig' | 'accelerator'; profile?: string; count?: number };
+const hasProfile = (p: PartitionShape): boolean => p.profile !== undefined && p.profile !== '';
+
+/** As Kaito's webhook: mig needs a profile and no count; accelerator needs a count and no profile. */
+export const Partition = withRules(
+  t.intersection([t.type({ mode: PartitionMode }), t.partial({ profile: t.string, count: PositiveInt })], 'ResourcePartition'),
+  [
+    (p: PartitionShape) => (p.mode === 'mig' && !hasProfile(p) ? { field: 'profile', message: 'is required in mig mode (a MIG profile such as 1g.10gb)' } : undefined),
+    (p: PartitionShape) => (p.mode === 'mig' && p.count !== undefined ? { field: 'count', message: 'must not be set in mig mode; the profile sets the slice' } : undefined),
+    (p: PartitionShape) => (p.mode === 'accelerator' && p.count === undefined ? { field: 'count', message: 'is required in accelerator mode' } : undefined),
+    (p: PartitionShape) => (p.mode === 'accelerator' && hasProfile(p) ? { field: 'profile', message: 'must not be set in accelerator mode' } : undefined),
+  ],
   'ResourcePartition',
 );
 
