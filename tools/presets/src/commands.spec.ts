@@ -9,6 +9,7 @@ describe('presets CLI', () => {
     ['plan llama-3.3-70b-instruct Standard_NC24ads_A100_v4 --max-nodes 3', 0, 'nodes 3 x 1 GPU  tensorParallel 1  pipelineParallel 3'],
     ['plan phi-4 Standard_NC24ads_A100_v4 --runtime transformers', 0, 'inference (transformers): FITS'],
     ['plan acme/chat-7b Standard_NC24ads_A100_v4 --weights-gib 14 --layers 32 --kv-heads 8', 0, 'custom model: best effort; guessed'],
+    ['plan acme/chat-7b Standard_NC24ads_A100_v4 --weights-gib 13.5', 0, 'custom model: best effort; guessed'],
     ['models', 0, 'phi-3-mini-128k-instruct      microsoft/Phi-3-mini-128k-instruct'],
     ['skus --cloud aws', 0, 'p5.48xlarge'],
     ['suggest llama-3.1-8b-instruct --cloud aws --limit 1', 0, 'g6.xlarge'],
@@ -27,8 +28,11 @@ describe('presets CLI', () => {
     ['plan acme/chat Standard_NC6s_v3', 'model "acme/chat" is not in the catalog'],
     ['plan phi-4', 'expected <model> <sku>'],
     ['plan phi-4 Standard_NC6s_v3 --runtime tgi', '--runtime: expected one of vllm, transformers, got "tgi"'],
-    ['plan phi-4 Standard_NC6s_v3 --max-nodes two', '--max-nodes: expected a positive number, got "two"'],
+    ['plan phi-4 Standard_NC6s_v3 --max-nodes two', '--max-nodes: expected a positive integer, got "two"'],
     ['plan phi-4 Standard_NC6s_v3 --bogus', "Unknown option '--bogus'"],
+    // vLLM rejects --max-model-len=4000.5
+    ['render phi-4 Standard_NC24ads_A100_v4 --max-model-len 4000.5', '--max-model-len: expected a positive integer, got "4000.5"'],
+    ['plan phi-4 Standard_NC24ads_A100_v4 --max-nodes 1.5', '--max-nodes: expected a positive integer, got "1.5"'],
     ['frobnicate', 'unknown command "frobnicate"'],
   ])('`presets %s` exits 2 saying "%s"', (args, message) => {
     const r = main(args.split(' '));

@@ -77,11 +77,20 @@ class UsageError extends Error {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
-function int(values: Values, key: keyof Values): number | undefined {
+function positive(values: Values, key: keyof Values): number | undefined {
   const raw = values[key];
   if (raw === undefined || typeof raw !== 'string') return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${key}: expected a positive number, got "${raw}"`);
+  return n;
+}
+
+/** Counts and token lengths: a fraction would reach vLLM as --max-model-len=4000.5, which it rejects. */
+function int(values: Values, key: keyof Values): number | undefined {
+  const raw = values[key];
+  if (raw === undefined || typeof raw !== 'string') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${key}: expected a positive integer, got "${raw}"`);
   return n;
 }
 
@@ -93,7 +102,7 @@ function oneOf<T extends string>(values: Values, key: keyof Values, allowed: rea
 }
 
 function modelFrom(name: string, values: Values): PresetModel {
-  const weightsGiB = int(values, 'weights-gib');
+  const weightsGiB = positive(values, 'weights-gib');
   if (weightsGiB === undefined) return resolveModel(name);
   const custom: Omit<CustomModelInput, 'id'> = { weightsGiB };
   const set = (flag: keyof Values, key: 'contextLength' | 'layers' | 'attentionHeads' | 'kvHeads' | 'headDim' | 'hiddenSize' | 'vocabSize') => {
