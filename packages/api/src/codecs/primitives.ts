@@ -64,8 +64,12 @@ export function checkedString<B extends { readonly [K in keyof B]: symbol }>(
   );
 }
 
-/** Shared with the CRD's CEL rule so the codec and the API server agree. */
-export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+([/?#][^\\s]*)?$';
+/**
+ * Shared with the CRD's CEL rule so the codec and the API server agree. The authority must name a
+ * host (a name or an [IPv6] literal) after optional user info and before an optional port:
+ * `https://user@/x` and `https://:443/x` name none.
+ */
+export const HTTP_URL_PATTERN = '^https?://([^\\s/?#@]*@)?([^\\s/?#@:\\[\\]]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]*)?([/?#][^\\s]*)?$';
 const HTTP_URL = new RegExp(HTTP_URL_PATTERN);
 const isHttpUrl = (s: string): boolean => s.length <= 2048 && HTTP_URL.test(s);
 
