@@ -31,9 +31,19 @@ describe('parseConfig', () => {
     [['--quota', 'Standard_NC6s_v3=-1'], '--quota Standard_NC6s_v3: expected a whole number'],
     [['--metrics-port', '99999'], '--metrics-port: expected a port'],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
+    [['--quota', 'Standard_NC6s_v3='], '--quota Standard_NC6s_v3: expected a whole number of instances, got ""'],
+    [['--quota', 'Standard_NC6s_v3=0x2'], '--quota Standard_NC6s_v3: expected a whole number'],
+    [['--metrics-port='], '--metrics-port: expected a port'],
+    [['--health-port', ' '], '--health-port: expected a port'],
+    [['--concurrency', '1e1'], '--concurrency: expected a positive whole number'],
   ])('rejects %p with one clear line', (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
     expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+
+  it('rejects a malformed number from the environment too', () => {
+    expect(() => parseConfig([], { KWOK_PROVISIONER_QUOTA: 'Standard_NC6s_v3= ' })).toThrow('--quota Standard_NC6s_v3: expected a whole number');
+    expect(() => parseConfig([], { KWOK_PROVISIONER_CONCURRENCY: '0x10' })).toThrow('--concurrency: expected a positive whole number, got "0x10"');
   });
 
   it('answers --help', () => {

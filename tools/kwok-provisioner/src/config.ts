@@ -61,10 +61,15 @@ function parsePairs(values: readonly string[], what: string, sep = '='): Record<
   return out;
 }
 
+/** Decimal digits only: `Number()` alone reads "" and " " as 0 and accepts "0x10" and "1e1". */
+function wholeNumber(text: string): number | undefined {
+  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
 function parsePort(text: string, what: string): number | false {
   if (text === 'off' || text === 'false') return false;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what}: expected a port 0–65535 or "off", got "${text}"`);
+  const n = wholeNumber(text);
+  if (n === undefined || n > 65535) throw new ConfigError(`${what}: expected a port 0–65535 or "off", got "${text}"`);
   return n;
 }
 
@@ -152,14 +157,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!(NodeRequestApis as readonly string[]).includes(api)) throw new ConfigError(`--api: expected nodeclaim or machine, got "${api}"`);
   const quotas: Record<string, number> = {};
   for (const [sku, n] of Object.entries(parsePairs(list('quota'), '--quota'))) {
-    const count = Number(n);
-    if (!Number.isInteger(count) || count < 0) throw new ConfigError(`--quota ${sku}: expected a whole number of instances, got "${n}"`);
+    const count = wholeNumber(n);
+    if (count === undefined) throw new ConfigError(`--quota ${sku}: expected a whole number of instances, got "${n}"`);
     quotas[sku] = count;
   }
   const logFormat = str('log-format') ?? 'auto';
   if (!['json', 'pretty', 'auto'].includes(logFormat)) throw new ConfigError(`--log-format: expected json, pretty or auto, got "${logFormat}"`);
-  const concurrency = Number(str('concurrency') ?? '10');
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`--concurrency: expected a positive whole number, got "${str('concurrency')}"`);
+  const concurrency = wholeNumber(str('concurrency') ?? '10') ?? 0;
+  if (concurrency < 1) throw new ConfigError(`--concurrency: expected a positive whole number, got "${str('concurrency')}"`);
   const kubeconfig = str('kubeconfig') ?? env['KUBECONFIG'];
   return {
     help: false,

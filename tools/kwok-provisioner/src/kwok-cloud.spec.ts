@@ -130,6 +130,34 @@ describe('KwokCloudProvider', () => {
     expect(await provider.list()).toEqual([]);
   });
 
+  it('finishes a delayed delete by itself once the delay has passed, without another delete call', async () => {
+    // The garbage collector calls delete once and skips instances already Deleting: the cloud must finish on its own.
+    const { clock, server, provider } = setup({ launchDelayMs: 0, deleteDelayMs: 20_000 });
+    const instance = await provider.create(request());
+    await provider.delete(instance);
+    clock.advance(20_000);
+    expect(await provider.list()).toEqual([]);
+    expect(server.list(Resources.ConfigMap)).toEqual([]);
+    expect(server.list(NodeResource)).toHaveLength(0);
+    expect(isNotFoundError(await provider.get(instance.providerID ?? '').catch((e: unknown) => e))).toBe(true);
+  });
+
+  it.each([
+    ['an alias of the catalog name', 'Standard_ND96asr_A100_v4'],
+    ['another spelling of the catalog name', 'standard_nd96asr_v4'],
+  ])('applies the quota to a request naming the SKU by %s', async (_name, spelling) => {
+    const { provider } = setup({ launchDelayMs: 0, quotas: { Standard_ND96asr_v4: 1 } });
+    await provider.create(request('ws1', spelling));
+    const err = await provider.create(request('ws2', spelling)).catch((e: unknown) => e);
+    expect(isQuotaExceededError(err)).toBe(true);
+    expect(await provider.list()).toHaveLength(1);
+  });
+
+  it('applies a stock-out to a request naming the SKU by an alias', async () => {
+    const { provider } = setup({ unavailable: ['Standard_ND96asr_v4'] });
+    expect(isInsufficientCapacityError(await provider.create(request('ws1', 'Standard_ND96asr_A100_v4')).catch((e: unknown) => e))).toBe(true);
+  });
+
   it('gets an instance by providerID', async () => {
     const { provider } = setup({ launchDelayMs: 0 });
     const instance = await provider.create(request());

@@ -86,7 +86,7 @@ export class KwokCloudProvider implements CloudProvider {
     const name = instanceNameFor(request);
     let record = await this.#find(name);
     if (record === undefined) {
-      await this.#checkFaults(instanceType, request);
+      await this.#checkFaults(instanceType, sku, request);
       const now = this.#clock.now();
       record = await this.#write({
         name,
@@ -112,13 +112,13 @@ export class KwokCloudProvider implements CloudProvider {
   }
 
   async get(providerID: string): Promise<Instance> {
-    const record = (await this.#records()).find((r) => r.providerID === providerID);
+    const record = (await this.#liveRecords()).find((r) => r.providerID === providerID);
     if (record === undefined) throw new NotFoundError(`kwok instance ${providerID} not found`);
     return this.#toInstance(record);
   }
 
   async list(): Promise<Instance[]> {
-    return (await this.#records()).map((r) => this.#toInstance(r));
+    return (await this.#liveRecords()).map((r) => this.#toInstance(r));
   }
 
   async delete(ref: InstanceRef): Promise<void> {
@@ -135,23 +135,49 @@ export class KwokCloudProvider implements CloudProvider {
       return;
     }
     if (record.deleteAt !== undefined && Date.parse(record.deleteAt) > now) return;
+    await this.#finishDelete(record);
+  }
+
+  async #finishDelete(record: InstanceRecord): Promise<void> {
     // The VM is gone: so is its Node (as a cloud node-lifecycle controller would delete it).
     await this.#o.kube.delete(NodeResource, { name: record.name });
     await this.#o.kube.delete(ConfigMaps, { name: record.name, namespace: this.#o.namespace });
     this.#o.logger?.info('deleted instance', { instance: record.name });
   }
 
+  /** A Deleting instance whose delete delay has passed: a real cloud finishes it without being asked again. */
+  #deleteDue(record: InstanceRecord): boolean {
+    return record.state === 'Deleting' && (record.deleteAt === undefined || Date.parse(record.deleteAt) <= this.#clock.now());
+  }
+
+  /**
+   * The records, with deletions that are due finished first. Without this, an instance that the
+   * garbage collector deleted once (it skips instances already Deleting) would stay forever.
+   */
+  async #liveRecords(): Promise<InstanceRecord[]> {
+    const live: InstanceRecord[] = [];
+    for (const record of await this.#records()) {
+      if (this.#deleteDue(record)) await this.#finishDelete(record);
+      else live.push(record);
+    }
+    return live;
+  }
+
   /** Throws the typed error a real cloud would for this request, if a fault applies. */
-  async #checkFaults(instanceType: string, request: NodeRequest): Promise<void> {
-    const fault = await this.#injectedFault(instanceType);
+  async #checkFaults(instanceType: string, sku: GpuSku, request: NodeRequest): Promise<void> {
+    // Settings may name the SKU by its catalog name, an alias or another case, as may the request.
+    const names = (name: string): boolean => name === instanceType || this.#findSku(name)?.name === sku.name;
+    const fault = await this.#injectedFault([instanceType, sku.name]);
     if (fault === 'Transient') throw new TransientError(`simulated throttling creating ${instanceType} (429 TooManyRequests)`);
     if (fault === 'SkuUnavailable') throw new SkuUnavailableError(`instance type ${instanceType} is not available in ${this.#zone} (simulated)`);
-    if (fault === 'InsufficientCapacity' || (this.#o.unavailable ?? []).includes(instanceType)) {
+    if (fault === 'InsufficientCapacity' || (this.#o.unavailable ?? []).some(names)) {
       throw new InsufficientCapacityError(`allocation failed: no capacity for ${instanceType} in ${this.#zone} right now (simulated stock-out)`);
     }
-    const quota = fault === 'QuotaExceeded' ? 0 : this.#o.quotas?.[instanceType];
+    const quotas = Object.entries(this.#o.quotas ?? {}).filter(([name]) => names(name)).map(([, n]) => n);
+    const quota = fault === 'QuotaExceeded' ? 0 : quotas.length > 0 ? Math.min(...quotas) : undefined;
     if (quota !== undefined) {
-      const inUse = (await this.#records()).filter((r) => r.instanceType === instanceType && r.state !== 'Deleting' && r.requestUID !== request.metadata.uid).length;
+      // Records hold the catalog name.
+      const inUse = (await this.#records()).filter((r) => r.instanceType === sku.name && r.state !== 'Deleting' && r.requestUID !== request.metadata.uid).length;
       if (inUse >= quota) {
         throw new QuotaExceededError(
           `operation results in exceeding the approved quota for ${instanceType}: limit ${quota} instances, in use ${inUse}; request a quota increase`,
@@ -160,9 +186,9 @@ export class KwokCloudProvider implements CloudProvider {
     }
   }
 
-  async #injectedFault(instanceType: string): Promise<Fault | undefined> {
+  async #injectedFault(instanceTypes: readonly string[]): Promise<Fault | undefined> {
     const cm = (await this.#o.kube.find(ConfigMaps, FAULTS_CONFIGMAP, this.#o.namespace)) as RecordConfigMap | undefined;
-    const value = cm?.data?.[instanceType] ?? cm?.data?.['*'];
+    const value = instanceTypes.map((t) => cm?.data?.[t]).find((v) => v !== undefined) ?? cm?.data?.['*'];
     return (FAULTS as readonly string[]).includes(value ?? '') ? (value as Fault) : undefined;
   }
 
@@ -229,7 +255,10 @@ export class KwokCloudProvider implements CloudProvider {
 
   async #find(name: string): Promise<InstanceRecord | undefined> {
     const cm = (await this.#o.kube.find(ConfigMaps, name, this.#o.namespace)) as RecordConfigMap | undefined;
-    return cm === undefined ? undefined : fromConfigMap(cm);
+    const record = cm === undefined ? undefined : fromConfigMap(cm);
+    if (record === undefined || !this.#deleteDue(record)) return record;
+    await this.#finishDelete(record);
+    return undefined;
   }
 
   async #write(record: InstanceRecord): Promise<InstanceRecord> {
