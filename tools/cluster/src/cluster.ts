@@ -6,7 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { applyPath, waitForCrdsEstablished } from './apply.js';
 import { binaryPath, CLUSTER_BINARIES, ensureBinaries } from './binaries.js';
 import { isReady, kubeClientsFor, loadKubeConfig } from './kube.js';
-import { kwokctlConfigurationYaml } from './kwokctl-config.js';
+import { COMPONENTS, kwokctlConfigurationYaml } from './kwokctl-config.js';
 import { type ClusterPaths, clusterPaths, defaultClusterName, toolDir } from './paths.js';
 import { type Versions, versions } from './versions.js';
 
@@ -77,11 +77,28 @@ export function readState(paths: ClusterPaths): ClusterState | undefined {
   }
 }
 
-/** A cluster we can use: state recorded, kubeconfig present and /readyz 200. */
+/**
+ * Why a recorded cluster cannot be reused, or undefined when it can: it must run the pinned
+ * binaries, and every component must still run (/readyz stays 200 with the scheduler or
+ * kwok-controller dead, and then pods are never placed or never become Ready).
+ */
+export function clusterProblem(state: ClusterState, paths: ClusterPaths): string | undefined {
+  const pinned = versions();
+  const differ = (['kube', 'etcd', 'kwok'] as const).filter((k) => state.versions?.[k] !== pinned[k]);
+  if (differ.length > 0) {
+    return `was started from other binaries (${differ.map((k) => `${k} ${String(state.versions?.[k])}, pinned ${pinned[k]}`).join('; ')})`;
+  }
+  const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (state.pids ?? {});
+  const dead = COMPONENTS.filter((c) => pids[c] === undefined || !isOurProcess(pids[c], paths));
+  return dead.length > 0 ? `has components that are not running (${dead.join(', ')})` : undefined;
+}
+
+/** A cluster we can use: state recorded, the pinned binaries, every component running, kubeconfig present and /readyz 200. */
 export async function runningCluster(opts: ClusterOptions = {}): Promise<ClusterState | undefined> {
   const paths = clusterPaths(opts.name ?? defaultClusterName(opts.env), opts.env);
   const state = readState(paths);
   if (state === undefined || !existsSync(state.kubeconfig)) return undefined;
+  if (clusterProblem(state, paths) !== undefined) return undefined;
   return (await isReady(loadKubeConfig(state.kubeconfig))) ? state : undefined;
 }
 
@@ -104,7 +121,9 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
       return { state: existing, started: false, seconds: (Date.now() - t0) / 1000 };
     }
     if (existsSync(paths.kwokClusterDir) || existsSync(paths.stateDir)) {
-      log(`cluster: ${name} has stale state; cleaning it up first`);
+      const recorded = readState(paths);
+      const problem = recorded !== undefined ? clusterProblem(recorded, paths) : undefined;
+      log(`cluster: ${name} ${problem ?? 'has stale state'}; cleaning it up first`);
       await stopAndRemove(paths, name, opts);
     }
 
@@ -113,21 +132,26 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
     writeFileSync(paths.kwokctlConfigFile, kwokctlConfigurationYaml(paths, v));
     log(`cluster: starting ${name} (kube ${v.kube}, etcd ${v.etcd}, kwok ${v.kwok})`);
     try {
-      await kwokctl(paths, opts, [
-        '--name',
-        name,
-        'create',
-        'cluster',
-        '--config',
-        paths.kwokctlConfigFile,
-        '--kubeconfig=',
-        '--timeout',
-        KWOKCTL_TIMEOUT,
-        '--wait',
-        '2m',
-      ]);
-      const kc = loadKubeConfig(paths.kubeconfig);
-      await waitFor(() => isReady(kc), 60_000, '/readyz did not return 200', paths);
+      // kwokctl picks each port by probing from 32766 down, so two clusters created at once get
+      // the same ports. One create at a time per cache, until its components listen.
+      const kc = await withLock(paths.createLockFile, async () => {
+        await kwokctl(paths, opts, [
+          '--name',
+          name,
+          'create',
+          'cluster',
+          '--config',
+          paths.kwokctlConfigFile,
+          '--kubeconfig=',
+          '--timeout',
+          KWOKCTL_TIMEOUT,
+          '--wait',
+          '2m',
+        ]);
+        const config = loadKubeConfig(paths.kubeconfig);
+        await waitFor(() => isReady(config), 60_000, '/readyz did not return 200', paths);
+        return config;
+      });
       await waitForControllers(kc, paths);
       const clients = kubeClientsFor(kc);
       await waitForCrdsEstablished(clients.apiext, [STAGE_CRD]);

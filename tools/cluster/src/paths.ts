@@ -29,6 +29,8 @@ export interface ClusterPaths {
   readonly kubeconfig: string;
   /** Serialises `up`/`down` between processes. */
   readonly lockFile: string;
+  /** Serialises `kwokctl create` of all clusters in this cache (kwokctl's port choice races). */
+  readonly createLockFile: string;
 }
 
 export function clusterPaths(name?: string, env: NodeJS.ProcessEnv = process.env): ClusterPaths {
@@ -49,6 +51,7 @@ export function clusterPaths(name?: string, env: NodeJS.ProcessEnv = process.env
     kwokctlConfigFile: join(stateDir, 'kwokctl.yaml'),
     kubeconfig: join(kwokClusterDir, 'kubeconfig.yaml'),
     lockFile: join(cacheRoot, 'clusters', `${name}.lock`),
+    createLockFile: join(kwokWorkdir, 'create.lock'),
   };
 }
 
