@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryPath, CLUSTER_BINARIES } from './binaries.js';
-import { type ClusterState, runningCluster, up } from './cluster.js';
+import { type ClusterState, down, runningCluster, up } from './cluster.js';
 import { COMPONENTS } from './kwokctl-config.js';
 import { clusterPaths } from './paths.js';
 import { versions } from './versions.js';
@@ -124,5 +124,30 @@ describe('up', () => {
     expect(lines).toHaveLength(4);
     // Each create ends before the next starts.
     expect(lines.map((l) => l.split(' ')[0])).toEqual(['start', 'end', 'start', 'end']);
+  });
+});
+
+describe('the up/down lock', () => {
+  let cache: { env: NodeJS.ProcessEnv; root: string };
+
+  beforeEach(() => {
+    cache = tempCache();
+  });
+
+  afterEach(() => {
+    rmSync(cache.root, { recursive: true, force: true });
+  });
+
+  it('is not taken over while its owner has created it but not yet written its pid', async () => {
+    const paths = clusterPaths('spec', cache.env);
+    mkdirSync(join(paths.lockFile, '..'), { recursive: true });
+    writeFileSync(paths.lockFile, '');
+    let finished = false;
+    const stopping = down({ name: 'spec', env: cache.env, log: () => undefined }).then(() => (finished = true));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(finished).toBe(false);
+    unlinkSync(paths.lockFile);
+    await stopping;
+    expect(existsSync(paths.lockFile)).toBe(false);
   });
 });

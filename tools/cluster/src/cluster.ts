@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { link, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { applyPath, waitForCrdsEstablished } from './apply.js';
@@ -341,33 +341,53 @@ function tailLogs(dir: string): string {
   return parts.join('');
 }
 
+/** How long a lock file without a pid in it (its owner died between creating and writing it, or an older version is writing it) counts as held. */
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+
 /** A cross-process lock: a file holding the owner's pid; a dead owner's lock is taken over. */
 async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 10 * 60_000): Promise<T> {
   mkdirSync(join(lockFile, '..'), { recursive: true });
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fh = await open(lockFile, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(readFileSafe(lockFile), 10);
-      if (!Number.isInteger(owner) || !pidAlive(owner)) {
-        await unlink(lockFile).catch(() => undefined);
-        continue;
+  // The pid is written first and the lock linked into place in one step, so no other process
+  // ever reads an empty lock file of ours and takes it over as a dead owner's.
+  const candidate = `${lockFile}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+  await writeFile(candidate, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        await link(candidate, lockFile);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const owner = Number.parseInt(readFileSafe(lockFile), 10);
+        const stale = Number.isInteger(owner) ? !pidAlive(owner) : lockAgeMs(lockFile) > UNREADABLE_LOCK_GRACE_MS;
+        if (stale) {
+          await unlink(lockFile).catch(() => undefined);
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new ClusterError(
+            `another process (pid ${Number.isInteger(owner) ? owner : 'unknown'}) holds ${lockFile}; wait for it or remove the file`,
+          );
+        }
+        await sleep(250);
       }
-      if (Date.now() > deadline) {
-        throw new ClusterError(`another process (pid ${owner}) holds ${lockFile}; wait for it or remove the file`);
-      }
-      await sleep(250);
     }
+  } finally {
+    await unlink(candidate).catch(() => undefined);
   }
   try {
     return await fn();
   } finally {
     await unlink(lockFile).catch(() => undefined);
+  }
+}
+
+function lockAgeMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
