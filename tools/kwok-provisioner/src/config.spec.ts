@@ -36,6 +36,7 @@ describe('parseConfig', () => {
     [['--metrics-port='], '--metrics-port: expected a port'],
     [['--health-port', ' '], '--health-port: expected a port'],
     [['--concurrency', '1e1'], '--concurrency: expected a positive whole number'],
+    [['--log-level', 'verbose'], '--log-level: expected error, warn, info or debug, got "verbose"'],
   ])('rejects %p with one clear line', (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
     expect(() => parseConfig(argv, {})).toThrow(message);
@@ -44,6 +45,10 @@ describe('parseConfig', () => {
   it('rejects a malformed number from the environment too', () => {
     expect(() => parseConfig([], { KWOK_PROVISIONER_QUOTA: 'Standard_NC6s_v3= ' })).toThrow('--quota Standard_NC6s_v3: expected a whole number');
     expect(() => parseConfig([], { KWOK_PROVISIONER_CONCURRENCY: '0x10' })).toThrow('--concurrency: expected a positive whole number, got "0x10"');
+  });
+
+  it('accepts a log level spelt as environment variables often are', () => {
+    expect(config([], { KWOK_PROVISIONER_LOG_LEVEL: 'DEBUG' })).toMatchObject({ logLevel: 'debug' });
   });
 
   it('answers --help', () => {

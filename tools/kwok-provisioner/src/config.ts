@@ -163,6 +163,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
   const logFormat = str('log-format') ?? 'auto';
   if (!['json', 'pretty', 'auto'].includes(logFormat)) throw new ConfigError(`--log-format: expected json, pretty or auto, got "${logFormat}"`);
+  const logLevel = (str('log-level') ?? 'info').trim().toLowerCase();
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`--log-level: expected error, warn, info or debug, got "${str('log-level') ?? ''}"`);
   const concurrency = wholeNumber(str('concurrency') ?? '10') ?? 0;
   if (concurrency < 1) throw new ConfigError(`--concurrency: expected a positive whole number, got "${str('concurrency')}"`);
   const kubeconfig = str('kubeconfig') ?? env['KUBECONFIG'];
@@ -186,7 +188,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       leaseName: str('lease-name') ?? `kwok-provisioner-${api}`,
       metricsPort: parsePort(str('metrics-port') ?? '8080', '--metrics-port'),
       healthPort: parsePort(str('health-port') ?? '8081', '--health-port'),
-      logLevel: str('log-level') ?? 'info',
+      logLevel,
       logFormat: logFormat as KwokProvisionerConfig['logFormat'],
       concurrency,
     },
