@@ -1,0 +1,2 @@
+// Test helpers shared by every project's tests.
+export {};
