@@ -23,10 +23,21 @@ source "${here}/versions.env"
 export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
 
+# The Go the pinned modules need: the highest `go` line of tools/cluster/go/**/go.mod.
+need_go="$(grep -h '^go ' "${gomod}"/go.mod "${gomod}"/*/go.mod | awk '{print $2}' | sort -V | tail -1)"
 if ! command -v go >/dev/null 2>&1; then
-  echo "build-binaries: go is not on PATH; install Go >= 1.26 and rerun" >&2
+  echo "build-binaries: go is not on PATH; the pinned Kubernetes modules need Go ${need_go} or newer: install it from Go's release tarball (Debian's golang package is older) and put its bin/ on PATH" >&2
   exit 1
 fi
+have_go="$(go env GOVERSION)"; have_go="${have_go#go}"; have_go="${have_go%% *}"
+if [[ "$(printf '%s\n%s\n' "${need_go}" "${have_go}" | sort -V | head -1)" != "${need_go}" ]] && [[ "${GOTOOLCHAIN:-}" == local ]]; then
+  echo "build-binaries: Go ${have_go} is too old: the pinned modules need Go ${need_go} or newer (or unset GOTOOLCHAIN=local so go fetches that toolchain from the module proxy)" >&2
+  exit 1
+elif [[ "$(printf '%s\n%s\n' "${need_go}" "${have_go}" | sort -V | head -1)" != "${need_go}" ]]; then
+  echo "build-binaries: Go ${have_go} is older than the ${need_go} the pinned modules need; go will fetch the go${need_go} toolchain from the module proxy first"
+fi
+# Go's module and build caches live with ours, so `npm run clean:caches` removes everything.
+export GOMODCACHE="${GOMODCACHE_KAITO:-${cache}/go/mod}" GOCACHE="${GOCACHE_KAITO:-${cache}/go/build}"
 if ! command -v flock >/dev/null 2>&1; then
   echo "build-binaries: flock is not on PATH; install util-linux and rerun" >&2
   exit 1
@@ -49,7 +60,7 @@ build() {
   fi
   local start tmp
   start="$(stamp)"
-  echo "build-binaries: building ${name} ${version} ..."
+  echo "build-binaries: building ${name} ${version} (${progress}; a few minutes each on 2 cores, once per machine) ..."
   mkdir -p "$(dirname "${out}")"
   tmp="${out}.tmp.$$"
   (cd "${dir}" && go build -ldflags "-s -w ${ldflags}" -o "${tmp}" "${pkg}")
@@ -77,7 +88,9 @@ if [[ ${#want[@]} -eq 0 ]]; then
   want=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl helm)
 fi
 
+i=0
 for name in "${want[@]}"; do
+  i=$((i + 1)); progress="${i}/${#want[@]}"
   case "${name}" in
     kube-apiserver|kube-controller-manager|kube-scheduler)
       build "${name}" "${KUBE_VERSION}" "${gomod}" "k8s.io/kubernetes/cmd/${name}" "$(kube_ldflags)" ;;

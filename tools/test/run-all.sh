@@ -4,6 +4,12 @@
 # everything; a failed step that is not a test tier (install, lint, build) counts as one failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# Checks that stop at once with one line saying what to do, before anything is installed or run.
+node tools/setup/check-node.cjs || exit 2
+if ! bash tools/setup/system.sh --check 2>/dev/null; then
+  # Root (CI, a fresh container) installs the system packages itself; anyone else is told the command.
+  if ((EUID == 0)); then bash tools/setup/system.sh || exit 2; else bash tools/setup/system.sh --check; exit 2; fi
+fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 results=test-results
 rm -rf "$results" && mkdir -p "$results"
@@ -26,7 +32,7 @@ if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
 fi
 step lint npx nx run-many -t lint --output-style=static
 step build npx nx run-many -t build typecheck --output-style=static
-# System packages and the trainer venv the tuning-runner tests use (a real registry, CPU torch).
+# The trainer venv the tuning-runner tests use (CPU torch), in the user's cache.
 step tuning-deps bash apps/tuning-runner/scripts/setup-test-deps.sh
 step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
 step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$PWD/$results/python-tuning.xml"
