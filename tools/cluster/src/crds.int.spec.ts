@@ -139,4 +139,39 @@ describe('kubectl explain', () => {
       }
     }
   });
+
+  it.each([
+    ['nodeclaim.spec', 'nodeclaims.karpenter.sh', 'spec'],
+    ['nodeclaim.spec.requirements', 'nodeclaims.karpenter.sh', 'spec.requirements'],
+    ['machine.spec', 'machines.karpenter.sh', 'spec'],
+  ])('kubectl explain %s prints a description for every field', async (field, crdName, path) => {
+    type Props = { description?: string; properties?: Record<string, Props>; items?: Props };
+    const crd = crds.find((c) => c.metadata?.name === crdName);
+    let schema = crd?.spec.versions.find((v) => v.storage)?.schema?.openAPIV3Schema as Props | undefined;
+    for (const key of path.split('.')) schema = schema?.properties?.[key];
+    if (schema?.items) schema = schema.items;
+    const out = normalise(await explain(field));
+    const fields = Object.entries(schema?.properties ?? {});
+    expect(fields.length).toBeGreaterThan(0);
+    for (const [name, prop] of fields) {
+      expect(prop.description).toBeTruthy();
+      expect(out).toContain(`${name} <`);
+      expect(out).toContain(normalise(prop.description ?? '').slice(0, 40));
+    }
+  });
+
+  it('a seed-like Workspace with a placeholder output image is refused with the human message, after the field path', async () => {
+    const seed = fixtures.find((f) => f.file === 's01-seed-exact-placeholders.yaml');
+    if (seed === undefined) throw new Error('fixture s01-seed-exact-placeholders.yaml is missing');
+    let error: unknown;
+    try {
+      await submit(seed);
+    } catch (err) {
+      error = err;
+    } finally {
+      await remove(seed);
+    }
+    expect(apiMessage(error)).toMatch(/tuning\.output\.image: Invalid value: .*: must be a lowercase image reference such as myregistry\.azurecr\.io\/adapters\/phi-3:0\.0\.1/);
+    expect(apiMessage(error)).not.toMatch(/should match/);
+  });
 });

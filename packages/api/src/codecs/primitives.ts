@@ -130,7 +130,7 @@ export interface ImageReferenceBrand { readonly ImageReference: unique symbol }
 /** A container image reference (`registry/repo:tag` or `@sha256:…`). */
 export const ImageReference = checkedString<ImageReferenceBrand>(
   'ImageReference',
-  'a container image reference in lowercase, such as "myregistry.azurecr.io/adapter:0.0.1"',
+  'a lowercase image reference such as "myregistry.azurecr.io/adapters/phi-3:0.0.1"',
   (s) => s.length <= 512 && new RegExp(IMAGE_REFERENCE_PATTERN).test(s),
 );
 export type ImageReference = t.TypeOf<typeof ImageReference>;

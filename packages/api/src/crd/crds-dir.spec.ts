@@ -80,3 +80,39 @@ describe('crds/', () => {
     expect(validateAgainstSchema(schemaOf('machines.karpenter.sh', 'v1alpha5'), bad).valid).toBe(false);
   });
 });
+
+describe('crds/ for people reading them with kubectl', () => {
+  /** Every property path whose schema has no description (scalar list items need none: kubectl shows the list). */
+  function undescribed(schema: Schema, path = ''): string[] {
+    const own = path !== '' && !schema.description ? [path] : [];
+    const props = Object.entries(schema.properties ?? {}).flatMap(([k, v]) => undescribed(v, path ? `${path}.${k}` : k));
+    const items = schema.items?.type === 'object' ? undescribed(schema.items, `${path}[]`) : [];
+    const values = schema.additionalProperties?.type === 'object' ? undescribed(schema.additionalProperties, `${path}{}`) : [];
+    return [...own, ...props, ...items, ...values];
+  }
+
+  it.each([
+    ['nodeclaims.karpenter.sh', 'v1'],
+    ['machines.karpenter.sh', 'v1alpha5'],
+  ])('%s describes every property, so kubectl explain says something for each', (name, version) => {
+    expect(undescribed(schemaOf(name, version))).toEqual([]);
+  });
+
+  it.each([
+    ['nodeclaims.karpenter.sh', ['nc']],
+    ['machines.karpenter.sh', ['kmachine']],
+  ])('%s has short names', (name, shortNames) => {
+    expect((byName(name).spec.names as { shortNames?: string[] }).shortNames).toEqual(shortNames);
+  });
+
+  it('the Workspace CRD states string formats as CEL rules with human messages, never as a bare regular expression', () => {
+    const patterns: string[] = [];
+    const walk = (s: Schema, path: string): void => {
+      if (s.pattern !== undefined) patterns.push(path);
+      Object.entries(s.properties ?? {}).forEach(([k, v]) => walk(v, `${path}.${k}`));
+      if (s.items) walk(s.items, `${path}[]`);
+    };
+    for (const v of byName('workspaces.kaito.sh').spec.versions) walk(v.schema.openAPIV3Schema, v.name);
+    expect(patterns).toEqual([]);
+  });
+});

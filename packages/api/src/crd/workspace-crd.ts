@@ -12,6 +12,21 @@ type Version = typeof V1ALPHA1 | typeof V1BETA1;
 
 const immutable = (field: string, hint: string) => ({ rule: 'self == oldSelf', message: `${field} is immutable; ${hint}` });
 
+/**
+ * A string format as a CEL rule with a human message instead of an OpenAPI `pattern`: the API
+ * server prints a failed pattern as the regular expression itself, which tells a user nothing.
+ * The field path comes first in the server's error (`tuning.output.image: Invalid value: …: <message>`).
+ */
+const matching = (pattern: string, message: string): Pick<Schema, 'x-kubernetes-validations'> => ({
+  'x-kubernetes-validations': [{ rule: `self.matches('${pattern.replace(/\\/g, '\\\\')}')`, message }],
+});
+export const FORMAT_MESSAGES = {
+  instanceType: 'must be a VM size such as Standard_NC6s_v3 or Standard_NC24ads_A100_v4 (letters, digits, ".", "_" and "-")',
+  modelName: 'must be a preset name such as phi-3-mini-128k-instruct or a Hugging Face id such as microsoft/Phi-3-mini-128k-instruct',
+  adapterName: 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".") such as adapter-phi-3',
+  image: 'must be a lowercase image reference such as myregistry.azurecr.io/adapters/phi-3:0.0.1',
+} as const;
+
 const labelSelector: Schema = obj(
   'Selects the GPU nodes for this workspace. Provisioned nodes get these labels; with bring-your-own nodes, matching nodes are used. Immutable.',
   {
@@ -42,7 +57,7 @@ function resource(version: Version): Schema {
     ),
     instanceType: str(
       'The GPU VM size to provision, such as Standard_NC6s_v3 (1x V100 16 GiB) or Standard_NC24ads_A100_v4. Immutable.',
-      { pattern: INSTANCE_TYPE_PATTERN, maxLength: 128, ...(version === V1ALPHA1 ? { default: 'Standard_NC24ads_A100_v4' } : {}) },
+      { ...matching(INSTANCE_TYPE_PATTERN, FORMAT_MESSAGES.instanceType), maxLength: 128, ...(version === V1ALPHA1 ? { default: 'Standard_NC24ads_A100_v4' } : {}) },
     ),
     labelSelector,
     preferredNodes: arr('Deprecated and ignored: existing nodes are chosen through labelSelector.', { type: 'string' }),
@@ -98,7 +113,7 @@ function preset(version: Version, role: 'inference' | 'tuning'): Schema {
     `The preset model to ${role === 'inference' ? 'serve' : 'tune'}.`,
     {
       name: str('A preset name such as phi-3-mini-128k-instruct, or a Hugging Face id such as microsoft/Phi-3-mini-128k-instruct. Immutable.', {
-        pattern: MODEL_NAME_PATTERN,
+        ...matching(MODEL_NAME_PATTERN, FORMAT_MESSAGES.modelName),
         maxLength: 253,
       }),
       accessMode: str('Deprecated: public or private model images.', { enum: ['public', 'private'] }),
@@ -122,9 +137,9 @@ function adapters(): Schema {
         source: obj(
           'Where the adapter comes from: an image (as pushed by a tuning workspace) or a volume.',
           {
-            name: str('The adapter name; a DNS-1123 subdomain, unique within the workspace.', { pattern: DNS_SUBDOMAIN_PATTERN, maxLength: 253 }),
+            name: str('The adapter name; a DNS-1123 subdomain, unique within the workspace.', { ...matching(DNS_SUBDOMAIN_PATTERN, FORMAT_MESSAGES.adapterName), maxLength: 253 }),
             urls: arr('Not supported for adapters.', { type: 'string' }),
-            image: str('An adapter image, such as myregistry.azurecr.io/adapters/phi-3:0.0.1.', { pattern: IMAGE_REFERENCE_PATTERN, maxLength: 512 }),
+            image: str('An adapter image, such as myregistry.azurecr.io/adapters/phi-3:0.0.1.', { ...matching(IMAGE_REFERENCE_PATTERN, FORMAT_MESSAGES.image), maxLength: 512 }),
             volumeSource: volumeSource('holding the adapter files'),
             imagePullSecrets: arr('Secrets for pulling the adapter image.', { type: 'string' }),
           },
@@ -188,7 +203,7 @@ function tuning(version: Version): Schema {
               },
             ],
           }),
-          image: str('An image whose /data directory holds the data files.', { pattern: IMAGE_REFERENCE_PATTERN, maxLength: 512 }),
+          image: str('An image whose /data directory holds the data files.', { ...matching(IMAGE_REFERENCE_PATTERN, FORMAT_MESSAGES.image), maxLength: 512 }),
           volumeSource: volumeSource('holding the data files'),
           imagePullSecrets: arr('Secrets for pulling the input image.', { type: 'string' }),
         },
@@ -209,7 +224,7 @@ function tuning(version: Version): Schema {
       output: obj(
         'Where the tuned adapter goes: an image pushed with imagePushSecret, or a volume.',
         {
-          image: str('The adapter image to push, such as myregistry.azurecr.io/adapters/phi-3:0.0.1.', { pattern: IMAGE_REFERENCE_PATTERN, maxLength: 512 }),
+          image: str('The adapter image to push, such as myregistry.azurecr.io/adapters/phi-3:0.0.1.', { ...matching(IMAGE_REFERENCE_PATTERN, FORMAT_MESSAGES.image), maxLength: 512 }),
           imagePushSecret: str('A kubernetes.io/dockerconfigjson Secret with push credentials for the image registry.', { minLength: 1 }),
           volumeSource: volumeSource('receiving the adapter files'),
         },
