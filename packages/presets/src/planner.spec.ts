@@ -39,6 +39,23 @@ const INFERENCE: Record<string, [string, string, string, string, string]> = {
   'gemma-3-4b-it': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
   'gemma-3-12b-it': ['-', '-', 'tp1', 'tp2', 'tp2'],
   'gemma-3-27b-it': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  // FP8 weights need compute capability >= 8.0
+  'ministral-3-3b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'ministral-3-8b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'ministral-3-14b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  // 634.7 and 641.3 GiB of weights exceed one 8x H100 node (8 x 80 GB): these need several nodes
+  'mistral-large-3-675b-instruct': ['-', '-', '-', '-', '-'],
+  'deepseek-r1-0528': ['-', '-', '-', '-', '-'],
+  'deepseek-v3-0324': ['-', '-', '-', '-', '-'],
+  // Nemotron-H hybrids: KV cache is counted for every layer, Mamba ones included, so these are conservative
+  'nemotron-3-super-120b-a12b': ['-', '-', '-', 'tp4', 'tp8'],
+  'nemotron-cascade-2-30b-a3b': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  'nemotron-3-nano-30b-a3b': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  'nemotron-nano-12b-v2-vl': ['-', '-', 'tp1', 'tp1', 'tp1'],
+  'nemotron-nano-9b-v2': ['-', '-', 'tp1', 'tp1', 'tp1'],
+  'nemotron-3-nano-4b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
+  // AWQ 4-bit weights in float16: fits even a V100
+  'qwen3-8b-awq': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
 };
 
 function outcome(p: Plan): string {
