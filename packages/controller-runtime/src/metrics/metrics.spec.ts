@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { FastCounter, FastGauge, FastHistogram } from './fast.js';
 import { Metrics } from './metrics.js';
@@ -80,5 +82,13 @@ describe('Metrics', () => {
   it('includes Node.js process metrics by default', async () => {
     const metrics = new Metrics();
     expect(await metrics.registry.metrics()).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('are each documented in docs/controller-runtime.md with their type', async () => {
+    const metrics = new Metrics({ processMetrics: false });
+    const exported = [...(await metrics.registry.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const doc = readFileSync(join(__dirname, '../../../../docs/controller-runtime.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| `([a-z_]+)` \| (counter|gauge|histogram) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(documented.sort()).toEqual(exported.sort());
   });
 });
