@@ -60,6 +60,32 @@ function setup(overrides: Partial<Controller> = {}, logger = silentLogger()) {
 const conflict = () =>
   new ApiException(409, 'Conflict', { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' }, {});
 
+/**
+ * The reconcile counters and work queue series as `/metrics` serves them (the registry's text
+ * exposition), series → value; histograms by their `_count`.
+ */
+async function scraped(metrics: Metrics, pattern = /^controller_runtime_(reconcile_total|reconcile_errors_total|terminal_reconcile_errors_total)\{/): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const line of (await metrics.registry.metrics()).split('\n')) {
+    if (!pattern.test(line)) continue;
+    const space = line.lastIndexOf(' ');
+    out[line.slice(0, space)] = Number(line.slice(space + 1));
+  }
+  return out;
+}
+
+/** controller-runtime's reconcile counters for controller `test`, all at 0 unless given. */
+function reconcileCounters(counts: { success?: number; error?: number; requeue?: number; requeueAfter?: number; errors?: number; terminal?: number }) {
+  return {
+    'controller_runtime_reconcile_total{controller="test",result="success"}': counts.success ?? 0,
+    'controller_runtime_reconcile_total{controller="test",result="error"}': counts.error ?? 0,
+    'controller_runtime_reconcile_total{controller="test",result="requeue"}': counts.requeue ?? 0,
+    'controller_runtime_reconcile_total{controller="test",result="requeue_after"}': counts.requeueAfter ?? 0,
+    'controller_runtime_reconcile_errors_total{controller="test"}': counts.errors ?? 0,
+    'controller_runtime_terminal_reconcile_errors_total{controller="test"}': counts.terminal ?? 0,
+  };
+}
+
 async function counter(metrics: Metrics, result: string): Promise<number> {
   const m = await metrics.reconcileTotal.get();
   return m.values.find((v) => v.labels.result === result)?.value ?? 0;
@@ -157,14 +183,13 @@ describe('ControllerRunner', () => {
   });
 
   it('does not retry a TerminalError until the key is enqueued again', async () => {
-    const { runner, calls, clock, metrics } = setup();
+    const { runner, calls, clock } = setup();
     runner.start();
     runner.enqueue('a');
     await flushPromises();
     calls[0]?.gate.reject(new TerminalError('spec.model is not a known preset'));
     await clock.advanceAsync(120_000);
     expect(calls).toHaveLength(1);
-    expect(await counter(metrics, 'terminal_error')).toBe(1);
     runner.enqueue('a');
     await flushPromises();
     expect(calls).toHaveLength(2);
@@ -172,7 +197,32 @@ describe('ControllerRunner', () => {
     await runner.stop();
   });
 
-  it('requeues a conflict without counting it as an error', async () => {
+  it('exports every reconcile counter at 0 before the first reconcile, as controller-runtime does', async () => {
+    const { metrics } = setup();
+    expect(await scraped(metrics)).toEqual(reconcileCounters({}));
+  });
+
+  it('counts a TerminalError as result="error", in reconcile_errors_total and in terminal_reconcile_errors_total', async () => {
+    const { runner, calls, metrics } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(new TerminalError('spec.model is not a known preset'));
+    await runner.stop();
+    expect(await scraped(metrics)).toEqual(reconcileCounters({ error: 1, errors: 1, terminal: 1 }));
+  });
+
+  it('counts a plain error as result="error" and in reconcile_errors_total only', async () => {
+    const { runner, calls, metrics } = setup();
+    runner.start();
+    runner.enqueue('a');
+    await flushPromises();
+    calls[0]?.gate.reject(new Error('boom'));
+    await runner.stop();
+    expect(await scraped(metrics)).toEqual(reconcileCounters({ error: 1, errors: 1 }));
+  });
+
+  it('requeues a conflict with backoff and counts it as result="requeue", not as an error', async () => {
     const { runner, calls, clock, metrics } = setup();
     runner.start();
     runner.enqueue('a');
@@ -180,23 +230,53 @@ describe('ControllerRunner', () => {
     calls[0]?.gate.reject(conflict());
     await clock.advanceAsync(5);
     expect(calls).toHaveLength(2);
-    expect([await counter(metrics, 'conflict'), await counter(metrics, 'error')]).toEqual([1, 0]);
+    expect(await scraped(metrics)).toEqual(reconcileCounters({ requeue: 1 }));
     calls[1]?.gate.resolve();
     await runner.stop();
   });
 
-  it('counts reconciles by result', async () => {
-    const { runner, calls, metrics } = setup();
+  it('counts requeueAfter as result="requeue_after" and a plain return as result="success"', async () => {
+    const { runner, calls, clock, metrics } = setup();
     runner.start();
     runner.enqueue('a');
-    runner.enqueue('b');
     await flushPromises();
-    calls[0]?.gate.resolve();
+    calls[0]?.gate.resolve({ requeueAfterMs: 1_000 });
+    await clock.advanceAsync(1_000);
+    calls[1]?.gate.resolve();
+    await runner.stop();
+    expect(await scraped(metrics)).toEqual(reconcileCounters({ requeueAfter: 1, success: 1 }));
+    expect(await scraped(metrics, /^controller_runtime_reconcile_time_seconds_count\{/)).toEqual({
+      'controller_runtime_reconcile_time_seconds_count{controller="test"}': 2,
+    });
+  });
+
+  it('labels every work queue series with both name and controller, as controller-runtime does', async () => {
+    const { runner, calls, clock, metrics } = setup();
+    runner.start();
+    runner.enqueue('a');
     await flushPromises();
-    calls[1]?.gate.reject(new Error('boom'));
-    await flushPromises();
-    expect([await counter(metrics, 'success'), await counter(metrics, 'error')]).toEqual([1, 1]);
-    await runner.stop({ abort: true });
+    calls[0]?.gate.reject(new Error('boom'));
+    await clock.advanceAsync(5);
+    const text = await metrics.registry.metrics();
+    const families = [...text.matchAll(/^# TYPE (workqueue_\w+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(families.sort()).toEqual([
+      'workqueue_adds_total counter',
+      'workqueue_depth gauge',
+      'workqueue_longest_running_processor_seconds gauge',
+      'workqueue_queue_duration_seconds histogram',
+      'workqueue_retries_total counter',
+      'workqueue_unfinished_work_seconds gauge',
+      'workqueue_work_duration_seconds histogram',
+    ]);
+    const series = text.split('\n').filter((l) => l.startsWith('workqueue_'));
+    expect(series.filter((l) => !/\{name="test",controller="test"[,}]/.test(l))).toEqual([]);
+    expect(await scraped(metrics, /^workqueue_(adds_total|retries_total|work_duration_seconds_count)\{/)).toEqual({
+      'workqueue_adds_total{name="test",controller="test"}': 2,
+      'workqueue_retries_total{name="test",controller="test"}': 1,
+      'workqueue_work_duration_seconds_count{name="test",controller="test"}': 1,
+    });
+    calls[1]?.gate.resolve();
+    await runner.stop();
   });
 
   it('logs each reconcile through a child logger with controller, namespace, name and reconcileID', async () => {

@@ -2,21 +2,25 @@
  * Runs one controller: a work queue fed by its watches and `concurrency` workers calling
  * `reconcile`, with controller-runtime's result handling:
  *
- * | outcome                     | queue                        | metric result    |
- * |-----------------------------|------------------------------|------------------|
- * | `{}` / nothing              | forget (reset backoff)       | `success`        |
- * | `{ requeueAfterMs }`        | forget, addAfter             | `requeue_after`  |
- * | throws 409 Conflict         | addRateLimited, logged debug | `conflict`       |
- * | throws `TerminalError`      | forget; waits for a change   | `terminal_error` |
- * | throws anything else        | addRateLimited               | `error`          |
- * | throws after `stop({abort})`| nothing (the process stops)  | `aborted`        |
+ * | outcome                      | queue                        | metrics (`controller_runtime_…`)                                              |
+ * |------------------------------|------------------------------|-------------------------------------------------------------------------------|
+ * | `{}` / nothing               | forget (reset backoff)       | `reconcile_total{result="success"}`                                           |
+ * | `{ requeueAfterMs }`         | forget, addAfter             | `reconcile_total{result="requeue_after"}`                                     |
+ * | throws 409 Conflict          | addRateLimited, logged debug | `reconcile_total{result="requeue"}`                                           |
+ * | throws `TerminalError`       | forget; waits for a change   | `result="error"`, `reconcile_errors_total`, `terminal_reconcile_errors_total` |
+ * | throws anything else         | addRateLimited               | `result="error"`, `reconcile_errors_total`                                    |
+ * | throws after `stop({abort})` | nothing (the process stops)  | `reconcile_total{result="aborted"}`                                           |
+ *
+ * Each also observes `reconcile_time_seconds`. The mapping is controller-runtime's reconcileHandler
+ * (a conflict is what a Go reconciler returning `Result{Requeue: true}` gets); it lives in
+ * `Metrics.forController`.
  */
 import { randomUUID } from 'node:crypto';
 import { type Clock, realClock } from '../clock.js';
 import { parseKey } from '../api/object.js';
 import { describeError, isConflict, isTerminal } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Metrics, ReconcileResultLabel } from '../metrics/metrics.js';
+import type { Metrics, ReconcileOutcome } from '../metrics/metrics.js';
 import { ExponentialBackoff } from '../queue/backoff.js';
 import { WorkQueue } from '../queue/workqueue.js';
 import type { Controller, ReconcileContext, Result } from './types.js';
@@ -44,7 +48,7 @@ export class ControllerRunner {
   readonly #canReconcile: () => boolean;
   readonly #holdOffMs: number;
   readonly #abort = new AbortController();
-  readonly #onResult: (result: string, seconds: number) => void;
+  readonly #onResult: (outcome: ReconcileOutcome, seconds: number) => void;
   readonly #activeWorkers: { inc(): void; dec(): void };
   #workers: Promise<void>[] = [];
 
@@ -63,20 +67,9 @@ export class ControllerRunner {
     });
     if (m) {
       m.forQueue(controller.name, this.queue);
-      m.maxConcurrentReconciles.set({ controller: controller.name }, this.#concurrency);
-      const time = m.reconcileTime.labels(controller.name);
-      const totals = new Map<string, { inc(): void }>();
-      const errors = m.reconcileErrors.labels(controller.name);
-      const terminal = m.terminalReconcileErrors.labels(controller.name);
-      this.#onResult = (result, seconds) => {
-        time.observe(seconds);
-        let total = totals.get(result);
-        if (total === undefined) totals.set(result, (total = m.reconcileTotal.labels(controller.name, result)));
-        total.inc();
-        if (result === 'error') errors.inc();
-        else if (result === 'terminal_error') terminal.inc();
-      };
-      this.#activeWorkers = m.activeWorkers.labels(controller.name);
+      const metrics = m.forController(controller.name, this.#concurrency);
+      this.#onResult = metrics.reconciled;
+      this.#activeWorkers = metrics.activeWorkers;
     } else {
       this.#onResult = () => undefined;
       this.#activeWorkers = { inc: () => undefined, dec: () => undefined };
@@ -139,7 +132,7 @@ export class ControllerRunner {
     const log = (): Logger => ctx.log;
     const started = this.#clock.now();
     this.#activeWorkers.inc();
-    let outcome: ReconcileResultLabel = 'success';
+    let outcome: ReconcileOutcome = 'success';
     try {
       const result: Result | void = await this.controller.reconcile(key, ctx);
       const after = result?.requeueAfterMs;

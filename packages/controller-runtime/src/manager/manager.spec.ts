@@ -273,7 +273,7 @@ describe('Manager endpoints', () => {
     const healthz = await fetch(`${mgr.healthUrl}/healthz`);
     const readyz = await fetch(`${mgr.healthUrl}/readyz?verbose`);
     expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="widget",result="success"\} [1-9]/);
-    expect(metrics).toMatch(/workqueue_depth\{name="widget"\} 0/);
+    expect(metrics).toMatch(/workqueue_depth\{name="widget",controller="widget"\} 0/);
     expect([healthz.status, await healthz.text()]).toEqual([200, 'ok']);
     expect([readyz.status, await readyz.text()]).toEqual([200, '[+]informers ok\nreadyz check passed\n']);
     abort.abort();
