@@ -122,7 +122,8 @@ export function customModel(input: unknown): PresetModel & { custom: true; guess
     dtype,
     float16Safe: true,
     arch,
-    runtimes: c.runtimes ?? ['vllm'],
+    // any org/model: both runtimes load a Hugging Face checkpoint
+    runtimes: c.runtimes ?? ['vllm', 'transformers'],
     tensorParallel: true,
     hfTokenRequired: c.hfTokenRequired ?? false,
     trustRemoteCode: c.trustRemoteCode ?? false,

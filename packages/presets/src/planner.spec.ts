@@ -95,14 +95,14 @@ describe('planner: the seed workspace and misfits', () => {
   });
 
   it('does not fit when even the minimum context does not fit', () => {
-    expect(plan('qwen2.5-coder-32b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { minModelLen: 8192 }).fits).toBe(false);
+    expect(plan('qwen2.5-coder-32b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { minModelLen: 16384 }).fits).toBe(false);
   });
 
   it('explains a misfit with sizes and a way out', () => {
     expect(plan('phi-3-medium-128k-instruct', 'Standard_NC6s_v3').reasons[0]).toBe(
-      'phi-3-medium-128k-instruct needs about 30.0 GiB of GPU memory (27.3 GiB weights, 0.4 GiB KV cache for 2,048 tokens, 2.3 GiB runtime overhead); ' +
-        'Standard_NC6s_v3 offers 16.0 GiB per node (1x Tesla-V100-PCIE-16GB, 13.4 GiB usable per GPU at 84%); ' +
-        'choose Standard_NC24ads_A100_v4 or Standard_NV72ads_A10_v5 or allow 3 nodes',
+      'phi-3-medium-128k-instruct needs about 29.2 GiB of GPU memory (26.5 GiB weights, 0.4 GiB KV cache for 2,048 tokens, 2.3 GiB runtime overhead); ' +
+        'Standard_NC6s_v3 offers 16.0 GiB per node nominal (1x Tesla-V100-PCIE-16GB, 13.3 GiB usable (84% of the 15.8 GiB Tesla-V100-PCIE-16GB exposes to CUDA; 16 GiB nominal) per GPU); ' +
+        'choose Standard_NC24ads_A100_v4 or Standard_NC64as_T4_v3 or allow 3 nodes',
     );
   });
 
@@ -157,8 +157,9 @@ describe('planner: parallelism', () => {
   it.each([
     // model, sku: one node holds the minimum context, so allowing more nodes must not add any
     ['phi-3-mini-128k-instruct', 'Standard_NC6s_v3', 9984],
-    ['phi-3-mini-128k-instruct', 'Standard_NV36ads_A10_v5', 26880],
-    ['mistral-7b', 'g5.xlarge', 26112],
+    // A10 and A10G: 82% of the 22.5 GiB they expose to CUDA; Kaito's 1.5 GiB overhead on an A10, 2.3 GiB on an A10G
+    ['phi-3-mini-128k-instruct', 'Standard_NV36ads_A10_v5', 26368],
+    ['mistral-7b', 'g5.xlarge', 19200],
   ] as const)('keeps %s on one %s node when it fits there, however many nodes are allowed', (model, sku, maxModelLen) => {
     expect(plan(model, sku, 'vllm', { maxNodes: 8 })).toMatchObject({ fits: true, nodeCount: 1, pipelineParallel: 1, maxModelLen });
   });
@@ -178,15 +179,93 @@ describe('planner: parallelism', () => {
     expect(plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 'vllm', { maxNodes: 8 }).nodeCount).toBe(3);
   });
 
-  it('refuses tensor parallelism for falcon-7b and says why', () => {
-    expect(plan('falcon-7b', 'Standard_NC12s_v3').reasons).toContain(
-      'falcon-7b cannot use tensor parallelism (71 attention heads do not split), so each GPU must hold the whole model',
+  it('runs falcon-7b as pipeline stages across a 2-GPU node when its 71 heads forbid tensor parallelism, and says why', () => {
+    const p = plan('falcon-7b', 'Standard_NC12s_v3');
+    expect(p).toMatchObject({ fits: true, nodeCount: 1, tensorParallel: 1, pipelineParallel: 2, dataParallel: 1 });
+    expect(p.reasons).toContain(
+      "2 GPUs: tensor parallel 1, pipeline parallel 2 across the node's GPUs; tensor parallel stops at 1: falcon-7b cannot use tensor parallelism (71 attention heads do not split)",
     );
   });
 
   it('counts one KV head per GPU when tensor parallel exceeds the KV heads', () => {
     const p = plan('falcon-40b', 'Standard_ND96isr_H100_v5', 'vllm', { maxModelLen: 2048 });
     expect(p.memory.kvBytesPerToken).toBe((60 * Math.ceil(8 / p.tensorParallel) * 64 * 2 * 2));
+  });
+});
+
+describe('planner: pipeline stages, layouts within a node, node counts', () => {
+  it('gives llama-3.3-70b on single-A10 nodes 9 nodes, as Kaito computes, because the first stage also holds the input embeddings', () => {
+    const p = plan('llama-3.3-70b-instruct', 'Standard_NV36ads_A10_v5', 'vllm', { maxNodes: 16 });
+    expect(p).toMatchObject({ fits: true, nodeCount: 9, tensorParallel: 1, pipelineParallel: 9, dataParallel: 1, nodes: { minimum: 9, requested: 1, verdict: 'too-few' } });
+    expect(p.reasons).toContain('the tightest GPU holds pipeline stage 1 of 9: 9 of 80 layers + input embeddings; 0.3 GiB KV cache there');
+    expect(p.reasons.find((r) => r.startsWith('8 nodes would not do: pipeline stage 1 of 8: 10 of 80 layers + input embeddings would need 18.2 GiB weights'))).toBeDefined();
+  });
+
+  it('says the numbers of the fit: weights, overhead, KV cache and the memory the GPU exposes to CUDA', () => {
+    expect(plan('llama-3.3-70b-instruct', 'Standard_NV36ads_A10_v5', 'vllm', { maxNodes: 16 }).reasons[0]).toBe(
+      'fits: per GPU 16.6 GiB weights + 1.5 GiB overhead + 0.3 GiB KV cache (9,984 tokens x 36 KiB) <= 18.4 GiB usable (82% of the 22.5 GiB NVIDIA-A10 exposes to CUDA; 24 GiB nominal)',
+    );
+  });
+
+  it('says when a GPU has no measured CUDA figure and the nominal size is used', () => {
+    expect(plan('phi-3-mini-4k-instruct', 'Standard_NC4_A2').reasons[0]).toMatch(/usable \(84% of 16\.0 GiB nominal; no measured CUDA figure for NVIDIA-A2\)$/);
+  });
+
+  it.each([
+    // model, SKU (GPUs), tp, pp, dp: heads that do not divide by the GPU count become pipeline stages on the node
+    ['falcon-7b', 'Standard_NC12s_v3', 1, 2, 1],
+    ['falcon-7b', 'Standard_NC24s_v3', 1, 2, 2],
+    ['falcon-7b', 'Standard_NC64as_T4_v3', 1, 2, 2],
+    // 40 attention heads and 10 KV heads: tensor parallel 2, not 4
+    ['phi-3-medium-4k-instruct', 'Standard_NC24s_v3', 2, 2, 1],
+    ['phi-3-medium-128k-instruct', 'Standard_NC64as_T4_v3', 2, 2, 1],
+    ['phi-4', 'Standard_NC24s_v3', 2, 2, 1],
+    ['phi-4', 'Standard_NC64as_T4_v3', 2, 2, 1],
+  ] as const)('fits %s on one %s node as tp %i x pp %i, dp %i, without another node', (model, sku, tp, pp, dp) => {
+    expect(plan(model, sku, 'vllm', { maxNodes: 4 })).toMatchObject({ fits: true, nodeCount: 1, tensorParallel: tp, pipelineParallel: pp, dataParallel: dp, nodes: { minimum: 1 } });
+  });
+
+  it('needs a second 2x V100 node for phi-4: 27.9 GiB of weights and 2x 2.3 GiB overhead exceed 2x 13.3 GiB', () => {
+    expect(plan('phi-4', 'Standard_NC12s_v3', 'vllm', { maxNodes: 4 })).toMatchObject({ fits: true, nodeCount: 2, tensorParallel: 2, pipelineParallel: 2 });
+  });
+
+  it('spans nodes with pipeline stages within each node where tensor parallelism stops short of the node', () => {
+    // 40 heads, 10 KV heads on 4 GPUs: tp 2 x 2 stages per node
+    const p = plan('phi-3-medium-4k-instruct', 'Standard_NC24s_v3', 'vllm', { maxNodes: 4, gpuMemoryUtilization: 0.45 });
+    expect(p).toMatchObject({ fits: true, nodeCount: 2, tensorParallel: 2, pipelineParallel: 4 });
+    expect(p.reasons).toContain(
+      '2 nodes x 4 GPUs: tensor parallel 2 x 2 pipeline stages within a node, pipeline parallel 4 in all (Ray); tensor parallel stops at 2: 40 attention heads and 10 KV heads do not divide by 4',
+    );
+  });
+
+  it.each([
+    [9, 'enough'],
+    [12, 'more-than-needed'],
+    [4, 'too-few'],
+  ] as const)('compares a resource.count of %i with the 9 nodes llama-3.3-70b needs on A10s: %s', (requestedNodes, verdict) => {
+    expect(plan('llama-3.3-70b-instruct', 'Standard_NV36ads_A10_v5', 'vllm', { maxNodes: 16, requestedNodes }).nodes).toEqual({ minimum: 9, requested: requestedNodes, verdict });
+  });
+
+  it('states the minimum node count even when maxNodes forbids it', () => {
+    const p = plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4');
+    expect(p.fits).toBe(false);
+    expect(p.nodes).toEqual({ minimum: 3, requested: 1, verdict: 'too-few' });
+    expect(p.reasons).toContain('3 nodes of Standard_NC24ads_A100_v4 would hold it; 1 allowed');
+  });
+
+  it('has no minimum when no node count holds the model (Transformers cannot span nodes)', () => {
+    expect(plan('llama-3.3-70b-instruct', 'Standard_NC24ads_A100_v4', 'transformers', { requestedNodes: 2 }).nodes).toEqual({ requested: 2, verdict: 'too-few' });
+  });
+
+  it('calls one node enough for a tuning plan that fits, and too few for one that does not', () => {
+    expect(plan('phi-4', 'Standard_NC24ads_A100_v4', 'transformers', { mode: 'tuning' }).nodes).toEqual({ minimum: 1, requested: 1, verdict: 'enough' });
+    expect(plan('phi-4', 'Standard_NC6s_v3', 'transformers', { mode: 'tuning', tuningMethod: 'lora' }).nodes.verdict).toBe('too-few');
+  });
+
+  it('runs a custom org/model on the transformers runtime as well as vLLM', () => {
+    const custom = customModel({ id: 'acme/chat-7b', weightsGiB: 14 });
+    expect(plan(custom, 'Standard_NC24ads_A100_v4', 'transformers')).toMatchObject({ fits: true, runtime: 'transformers', nodeCount: 1 });
+    expect(plan(custom, 'Standard_NC24ads_A100_v4', 'vllm')).toMatchObject({ fits: true, runtime: 'vllm' });
   });
 });
 
@@ -209,7 +288,7 @@ describe('planner: transformers runtime', () => {
   });
 
   it('rejects a runtime the model does not support', () => {
-    const custom = customModel({ id: 'acme/vllm-only', weightsGiB: 2 });
+    const custom = customModel({ id: 'acme/vllm-only', weightsGiB: 2, runtimes: ['vllm'] });
     const p = plan(custom, 'Standard_NC6s_v3', 'transformers');
     expect(p.fits).toBe(false);
     expect(p.reasons[0]).toBe('acme/vllm-only does not run on transformers; it supports vllm; use runtime vllm');
@@ -288,7 +367,7 @@ describe('planner: misfit reasons for conditions', () => {
   });
 
   it('gives a runtime the model lacks the reason RuntimeNotSupported', () => {
-    expect(plan(customModel({ id: 'acme/x', weightsGiB: 1 }), 'Standard_NC6s_v3', 'transformers').misfitReason).toBe('RuntimeNotSupported');
+    expect(plan(customModel({ id: 'acme/x', weightsGiB: 1, runtimes: ['vllm'] }), 'Standard_NC6s_v3', 'transformers').misfitReason).toBe('RuntimeNotSupported');
   });
 
   it('gives a fitting plan no misfit reason', () => {
@@ -308,8 +387,8 @@ describe('planner: options and inputs', () => {
   });
 
   it('never serves less than the minimum context asked for when rounding the context down', () => {
-    // 0.7035 x 16 GiB leaves room for about 4,050 tokens: below the 4,096 wanted, above the 4,000 minimum
-    const p = plan('phi-3-mini-4k-instruct', 'Standard_NC6s_v3', 'vllm', { minModelLen: 4000, gpuMemoryUtilization: 0.7035 });
+    // 0.6999 x 15.8 GiB leaves room for about 4,050 tokens: below the 4,096 wanted, above the 4,000 minimum
+    const p = plan('phi-3-mini-4k-instruct', 'Standard_NC6s_v3', 'vllm', { minModelLen: 4000, gpuMemoryUtilization: 0.6999 });
     expect(p.fits).toBe(true);
     expect(p.maxModelLen).toBeGreaterThanOrEqual(4000);
     expect(p.maxModelLen).toBeLessThan(4096);
@@ -354,7 +433,7 @@ describe('suggestSkus', () => {
     const list = suggestSkus('llama-3.1-8b-instruct');
     expect(list.length).toBeGreaterThan(3);
     expect(list.every((s) => s.plan.fits)).toBe(true);
-    expect(list.map((s) => s.hourlyUsd)).toEqual([...list.map((s) => s.hourlyUsd)].sort((a, b) => a - b));
+    expect(list.map((s) => s.hourlyUsd ?? Infinity)).toEqual([...list.map((s) => s.hourlyUsd ?? Infinity)].sort((a, b) => a - b));
   });
 
   it.each([

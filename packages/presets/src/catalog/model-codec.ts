@@ -18,7 +18,14 @@ export const HfRepoId = stringWhere('HfRepoId', 'a Hugging Face id "org/model"',
 export const ModelArch = strictObject(
   'ModelArch',
   { layers: PositiveInt, attentionHeads: PositiveInt, kvHeads: PositiveInt, headDim: PositiveInt, hiddenSize: PositiveInt, vocabSize: PositiveInt },
-  {},
+  {
+    /**
+     * config.json `tie_word_embeddings`: the output layer reuses the input embeddings, so the files
+     * hold one vocab × hidden matrix, not two. Absent: assumed true, which never undercounts a
+     * pipeline stage (memory.ts pipelineStages).
+     */
+    tieWordEmbeddings: t.boolean,
+  },
 );
 export type ModelArch = t.TypeOf<typeof ModelArch>;
 
