@@ -3,46 +3,48 @@ import { customModel, getModel, listModels } from './models.js';
 import { plan, suggestSkus, type Plan } from './planner.js';
 import { getSku } from './skus.js';
 
-const SKUS = ['Standard_NC6s_v3', 'Standard_NV36ads_A10_v5', 'Standard_NC24ads_A100_v4', 'Standard_NC96ads_A100_v4', 'Standard_ND96isr_H100_v5'] as const;
+const SKUS = ['Standard_NC6s_v3', 'Standard_NV36ads_A10_v5', 'Standard_NC24ads_A100_v4', 'Standard_NC96ads_A100_v4', 'Standard_ND96isr_H100_v5', 'Standard_NC24s_v3'] as const;
 
 /**
- * vLLM on one node, for every catalog model on a V100 16 GiB, A10 24 GiB, A100 80 GiB, 4x A100 and
- * 8x H100: `-` does not fit, `tpN` fits with tensor parallel N (the node's other GPUs serve as
- * data-parallel replicas). Adding a model to the catalog means adding its row here.
+ * vLLM on one node, for every catalog model on a V100 16 GiB, A10 24 GiB, A100 80 GiB, 4x A100,
+ * 8x H100 and 4x V100: `-` does not fit, `tpN` fits with tensor parallel N, `tpNppM` with M
+ * pipeline stages on the node's GPUs as well (the node's other GPUs serve as data-parallel
+ * replicas). Adding a model to the catalog means adding its row here.
  */
-const INFERENCE: Record<string, [string, string, string, string, string]> = {
-  'phi-3-mini-4k-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'phi-3-mini-128k-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'phi-3-medium-4k-instruct': ['-', '-', 'tp1', 'tp1', 'tp1'],
-  'phi-3-medium-128k-instruct': ['-', '-', 'tp1', 'tp1', 'tp1'],
-  'phi-3.5-mini-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'phi-4-mini-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'phi-4': ['-', '-', 'tp1', 'tp1', 'tp1'],
-  // 13.45 GiB of weights + overhead exceed a V100's 13.4 GiB usable; 71 heads forbid tensor parallel
-  'falcon-7b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'falcon-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'falcon-40b': ['-', '-', '-', 'tp2', 'tp2'],
-  'falcon-40b-instruct': ['-', '-', '-', 'tp2', 'tp2'],
-  'mistral-7b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'mistral-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'llama-3.1-8b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'llama-3.3-70b-instruct': ['-', '-', '-', 'tp4', 'tp4'],
-  'qwen2.5-coder-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'qwen2.5-coder-32b-instruct': ['-', '-', 'tp1', 'tp2', 'tp2'],
-  'deepseek-r1-distill-llama-8b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'deepseek-r1-distill-qwen-14b': ['-', '-', 'tp1', 'tp1', 'tp1'],
+const INFERENCE: Record<string, [string, string, string, string, string, string]> = {
+  'phi-3-mini-4k-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'phi-3-mini-128k-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'phi-3-medium-4k-instruct': ['-', '-', 'tp1', 'tp1', 'tp1', 'tp2pp2'],
+  'phi-3-medium-128k-instruct': ['-', '-', 'tp1', 'tp1', 'tp1', 'tp2pp2'],
+  'phi-3.5-mini-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'phi-4-mini-instruct': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'phi-4': ['-', '-', 'tp1', 'tp1', 'tp1', 'tp2pp2'],
+  // 13.45 GiB of weights + overhead exceed a V100's 13.3 GiB usable; 71 heads forbid tensor parallel, so
+  // 4x V100 hold it as 2 pipeline stages, twice
+  'falcon-7b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp1pp2'],
+  'falcon-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp1pp2'],
+  'falcon-40b': ['-', '-', '-', 'tp2', 'tp2', '-'],
+  'falcon-40b-instruct': ['-', '-', '-', 'tp2', 'tp2', '-'],
+  'mistral-7b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp2'],
+  'mistral-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp2'],
+  'llama-3.1-8b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'llama-3.3-70b-instruct': ['-', '-', '-', 'tp4', 'tp4', '-'],
+  'qwen2.5-coder-7b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp2'],
+  'qwen2.5-coder-32b-instruct': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
+  'deepseek-r1-distill-llama-8b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'deepseek-r1-distill-qwen-14b': ['-', '-', 'tp1', 'tp1', 'tp1', 'tp4'],
   // MXFP4 needs compute capability >= 8.0: never on a V100
-  'gpt-oss-20b': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'gpt-oss-120b': ['-', '-', 'tp1', 'tp2', 'tp2'],
-  'gemma-3-1b-it': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
+  'gpt-oss-20b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', '-'],
+  'gpt-oss-120b': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
+  'gemma-3-1b-it': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp1'],
   // Gemma overflows in fp16, so a V100 needs float32: twice the weights
-  'gemma-3-4b-it': ['-', 'tp1', 'tp1', 'tp1', 'tp1'],
-  'gemma-3-12b-it': ['-', '-', 'tp1', 'tp2', 'tp2'],
-  'gemma-3-27b-it': ['-', '-', 'tp1', 'tp2', 'tp2'],
+  'gemma-3-4b-it': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'gemma-3-12b-it': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
+  'gemma-3-27b-it': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
 };
 
 function outcome(p: Plan): string {
-  return p.fits ? `tp${p.tensorParallel}` : '-';
+  return p.fits ? `tp${p.tensorParallel}${p.pipelineParallel > 1 ? `pp${p.pipelineParallel}` : ''}` : '-';
 }
 
 describe('planner: every catalog model on a set of SKUs', () => {
@@ -64,7 +66,7 @@ describe('planner: every catalog model on a set of SKUs', () => {
   it.each(cases.filter(([, , expected]) => expected !== '-'))('keeps %s on %s within the usable GPU memory', (model, sku) => {
     const p = plan(model, sku);
     expect(p.memory.totalGiB).toBeLessThanOrEqual(p.memory.capacityGiB + 0.01);
-    expect(p.tensorParallel * p.dataParallel).toBe(getSku(sku).gpuCount);
+    expect(p.tensorParallel * p.pipelineParallel * p.dataParallel).toBe(getSku(sku).gpuCount);
   });
 });
 
