@@ -248,9 +248,11 @@ function stageText(model: PresetModel, l: Layout, s: StageFacts): string {
   return `stage ${s.index + 1} of ${l.pp}: ${s.layers} of ${model.arch.layers} layers${extra.length > 0 ? ` + ${extra.join(' + ')}` : ''}`;
 }
 
+/** The numbers of one GPU: weights, overhead, KV cache for the served context and for the minimum one. */
 function perGpuText(s: StageFacts, b: Budget, tokens: number): string {
   const kv = (tokens * s.kvBytesPerToken) / GiB;
-  return `${fmt(s.weightsGiB)} GiB weights + ${fmt(b.overheadGiB)} GiB overhead + ${fmt(kv)} GiB KV cache (${fmtInt(tokens)} tokens x ${fmtInt(s.kvBytesPerToken / 1024)} KiB)`;
+  const atMinimum = tokens > b.minimum ? `; ${fmt((b.minimum * s.kvBytesPerToken) / GiB)} GiB for the ${fmtInt(b.minimum)}-token minimum` : '';
+  return `${fmt(s.weightsGiB)} GiB weights + ${fmt(b.overheadGiB)} GiB overhead + ${fmt(kv)} GiB KV cache (${fmtInt(tokens)} tokens x ${fmtInt(s.kvBytesPerToken / 1024)} KiB${atMinimum})`;
 }
 
 function layoutText(model: PresetModel, sku: GpuSku, runtime: RuntimeName, l: Layout): string {

@@ -205,7 +205,7 @@ describe('planner: pipeline stages, layouts within a node, node counts', () => {
 
   it('says the numbers of the fit: weights, overhead, KV cache and the memory the GPU exposes to CUDA', () => {
     expect(plan('llama-3.3-70b-instruct', 'Standard_NV36ads_A10_v5', 'vllm', { maxNodes: 16 }).reasons[0]).toBe(
-      'fits: per GPU 16.6 GiB weights + 1.5 GiB overhead + 0.3 GiB KV cache (9,984 tokens x 36 KiB) <= 18.4 GiB usable (82% of the 22.5 GiB NVIDIA-A10 exposes to CUDA; 24 GiB nominal)',
+      'fits: per GPU 16.6 GiB weights + 1.5 GiB overhead + 0.3 GiB KV cache (9,984 tokens x 36 KiB; 0.1 GiB for the 2,048-token minimum) <= 18.4 GiB usable (82% of the 22.5 GiB NVIDIA-A10 exposes to CUDA; 24 GiB nominal)',
     );
   });
 
