@@ -136,15 +136,24 @@ export function inferenceFacts(model: PresetModel, sku: GpuSku, runtime: Runtime
   const byNodes = (n: number) => pick(layoutsOn(model, sku, runtime, precision, budget, n), budget.minimum, budget.wanted);
   let minimumNodes: number | undefined;
   let chosen: Layout | undefined;
-  for (let n = 1; n <= (rt.multiNode ? MAX_NODES_SEARCHED : 1); n++) {
+  // every GPU holds its share of the weights plus the overhead: fewer nodes than this cannot fit, so
+  // the search (suggestSkus runs it for every SKU) starts there
+  const perGpu = budget.capacityGiB - budget.overheadGiB;
+  const lowerBound = perGpu > 0 ? Math.max(1, Math.ceil(budget.weightsGiB / (sku.gpuCount * perGpu))) : Infinity;
+  for (let n = lowerBound; n <= (rt.multiNode ? MAX_NODES_SEARCHED : 1); n++) {
     const l = byNodes(n);
     if (l === undefined) continue;
     minimumNodes = n;
     if (n <= maxNodes) chosen = l;
     break;
   }
-  const allowed = Array.from({ length: maxNodes }, (_, i) => layoutsOn(model, sku, runtime, precision, budget, i + 1)).flat();
-  const best = [...allowed].sort((a, b) => b.tokens - a.tokens)[0];
+  // a misfit's numbers: the layout within maxNodes that comes closest
+  const best =
+    chosen === undefined
+      ? Array.from({ length: maxNodes }, (_, i) => layoutsOn(model, sku, runtime, precision, budget, i + 1))
+          .flat()
+          .sort((a, b) => b.tokens - a.tokens)[0]
+      : undefined;
   const fewer = chosen !== undefined && chosen.nodes > 1 ? layoutsOn(model, sku, runtime, precision, budget, chosen.nodes - 1).sort((a, b) => b.tokens - a.tokens)[0] : undefined;
   // rounding down to a block multiple must not drop below the minimum the layout was chosen for
   const maxModelLen = chosen === undefined ? 0 : chosen.tokens >= wanted ? wanted : Math.max(roundDown(chosen.tokens, 256), budget.minimum);
