@@ -111,7 +111,7 @@ export interface InferenceFacts {
   minimumNodes?: number;
   /** the layout used: within maxNodes; undefined when none fits there */
   chosen?: Layout;
-  /** the same layout on one node fewer, when chosen spans nodes: why fewer do not do */
+  /** the closest layout on one node fewer, when chosen spans nodes: why fewer do not do */
   fewer?: Layout;
   /** the layout holding most tokens within maxNodes, for a misfit's numbers */
   best?: Layout;
