@@ -270,13 +270,28 @@ function layoutText(model: PresetModel, sku: GpuSku, runtime: RuntimeName, l: La
     return g > 1 ? `Transformers places the layers across the node's ${g} GPUs (device_map=auto); it cannot span nodes` : 'Transformers on one GPU';
   }
   const tpLimited = g > 1 && l.tp < g && l.dp === 1;
-  const why = tpLimited ? `; tensor parallel stops at ${l.tp}: ${headsText(model, g)}` : '';
+  const why = tpLimited ? `; tensor parallel stops at ${l.tp}: ${tpStopText(model, g, l.tp)}` : '';
   if (l.nodes > 1) {
     const within = l.tp === g ? `tensor parallel ${l.tp} within a node` : `tensor parallel ${l.tp} x ${g / l.tp} pipeline stages within a node`;
     return `${l.nodes} nodes x ${g} GPU${g > 1 ? 's' : ''}: ${within}, pipeline parallel ${l.pp} in all (Ray)${why}`;
   }
   const parts = [`tensor parallel ${l.tp}`, ...(l.pp > 1 ? [`pipeline parallel ${l.pp} across the node's GPUs`] : []), ...(l.dp > 1 ? [`${l.dp} data-parallel replicas`] : [])];
   return `${g} GPU${g > 1 ? 's' : ''}: ${parts.join(', ')}${why}`;
+}
+
+/**
+ * Why a replica uses tensor parallel `tp` rather than more: the heads forbid more, or more would
+ * hold less KV cache than pipeline stages, because every tensor-parallel GPU keeps a whole copy of
+ * what does not split further (a KV head, or the latent of latent attention).
+ */
+function tpStopText(model: PresetModel, g: number, tp: number): string {
+  const widest = Math.max(...tensorParallelOptions(model, g));
+  if (widest <= tp) return headsText(model, g);
+  const copied =
+    model.arch.kvLoraRank !== undefined
+      ? 'every tensor-parallel GPU keeps the whole latent-attention KV cache'
+      : `the ${model.arch.kvHeads} KV heads are copied onto every GPU past ${model.arch.kvHeads}`;
+  return `tensor parallel ${widest} holds less KV cache (${copied}), pipeline stages split it`;
 }
 
 function headsText(model: PresetModel, g: number): string {

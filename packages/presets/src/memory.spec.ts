@@ -1,4 +1,4 @@
-import { GiB, pipelineStages, stageLayers } from './memory.js';
+import { GiB, kvBytesPerTokenPerGpu, pipelineStages, stageLayers } from './memory.js';
 import { getModel } from './models.js';
 
 describe('pipeline stages', () => {
@@ -39,5 +39,21 @@ describe('pipeline stages', () => {
   it('keeps the whole model on one stage', () => {
     const m = getModel('phi-4');
     expect(pipelineStages(m, m.weightsGiB, 'bfloat16', 1)).toEqual([{ layers: 40, embeddings: true, outputLayer: true, weightsGiB: m.weightsGiB }]);
+  });
+});
+
+describe('KV cache per GPU for one pipeline stage', () => {
+  it.each([
+    // llama-3.3-70b: 8 KV heads split by tensor parallel, 128 dims, K and V, 2 bytes
+    ['llama-3.3-70b-instruct', 4, 80, 80 * 2 * 128 * 2 * 2],
+    ['llama-3.3-70b-instruct', 2, 9, 9 * 4 * 128 * 2 * 2],
+    // falcon-7b has one KV head: every tensor-parallel rank keeps it whole
+    ['falcon-7b', 4, 32, 32 * 1 * 64 * 2 * 2],
+    // latent attention: one 512 + 64 latent per token and layer, whole on every tensor-parallel rank
+    ['deepseek-r1-0528', 8, 61, 61 * (512 + 64) * 2],
+    ['deepseek-r1-0528', 8, 8, 8 * (512 + 64) * 2],
+    ['mistral-large-3-675b-instruct', 1, 31, 31 * (512 + 64) * 2],
+  ])('%s at tensor parallel %i with %i layers on the stage', (name, tp, layers, bytes) => {
+    expect(kvBytesPerTokenPerGpu(getModel(name), 'bfloat16', tp, layers)).toBe(bytes);
   });
 });

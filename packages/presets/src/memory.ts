@@ -12,7 +12,9 @@ export const GiB = 2 ** 30;
  * multi-query models such as falcon-7b (1 KV head).
  */
 export function kvBytesPerTokenPerGpu(model: PresetModel, dtype: ServingDType, tp: number, stageLayers: number): number {
-  const { kvHeads, headDim } = model.arch;
+  const { kvHeads, headDim, kvLoraRank, qkRopeHeadDim } = model.arch;
+  // multi-head latent attention caches one compressed latent per token and layer, whole on every tensor-parallel rank
+  if (kvLoraRank !== undefined && qkRopeHeadDim !== undefined) return stageLayers * (kvLoraRank + qkRopeHeadDim) * DTYPE_BYTES[dtype];
   return stageLayers * Math.ceil(kvHeads / tp) * headDim * 2 * DTYPE_BYTES[dtype];
 }
 

@@ -65,6 +65,14 @@ describe('preset model catalog', () => {
     expect(kvBytesPerToken(getModel(name))).toBe(bytes);
   });
 
+  it.each([
+    // multi-head latent attention caches kvLoraRank + qkRopeHeadDim values per layer, not per-head K and V
+    ['deepseek-r1-0528', 61 * (512 + 64) * 2],
+    ['mistral-large-3-675b-instruct', 61 * (512 + 64) * 2],
+  ])('estimates %s, which uses latent attention, at %i KV-cache bytes per token', (name, bytes) => {
+    expect(kvBytesPerToken(getModel(name))).toBe(bytes);
+  });
+
   it('doubles KV bytes per token in float32', () => {
     const m = getModel('gemma-3-4b-it');
     expect(kvBytesPerToken(m, 'float32')).toBe(2 * kvBytesPerToken(m, 'bfloat16'));

@@ -2,11 +2,11 @@
 import * as t from 'io-ts';
 import modelData from './catalog/models.json' with { type: 'json' };
 import { decodeWith, NonEmptyString, PositiveInt, PositiveNumber, strictObject } from './catalog/decode.js';
-import { HfRepoId, ModelCatalog, ModelDType, PresetModel, RuntimeName, TuningMethod } from './catalog/model-codec.js';
+import { HfRepoId, ModelCatalog, ModelDType, type ModelSources, type OPTIONAL_SOURCED_FACTS, PresetModel, RuntimeName, TuningMethod } from './catalog/model-codec.js';
 import { CatalogInvalidError, InvalidCustomModelError, UnknownModelError } from './errors.js';
 import { closeMatches } from './levenshtein.js';
 
-export type { PresetModel, RuntimeName, TuningMethod, ModelDType, ModelArch, ModelTuning } from './catalog/model-codec.js';
+export type { PresetModel, RuntimeName, TuningMethod, ModelDType, ModelArch, ModelTuning, ModelFact, ModelSources } from './catalog/model-codec.js';
 
 export const DTYPE_BYTES = { float32: 4, bfloat16: 2, float16: 2 } as const;
 export type ServingDType = keyof typeof DTYPE_BYTES;
@@ -27,25 +27,68 @@ export function decodeModelCatalog(value: unknown, source = 'models catalog'): r
     if (m.arch.attentionHeads % m.arch.kvHeads !== 0)
       problems.push(`models[${i}].arch.kvHeads: expected a divisor of attentionHeads (${m.arch.attentionHeads}), got ${m.arch.kvHeads}`);
     if (m.tuning !== undefined && m.tuning.methods.length === 0) problems.push(`models[${i}].tuning.methods: expected at least one method`);
+    problems.push(...sourceProblems(m, `models[${i}]`));
   });
   if (problems.length > 0) throw new CatalogInvalidError(source, problems);
   return Object.freeze(decoded.value.models.map((m) => Object.freeze(m)));
 }
 
-let cache: readonly PresetModel[] | undefined;
+/**
+ * Optional facts need a source exactly when the entry has them; `unverified` may name only facts the
+ * entry has, once each, so the list a reader trusts cannot point at nothing.
+ */
+function sourceProblems(m: PresetModel, at: string): string[] {
+  const problems: string[] = [];
+  const present: Record<(typeof OPTIONAL_SOURCED_FACTS)[number], boolean> = {
+    quantization: m.quantization !== undefined,
+    tieWordEmbeddings: m.arch.tieWordEmbeddings !== undefined,
+    kvLoraRank: m.arch.kvLoraRank !== undefined,
+    qkRopeHeadDim: m.arch.qkRopeHeadDim !== undefined,
+  };
+  for (const [fact, has] of Object.entries(present) as [keyof typeof present, boolean][]) {
+    const sourced = m.sources[fact] !== undefined;
+    if (has && !sourced) problems.push(`${at}.sources.${fact}: expected a source for ${fact}, got nothing`);
+    if (!has && sourced) problems.push(`${at}.sources.${fact}: the entry has no ${fact} to source`);
+  }
+  if (present.kvLoraRank !== present.qkRopeHeadDim) problems.push(`${at}.arch: expected kvLoraRank and qkRopeHeadDim together (multi-head latent attention)`);
+  const seen = new Set<string>();
+  (m.unverified ?? []).forEach((fact, j) => {
+    if (seen.has(fact)) problems.push(`${at}.unverified[${j}]: "${fact}" is listed twice`);
+    seen.add(fact);
+    if (m.sources[fact] === undefined) problems.push(`${at}.unverified[${j}]: "${fact}" is not a fact of this entry`);
+  });
+  return problems;
+}
 
-/** Every preset model, in catalog order. */
-export function listModels(): readonly PresetModel[] {
-  cache ??= decodeModelCatalog(modelData, 'catalog/models.json');
+interface CatalogIndex {
+  models: readonly PresetModel[];
+  /** lower-cased name, Hugging Face id and aliases → entry */
+  byKey: ReadonlyMap<string, PresetModel>;
+}
+
+let cache: CatalogIndex | undefined;
+
+function catalog(): CatalogIndex {
+  if (cache === undefined) {
+    const models = decodeModelCatalog(modelData, 'catalog/models.json');
+    // decodeModelCatalog already refused a key used twice, so this map loses nothing
+    const byKey = new Map(models.flatMap((m) => [m.name, m.hfRepo, ...(m.aliases ?? [])].map((k) => [k.toLowerCase(), m] as const)));
+    cache = { models, byKey };
+  }
   return cache;
 }
 
-/** The preset with this name, Hugging Face id or alias (case-insensitive). */
+/** Every preset model, in catalog order. */
+export function listModels(): readonly PresetModel[] {
+  return catalog().models;
+}
+
+/**
+ * The preset with this name, Hugging Face id or alias (case-insensitive). Aliases carry the reference
+ * system's own preset names (`gemma-3-27b-instruct` for `gemma-3-27b-it`), so its Workspaces apply unchanged.
+ */
 export function findModel(name: string): PresetModel | undefined {
-  const key = name.trim().toLowerCase();
-  return listModels().find(
-    (m) => m.name.toLowerCase() === key || m.hfRepo.toLowerCase() === key || (m.aliases ?? []).some((a) => a.toLowerCase() === key),
-  );
+  return catalog().byKey.get(name.trim().toLowerCase());
 }
 
 /** Like findModel, but an unknown name throws UnknownModelError listing close matches. */
@@ -109,6 +152,22 @@ export function customModel(input: unknown): PresetModel & { custom: true; guess
   }
   if (c.contextLength === undefined) guessed.push('contextLength');
   const dtype = c.dtype ?? 'bfloat16';
+  // a custom model's facts come from the user or from the guesses above; say which
+  const from = (value: unknown): string => (value === undefined ? 'guessed or defaulted (custom model)' : 'supplied by the user (custom model)');
+  const sources: ModelSources = {
+    revision: from(c.revision),
+    paramsB: c.paramsB === undefined ? 'derived: weightsGiB x 2^30 / 2 bytes per parameter (custom model)' : from(c.paramsB),
+    weightsGiB: from(c.weightsGiB),
+    contextLength: from(c.contextLength),
+    dtype: from(c.dtype),
+    hfTokenRequired: from(c.hfTokenRequired),
+    layers: from(c.layers),
+    attentionHeads: from(c.attentionHeads),
+    kvHeads: from(c.kvHeads),
+    headDim: from(c.headDim),
+    hiddenSize: from(c.hiddenSize),
+    vocabSize: from(c.vocabSize),
+  };
   const model: PresetModel & { custom: true; guessed: string[] } = {
     name: c.id,
     family: 'custom',
@@ -131,6 +190,7 @@ export function customModel(input: unknown): PresetModel & { custom: true; guess
     ...(c.tuningMethods !== undefined && c.tuningMethods.length > 0
       ? { tuning: { methods: c.tuningMethods, diskGiB: c.diskGiB ?? Math.ceil(c.weightsGiB) + 80 } }
       : {}),
+    sources,
     custom: true,
     guessed,
   };
@@ -145,9 +205,14 @@ export function resolveModel(name: string, custom?: Omit<CustomModelInput, 'id'>
   return getModel(name);
 }
 
-/** KV-cache bytes one token takes on one replica: layers × kvHeads × headDim × 2 (K and V) × dtype bytes. */
+/**
+ * KV-cache bytes one token takes on one replica: layers × kvHeads × headDim × 2 (K and V) × dtype
+ * bytes; for multi-head latent attention, layers × (kvLoraRank + qkRopeHeadDim) × dtype bytes, the
+ * compressed latent vLLM caches instead of per-head keys and values.
+ */
 export function kvBytesPerToken(model: PresetModel, dtype: ServingDType = model.dtype): number {
-  const { layers, kvHeads, headDim } = model.arch;
+  const { layers, kvHeads, headDim, kvLoraRank, qkRopeHeadDim } = model.arch;
+  if (kvLoraRank !== undefined && qkRopeHeadDim !== undefined) return layers * (kvLoraRank + qkRopeHeadDim) * DTYPE_BYTES[dtype];
   return layers * kvHeads * headDim * 2 * DTYPE_BYTES[dtype];
 }
 

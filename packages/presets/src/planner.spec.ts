@@ -41,6 +41,25 @@ const INFERENCE: Record<string, [string, string, string, string, string, string]
   'gemma-3-4b-it': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
   'gemma-3-12b-it': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
   'gemma-3-27b-it': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
+  // FP8 weights need compute capability >= 8.0: never on a V100
+  'ministral-3-3b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', '-'],
+  'ministral-3-8b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', '-'],
+  'ministral-3-14b-instruct': ['-', 'tp1', 'tp1', 'tp1', 'tp1', '-'],
+  // 634.7 and 641.3 GiB of weights exceed one 8x H100 node (8 x 66.9 GiB usable): these need several nodes
+  'mistral-large-3-675b-instruct': ['-', '-', '-', '-', '-', '-'],
+  'deepseek-r1-0528': ['-', '-', '-', '-', '-', '-'],
+  'deepseek-v3-0324': ['-', '-', '-', '-', '-', '-'],
+  // Nemotron-H hybrids: KV cache is counted for every layer, Mamba ones included, so these are conservative.
+  // 2 KV heads: tensor parallel 4 copies them onto every GPU, so 2 x 2 pipeline stages hold more context;
+  // on 4x V100 float32 doubles the weights (the 30B ones: 120 GiB > 4 x 11 GiB)
+  'nemotron-3-super-120b-a12b': ['-', '-', '-', 'tp2pp2', 'tp2pp2', '-'],
+  'nemotron-cascade-2-30b-a3b': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
+  'nemotron-3-nano-30b-a3b': ['-', '-', 'tp1', 'tp2', 'tp2', '-'],
+  'nemotron-nano-12b-v2-vl': ['-', '-', 'tp1', 'tp1', 'tp1', '-'],
+  'nemotron-nano-9b-v2': ['-', '-', 'tp1', 'tp1', 'tp1', 'tp4'],
+  'nemotron-3-nano-4b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
+  // AWQ 4-bit weights in float16: fits even a V100 (4x V100: tp2 is the fewest GPUs for the full 40,960 tokens)
+  'qwen3-8b-awq': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp2'],
 };
 
 function outcome(p: Plan): string {
@@ -225,6 +244,27 @@ describe('planner: pipeline stages, layouts within a node, node counts', () => {
     ['phi-4', 'Standard_NC64as_T4_v3', 2, 2, 1],
   ] as const)('fits %s on one %s node as tp %i x pp %i, dp %i, without another node', (model, sku, tp, pp, dp) => {
     expect(plan(model, sku, 'vllm', { maxNodes: 4 })).toMatchObject({ fits: true, nodeCount: 1, tensorParallel: tp, pipelineParallel: pp, dataParallel: dp, nodes: { minimum: 1 } });
+  });
+
+  it('uses pipeline stages rather than tensor parallel 4 when 4 GPUs would each copy the 2 KV heads, and says so', () => {
+    // nemotron-3-super: 88 layers, 2 KV heads. tp4: 58.7 GiB weights + 2.3 + 88 x 1 head x 128 x 2 x 2 B = 44 KiB a token
+    // leaves room for ~147k tokens; tp2 x pp2: 59.0 GiB + 2.3 + 44 layers x 22 KiB holds the full 262,144
+    const p = plan('nemotron-3-super-120b-a12b', 'Standard_NC96ads_A100_v4');
+    expect(p).toMatchObject({ fits: true, tensorParallel: 2, pipelineParallel: 2, dataParallel: 1, maxModelLen: 262144 });
+    expect(p.reasons).toContain(
+      "4 GPUs: tensor parallel 2, pipeline parallel 2 across the node's GPUs; tensor parallel stops at 2: tensor parallel 4 holds less KV cache (the 2 KV heads are copied onto every GPU past 2), pipeline stages split it",
+    );
+  });
+
+  it('spans nodes with a latent-attention model, its KV cache whole on every tensor-parallel GPU of a stage', () => {
+    // deepseek-r1-0528: 641.3 GiB x 1.02 = 654.1 GiB does not fit 8 x 66.9 GiB; stage 1 holds 31 of 61 layers and the
+    // 16-bit embeddings (129,280 x 7,168 x 2 B = 1.7 GiB): (31 x 10.7 + 1.7) / 8 = 41.7 GiB; KV 31 x (512 + 64) x 2 B a token
+    const p = plan('deepseek-r1-0528', 'Standard_ND96isr_H100_v5', 'vllm', { maxNodes: 4 });
+    expect(p).toMatchObject({ fits: true, nodeCount: 2, tensorParallel: 8, pipelineParallel: 2, maxModelLen: 163840, nodes: { minimum: 2 } });
+    expect(p.memory.kvBytesPerToken).toBe(31 * (512 + 64) * 2);
+    expect(p.reasons[0]).toBe(
+      'fits: per GPU 41.7 GiB weights + 2.3 GiB overhead + 5.4 GiB KV cache (163,840 tokens x 35 KiB; 0.1 GiB for the 2,048-token minimum) <= 66.9 GiB usable (84% of the 79.6 GiB NVIDIA-H100-80GB-HBM3 exposes to CUDA; 80 GiB nominal)',
+    );
   });
 
   it('needs a second 2x V100 node for phi-4: 27.9 GiB of weights and 2x 2.3 GiB overhead exceed 2x 13.3 GiB', () => {

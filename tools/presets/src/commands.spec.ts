@@ -16,7 +16,10 @@ describe('presets CLI', () => {
     ['plan phi-4 Standard_NC24ads_A100_v4 --runtime transformers', 0, 'inference (transformers): FITS'],
     ['plan acme/chat-7b Standard_NC24ads_A100_v4 --weights-gib 14 --layers 32 --kv-heads 8', 0, 'custom model: best effort; guessed'],
     ['plan acme/chat-7b Standard_NC24ads_A100_v4 --weights-gib 13.5', 0, 'custom model: best effort; guessed'],
-    ['models', 0, 'phi-3-mini-128k-instruct      microsoft/Phi-3-mini-128k-instruct'],
+    ['models', 0, 'phi-3-mini-128k-instruct       microsoft/Phi-3-mini-128k-instruct'],
+    ['models', 0, 'mistral-large-3-675b-instruct  mistralai/Mistral-Large-3-675B-Instruct-2512'],
+    // the reference system's own preset name for gemma-3-27b-it
+    ['plan gemma-3-27b-instruct Standard_NC24ads_A100_v4', 0, 'gemma-3-27b-it on Standard_NC24ads_A100_v4: inference (vllm): FITS'],
     ['skus --cloud aws', 0, 'p5.48xlarge'],
     ['suggest llama-3.1-8b-instruct --cloud aws --limit 1', 0, 'g6.xlarge'],
     ['render phi-3-mini-128k-instruct Standard_NC6s_v3', 0, '--max-model-len=9984'],

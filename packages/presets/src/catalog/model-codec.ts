@@ -25,6 +25,9 @@ export const ModelArch = strictObject(
      * pipeline stage (memory.ts pipelineStages).
      */
     tieWordEmbeddings: t.boolean,
+    /** multi-head latent attention (DeepSeek-V3 style): the cache holds kvLoraRank + qkRopeHeadDim values per token and layer */
+    kvLoraRank: PositiveInt,
+    qkRopeHeadDim: PositiveInt,
   },
 );
 export type ModelArch = t.TypeOf<typeof ModelArch>;
@@ -35,6 +38,43 @@ export const ModelTuning = strictObject(
   { targetModules: t.array(NonEmptyString) },
 );
 export type ModelTuning = t.TypeOf<typeof ModelTuning>;
+
+/**
+ * The facts a plan rests on, each of which an entry must source. `quantization`, `tieWordEmbeddings`,
+ * `kvLoraRank` and `qkRopeHeadDim` are sourced only where the entry has them.
+ */
+export const SOURCED_FACTS = [
+  'revision',
+  'paramsB',
+  'weightsGiB',
+  'contextLength',
+  'dtype',
+  'hfTokenRequired',
+  'layers',
+  'attentionHeads',
+  'kvHeads',
+  'headDim',
+  'hiddenSize',
+  'vocabSize',
+] as const;
+export const OPTIONAL_SOURCED_FACTS = ['quantization', 'tieWordEmbeddings', 'kvLoraRank', 'qkRopeHeadDim'] as const;
+
+export const ModelFact = t.keyof(
+  Object.fromEntries([...SOURCED_FACTS, ...OPTIONAL_SOURCED_FACTS].map((k) => [k, null])) as Record<
+    (typeof SOURCED_FACTS)[number] | (typeof OPTIONAL_SOURCED_FACTS)[number],
+    null
+  >,
+  'a sourced fact name',
+);
+export type ModelFact = t.TypeOf<typeof ModelFact>;
+
+/** Where each fact came from: `repo@commit:path (field)`, a URL, or `derived: <rule> from <facts>`. */
+export const ModelSources = strictObject(
+  'ModelSources',
+  Object.fromEntries(SOURCED_FACTS.map((k) => [k, NonEmptyString])) as Record<(typeof SOURCED_FACTS)[number], typeof NonEmptyString>,
+  Object.fromEntries(OPTIONAL_SOURCED_FACTS.map((k) => [k, NonEmptyString])) as Record<(typeof OPTIONAL_SOURCED_FACTS)[number], typeof NonEmptyString>,
+);
+export type ModelSources = t.TypeOf<typeof ModelSources>;
 
 export const PresetModel = strictObject(
   'PresetModel',
@@ -62,8 +102,11 @@ export const PresetModel = strictObject(
     hfTokenRequired: t.boolean,
     trustRemoteCode: t.boolean,
     license: NonEmptyString,
+    sources: ModelSources,
   },
   {
+    /** facts whose value is a stand-in or a derivation no primary source confirmed; `sources` says which */
+    unverified: t.array(ModelFact),
     aliases: t.array(NonEmptyString),
     /** e.g. `mxfp4`: the weights are stored quantised (weightsGiB already reflects it) */
     quantization: NonEmptyString,
