@@ -258,12 +258,13 @@ describe('planner: pipeline stages, layouts within a node, node counts', () => {
 
   it('spans nodes with a latent-attention model, its KV cache whole on every tensor-parallel GPU of a stage', () => {
     // deepseek-r1-0528: 641.3 GiB x 1.02 = 654.1 GiB does not fit 8 x 66.9 GiB; stage 1 holds 31 of 61 layers and the
-    // 16-bit embeddings (129,280 x 7,168 x 2 B = 1.7 GiB): (31 x 10.7 + 1.7) / 8 = 41.7 GiB; KV 31 x (512 + 64) x 2 B a token
+    // 16-bit input embeddings (129,280 x 7,168 x 2 B = 1.73 GiB; untied, so the layers share 654.1 - 2 x 1.73 GiB):
+    // (31 x 10.67 + 1.73) / 8 = 41.5 GiB; KV 31 x (512 + 64) x 2 B a token
     const p = plan('deepseek-r1-0528', 'Standard_ND96isr_H100_v5', 'vllm', { maxNodes: 4 });
     expect(p).toMatchObject({ fits: true, nodeCount: 2, tensorParallel: 8, pipelineParallel: 2, maxModelLen: 163840, nodes: { minimum: 2 } });
     expect(p.memory.kvBytesPerToken).toBe(31 * (512 + 64) * 2);
     expect(p.reasons[0]).toBe(
-      'fits: per GPU 41.7 GiB weights + 2.3 GiB overhead + 5.4 GiB KV cache (163,840 tokens x 35 KiB; 0.1 GiB for the 2,048-token minimum) <= 66.9 GiB usable (84% of the 79.6 GiB NVIDIA-H100-80GB-HBM3 exposes to CUDA; 80 GiB nominal)',
+      'fits: per GPU 41.5 GiB weights + 2.3 GiB overhead + 5.4 GiB KV cache (163,840 tokens x 35 KiB; 0.1 GiB for the 2,048-token minimum) <= 66.9 GiB usable (84% of the 79.6 GiB NVIDIA-H100-80GB-HBM3 exposes to CUDA; 80 GiB nominal)',
     );
   });
 
