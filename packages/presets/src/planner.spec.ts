@@ -60,6 +60,8 @@ const INFERENCE: Record<string, [string, string, string, string, string, string]
   'nemotron-3-nano-4b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
   // AWQ 4-bit weights in float16: fits even a V100 (4x V100: tp2 is the fewest GPUs for the full 40,960 tokens)
   'qwen3-8b-awq': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp2'],
+  // FP8, 214.4 GiB: 4x A100 hold 173k of its 204,800 tokens at tp4, 8x H100 all of them at tp8
+  'minimax-m2.7': ['-', '-', '-', 'tp4', 'tp8', '-'],
 };
 
 function outcome(p: Plan): string {
@@ -266,6 +268,17 @@ describe('planner: pipeline stages, layouts within a node, node counts', () => {
     expect(p.reasons[0]).toBe(
       'fits: per GPU 41.5 GiB weights + 2.3 GiB overhead + 5.4 GiB KV cache (163,840 tokens x 35 KiB; 0.1 GiB for the 2,048-token minimum) <= 66.9 GiB usable (84% of the 79.6 GiB NVIDIA-H100-80GB-HBM3 exposes to CUDA; 80 GiB nominal)',
     );
+  });
+
+  it.each([
+    // the reference's GSM8K baselines (benchmarks/gsm8k/baselines.yaml) serve minimax-m2.7 on these node counts
+    ['Standard_NC24ads_A100_v4', 4, 'pipeline stage 1 of 3: 21 of 62 layers + input embeddings would need 74.4 GiB weights'],
+    ['Standard_NC40ads_H100_v5', 3, 'pipeline stage 1 of 2: 31 of 62 layers + input embeddings would need 109.3 GiB weights'],
+  ] as const)('needs the nodes the reference serves minimax-m2.7 on: %s x %i', (sku, nodes, fewer) => {
+    // 214.4 GiB x 1.02 over the stages; the first stage also holds the 16-bit input embeddings (1.1 GiB)
+    const p = plan('minimax-m2.7', sku, 'vllm', { maxNodes: 8 });
+    expect(p).toMatchObject({ fits: true, nodeCount: nodes, tensorParallel: 1, pipelineParallel: nodes, nodes: { minimum: nodes } });
+    expect(p.reasons.find((r) => r.startsWith(`${nodes - 1} nodes would not do: ${fewer}`))).toBeDefined();
   });
 
   it('needs a second 2x V100 node for phi-4: 27.9 GiB of weights and 2x 2.3 GiB overhead exceed 2x 13.3 GiB', () => {

@@ -11,6 +11,7 @@ import { decodeModelCatalog, findModel, getModel, listModels } from './models.js
 interface ReferencePresets {
   legacyPresetNames: Record<string, string>;
   catalogModels: string[];
+  baselineModels: string[];
   knownMissing: string[];
 }
 
@@ -46,7 +47,11 @@ describe('reference preset names', () => {
     expect(findModel(model.name)).toBe(model);
   });
 
-  it.each(reference.knownMissing)('does not yet have %s (move it to catalogModels once added)', (hfId) => {
+  it.each(reference.baselineModels)('resolves %s, a model of the reference GSM8K baselines, by its Hugging Face id', (hfId) => {
+    expect(getModel(hfId).hfRepo).toBe(hfId);
+  });
+
+  it.each(reference.knownMissing)('does not yet have %s (move it to baselineModels once added)', (hfId) => {
     expect(findModel(hfId)).toBeUndefined();
   });
 
