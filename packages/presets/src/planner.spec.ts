@@ -62,6 +62,8 @@ const INFERENCE: Record<string, [string, string, string, string, string, string]
   'qwen3-8b-awq': ['tp1', 'tp1', 'tp1', 'tp1', 'tp1', 'tp2'],
   // FP8, 214.4 GiB: 4x A100 hold 173k of its 204,800 tokens at tp4, 8x H100 all of them at tp8
   'minimax-m2.7': ['-', '-', '-', 'tp4', 'tp8', '-'],
+  // 15.6 GiB of bf16 weights: one A10 holds 6,656 tokens; 4x V100 need tp4 for the full 131,072 in float16
+  'granite-4.1-8b': ['-', 'tp1', 'tp1', 'tp1', 'tp1', 'tp4'],
 };
 
 function outcome(p: Plan): string {
@@ -280,6 +282,13 @@ describe('planner: pipeline stages, layouts within a node, node counts', () => {
     expect(p).toMatchObject({ fits: true, nodeCount: nodes, tensorParallel: 1, pipelineParallel: nodes, nodes: { minimum: nodes } });
     expect(p.reasons.find((r) => r.startsWith(`${nodes - 1} nodes would not do: ${fewer}`))).toBeDefined();
   });
+
+  it.each(['Standard_NV36ads_A10_v5', 'Standard_NC24ads_A100_v4', 'Standard_NC40ads_H100_v5'])(
+    'fits granite-4.1-8b on one %s node, as the reference GSM8K baselines serve it',
+    (sku) => {
+      expect(plan('granite-4.1-8b', sku)).toMatchObject({ fits: true, nodeCount: 1, nodes: { minimum: 1 } });
+    },
+  );
 
   it('needs a second 2x V100 node for phi-4: 27.9 GiB of weights and 2x 2.3 GiB overhead exceed 2x 13.3 GiB', () => {
     expect(plan('phi-4', 'Standard_NC12s_v3', 'vllm', { maxNodes: 4 })).toMatchObject({ fits: true, nodeCount: 2, tensorParallel: 2, pipelineParallel: 2 });
