@@ -3,7 +3,7 @@
 
 // GPU SKU catalog
 export type { GpuSku } from './skus.js';
-export { listSkus, findSku, getSku, totalGpuMemoryGiB, computeCapabilityOf, decodeSkuCatalog } from './skus.js';
+export { listSkus, findSku, getSku, totalGpuMemoryGiB, deviceMemoryGiB, computeCapabilityOf, decodeSkuCatalog } from './skus.js';
 
 // model catalog
 export type { PresetModel, RuntimeName, TuningMethod, ModelDType, ModelArch, ModelTuning, ServingDType, CustomModelInput } from './models.js';
@@ -11,10 +11,10 @@ export { listModels, findModel, getModel, resolveModel, customModel, kvBytesPerT
 
 // runtimes
 export type { InferenceRuntime, TuningRuntime, ImageRef, RuntimeCatalog } from './runtimes.js';
-export { runtimeCatalog, inferenceRuntime, tuningRuntime, gpuMemoryUtilization, decodeRuntimeCatalog } from './runtimes.js';
+export { runtimeCatalog, inferenceRuntime, tuningRuntime, gpuMemoryUtilization, inferenceOverheadGiB, decodeRuntimeCatalog } from './runtimes.js';
 
 // planner
-export type { Plan, MisfitReason, PlanOptions, PlanMode, PlanRuntime, PlanMemory, PlanSuggestion, SkuSuggestion } from './planner.js';
+export type { Plan, MisfitReason, PlanOptions, PlanMode, PlanRuntime, PlanMemory, PlanSuggestion, SkuSuggestion, NodeCountVerdict } from './planner.js';
 export { plan, suggestSkus } from './planner.js';
 
 // render

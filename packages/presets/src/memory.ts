@@ -6,16 +6,62 @@ import { DTYPE_BYTES, type ServingDType } from './models.js';
 export const GiB = 2 ** 30;
 
 /**
- * KV cache bytes per token held by ONE GPU of a (tp, pp) layout. Pipeline stages split layers;
- * tensor parallelism splits KV heads, but a head is never split: with tp > kvHeads each GPU still
+ * KV cache bytes per token held by ONE GPU that runs `stageLayers` layers at tensor parallel `tp`.
+ * Tensor parallelism splits KV heads, but a head is never split: with tp > kvHeads each GPU still
  * holds one (vLLM replicates KV heads). Kaito divides by the GPU count instead, which undercounts
  * multi-query models such as falcon-7b (1 KV head).
  */
-export function kvBytesPerTokenPerGpu(model: PresetModel, dtype: ServingDType, tp: number, pp: number): number {
-  const { layers, kvHeads, headDim, kvLoraRank, qkRopeHeadDim } = model.arch;
+export function kvBytesPerTokenPerGpu(model: PresetModel, dtype: ServingDType, tp: number, stageLayers: number): number {
+  const { kvHeads, headDim, kvLoraRank, qkRopeHeadDim } = model.arch;
   // multi-head latent attention caches one compressed latent per token and layer, whole on every tensor-parallel rank
-  if (kvLoraRank !== undefined && qkRopeHeadDim !== undefined) return Math.ceil(layers / pp) * (kvLoraRank + qkRopeHeadDim) * DTYPE_BYTES[dtype];
-  return Math.ceil(layers / pp) * Math.ceil(kvHeads / tp) * headDim * 2 * DTYPE_BYTES[dtype];
+  if (kvLoraRank !== undefined && qkRopeHeadDim !== undefined) return stageLayers * (kvLoraRank + qkRopeHeadDim) * DTYPE_BYTES[dtype];
+  return stageLayers * Math.ceil(kvHeads / tp) * headDim * 2 * DTYPE_BYTES[dtype];
+}
+
+/**
+ * vLLM's split of the decoder layers over `pp` pipeline stages (vllm/distributed/utils.py
+ * get_pp_indices): an even share each, the remainder added one layer at a time to the stages before
+ * the last, from the second-to-last backwards. The first and last stages also carry the input
+ * embeddings and the output layer, so they get the extra layers last.
+ */
+export function stageLayers(layers: number, pp: number): number[] {
+  const out = Array.from({ length: pp }, () => Math.floor(layers / pp));
+  for (let i = 2; i < 2 + (layers % pp); i++) out[pp - i] = (out[pp - i] ?? 0) + 1;
+  return out;
+}
+
+export interface StageWeights {
+  layers: number;
+  /** the input embeddings (first stage) */
+  embeddings: boolean;
+  /** the output layer, lm_head (last stage) */
+  outputLayer: boolean;
+  /** weights the stage holds, GiB, before tensor parallelism splits them */
+  weightsGiB: number;
+}
+
+/**
+ * Weights per pipeline stage. The vocabulary matrices (vocab × hidden) sit where they are used: the
+ * input embeddings on the first stage, the output layer on the last; the layers share the rest.
+ * A model with tied embeddings stores one matrix in its files, but under pipeline parallelism the
+ * last stage loads its own copy. Without `arch.tieWordEmbeddings` the planner assumes tied (one
+ * matrix in the files), which never undercounts a stage: every layer is then charged a little more.
+ */
+export function pipelineStages(model: PresetModel, weightsGiB: number, dtype: ServingDType, pp: number): StageWeights[] {
+  const { layers, vocabSize, hiddenSize } = model.arch;
+  if (pp <= 1) return [{ layers, embeddings: true, outputLayer: true, weightsGiB }];
+  // quantised checkpoints keep the vocabulary matrices in 16-bit
+  const bytes = model.quantization !== undefined ? 2 : DTYPE_BYTES[dtype];
+  const tied = model.arch.tieWordEmbeddings ?? true;
+  const inFiles = tied ? 1 : 2;
+  // a custom model's guessed vocabulary may not match its weights: never let the matrices take more than half
+  const matrix = Math.min((vocabSize * hiddenSize * bytes) / GiB, (weightsGiB * 0.5) / inFiles);
+  const perLayer = (weightsGiB - matrix * inFiles) / layers;
+  return stageLayers(layers, pp).map((n, i) => {
+    const embeddings = i === 0;
+    const outputLayer = i === pp - 1;
+    return { layers: n, embeddings, outputLayer, weightsGiB: n * perLayer + (embeddings ? matrix : 0) + (outputLayer ? matrix : 0) };
+  });
 }
 
 /** Weights in GPU memory for inference: catalog size, doubled when a 16-bit model must run in float32. */

@@ -121,7 +121,7 @@ describe('preset model catalog', () => {
 describe('custom Hugging Face models', () => {
   it('builds a best-effort entry from an id and a weight size', () => {
     const m = customModel({ id: 'acme/chat-7b', weightsGiB: 14 });
-    expect(m).toMatchObject({ name: 'acme/chat-7b', hfRepo: 'acme/chat-7b', revision: 'main', weightsGiB: 14, custom: true, runtimes: ['vllm'] });
+    expect(m).toMatchObject({ name: 'acme/chat-7b', hfRepo: 'acme/chat-7b', revision: 'main', weightsGiB: 14, custom: true, runtimes: ['vllm', 'transformers'] });
   });
 
   it('lists which facts it guessed', () => {

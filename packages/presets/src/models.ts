@@ -2,7 +2,7 @@
 import * as t from 'io-ts';
 import modelData from './catalog/models.json' with { type: 'json' };
 import { decodeWith, NonEmptyString, PositiveInt, PositiveNumber, strictObject } from './catalog/decode.js';
-import { HfRepoId, ModelCatalog, ModelDType, type ModelSources, PresetModel, RuntimeName, TuningMethod } from './catalog/model-codec.js';
+import { HfRepoId, ModelCatalog, ModelDType, type ModelSources, type OPTIONAL_SOURCED_FACTS, PresetModel, RuntimeName, TuningMethod } from './catalog/model-codec.js';
 import { CatalogInvalidError, InvalidCustomModelError, UnknownModelError } from './errors.js';
 import { closeMatches } from './levenshtein.js';
 
@@ -39,8 +39,9 @@ export function decodeModelCatalog(value: unknown, source = 'models catalog'): r
  */
 function sourceProblems(m: PresetModel, at: string): string[] {
   const problems: string[] = [];
-  const present: Record<'quantization' | 'kvLoraRank' | 'qkRopeHeadDim', boolean> = {
+  const present: Record<(typeof OPTIONAL_SOURCED_FACTS)[number], boolean> = {
     quantization: m.quantization !== undefined,
+    tieWordEmbeddings: m.arch.tieWordEmbeddings !== undefined,
     kvLoraRank: m.arch.kvLoraRank !== undefined,
     qkRopeHeadDim: m.arch.qkRopeHeadDim !== undefined,
   };
@@ -180,7 +181,8 @@ export function customModel(input: unknown): PresetModel & { custom: true; guess
     dtype,
     float16Safe: true,
     arch,
-    runtimes: c.runtimes ?? ['vllm'],
+    // any org/model: both runtimes load a Hugging Face checkpoint
+    runtimes: c.runtimes ?? ['vllm', 'transformers'],
     tensorParallel: true,
     hfTokenRequired: c.hfTokenRequired ?? false,
     trustRemoteCode: c.trustRemoteCode ?? false,

@@ -11,6 +11,7 @@ import { decodeModelCatalog, findModel, getModel, listModels } from './models.js
 interface ReferencePresets {
   legacyPresetNames: Record<string, string>;
   catalogModels: string[];
+  baselineModels: string[];
   knownMissing: string[];
 }
 
@@ -46,7 +47,11 @@ describe('reference preset names', () => {
     expect(findModel(model.name)).toBe(model);
   });
 
-  it.each(reference.knownMissing)('does not yet have %s (move it to catalogModels once added)', (hfId) => {
+  it.each(reference.baselineModels)('resolves %s, a model of the reference GSM8K baselines, by its Hugging Face id', (hfId) => {
+    expect(getModel(hfId).hfRepo).toBe(hfId);
+  });
+
+  it.each(reference.knownMissing)('does not yet have %s (move it to baselineModels once added)', (hfId) => {
     expect(findModel(hfId)).toBeUndefined();
   });
 
@@ -74,6 +79,7 @@ describe('catalog sources', () => {
   it.each(listModels().map((m) => [m.name, m] as const))('names a source for every fact of %s', (_name, m) => {
     const facts: string[] = [...SOURCED_FACTS];
     if (m.quantization !== undefined) facts.push('quantization');
+    if (m.arch.tieWordEmbeddings !== undefined) facts.push('tieWordEmbeddings');
     if (m.arch.kvLoraRank !== undefined) facts.push('kvLoraRank', 'qkRopeHeadDim');
     for (const fact of facts) expect({ fact, source: (m.sources as Record<string, string | undefined>)[fact] }).toEqual({ fact, source: expect.stringMatching(/\S/) });
     // anything marked unverified is a fact the entry has, and its source says why
@@ -81,7 +87,7 @@ describe('catalog sources', () => {
   });
 
   it('sources only the optional facts that exist', () => {
-    expect(OPTIONAL_SOURCED_FACTS).toEqual(['quantization', 'kvLoraRank', 'qkRopeHeadDim']);
+    expect(OPTIONAL_SOURCED_FACTS).toEqual(['quantization', 'tieWordEmbeddings', 'kvLoraRank', 'qkRopeHeadDim']);
   });
 
   const models = (): Record<string, unknown>[] => structuredClone((modelData as { models: Record<string, unknown>[] }).models);
@@ -120,6 +126,20 @@ describe('catalog sources', () => {
         const i = gptOss(ms);
         const { quantization: _dropped, ...rest } = (ms[i] as { sources: Record<string, unknown> }).sources;
         ms[i] = { ...ms[i], sources: rest };
+      },
+    ],
+    [
+      'sources.tieWordEmbeddings: expected a source for tieWordEmbeddings, got nothing',
+      (ms: Record<string, unknown>[]) => {
+        const i = phi4(ms);
+        ms[i] = { ...ms[i], arch: { ...(ms[i] as { arch: Record<string, unknown> }).arch, tieWordEmbeddings: false } };
+      },
+    ],
+    [
+      'sources.tieWordEmbeddings: the entry has no tieWordEmbeddings to source',
+      (ms: Record<string, unknown>[]) => {
+        const i = phi4(ms);
+        ms[i] = { ...ms[i], sources: { ...(ms[i] as { sources: Record<string, unknown> }).sources, tieWordEmbeddings: 'a config.json' } };
       },
     ],
     [

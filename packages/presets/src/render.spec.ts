@@ -132,6 +132,16 @@ describe('inference container', () => {
   });
 });
 
+describe('pipeline stages within one node', () => {
+  it("renders falcon-7b on 2x V100 as 2 pipeline stages under vLLM's own executor, without Ray", () => {
+    const m = getModel('falcon-7b');
+    const c = renderInferenceContainer(plan(m, 'Standard_NC12s_v3'), m, { name: 'ws' });
+    expect(c.args).toContain('--pipeline-parallel-size=2');
+    expect(c.args).not.toContain('--tensor-parallel-size=2');
+    expect(c.args?.some((a) => a.includes('distributed-executor-backend'))).toBe(false);
+  });
+});
+
 describe('multi-node inference container', () => {
   const m = getModel('llama-3.3-70b-instruct');
   const p = plan(m, 'Standard_NC24ads_A100_v4', 'vllm', { maxNodes: 3 });

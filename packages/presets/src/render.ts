@@ -121,7 +121,9 @@ function vllmArgs(plan: Plan, model: PresetModel, rt: InferenceRuntime, options:
     `--gpu-memory-utilization=${plan.gpuMemoryUtilization}`,
     ...(plan.tensorParallel > 1 ? [`--tensor-parallel-size=${plan.tensorParallel}`] : []),
     ...(plan.dataParallel > 1 ? [`--data-parallel-size=${plan.dataParallel}`] : []),
-    ...(plan.pipelineParallel > 1 ? [`--pipeline-parallel-size=${plan.pipelineParallel}`, '--distributed-executor-backend=ray'] : []),
+    ...(plan.pipelineParallel > 1 ? [`--pipeline-parallel-size=${plan.pipelineParallel}`] : []),
+    // stages on one node run under vLLM's own multiprocessing executor; across nodes they need the Ray cluster
+    ...(plan.nodeCount > 1 ? ['--distributed-executor-backend=ray'] : []),
     ...(model.trustRemoteCode ? ['--trust-remote-code'] : []),
     ...(model.vllm?.args ?? []),
     ...((options.adapters ?? []).length > 0 ? ['--enable-lora'] : []),

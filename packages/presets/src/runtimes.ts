@@ -34,3 +34,9 @@ export function gpuMemoryUtilization(name: RuntimeName, sku: GpuSku): number {
   const rt = inferenceRuntime(name);
   return rt.gpuMemoryUtilizationByProduct[sku.gpuProduct] ?? rt.gpuMemoryUtilization;
 }
+
+/** The runtime's per-GPU overhead on this SKU (Kaito measured less on an A10). */
+export function inferenceOverheadGiB(name: RuntimeName, sku: GpuSku): number {
+  const rt = inferenceRuntime(name);
+  return rt.overheadGiBByProduct[sku.gpuProduct] ?? rt.overheadGiBPerGpu;
+}

@@ -1,5 +1,5 @@
 import { CatalogInvalidError, UnknownSkuError } from './errors.js';
-import { computeCapabilityOf, decodeSkuCatalog, findSku, getSku, listSkus, totalGpuMemoryGiB } from './skus.js';
+import { computeCapabilityOf, decodeSkuCatalog, deviceMemoryGiB, findSku, getSku, listSkus, totalGpuMemoryGiB } from './skus.js';
 
 describe('GPU SKU catalog', () => {
   it('decodes every entry of the bundled catalog', () => {
@@ -54,6 +54,62 @@ describe('GPU SKU catalog', () => {
 
   it("finds a SKU by Kaito's spelling of its name", () => {
     expect(findSku('Standard_ND96asr_A100_v4')?.name).toBe('Standard_ND96asr_v4');
+  });
+
+  it.each([
+    // Kaito's spelling, Azure's name
+    ['Standard_ND96asr_A100_v4', 'Standard_ND96asr_v4'],
+    ['Standard_ND96asr_v4', 'Standard_ND96asr_v4'],
+  ])('accepts %s for %s', (name, canonical) => {
+    expect(getSku(name).name).toBe(canonical);
+  });
+
+  it.each([
+    // name, cloud, GPUs, product, vCPU, RAM GiB
+    ['gr6.4xlarge', 'aws', 1, 'NVIDIA-L4', 16, 128],
+    ['gr6.8xlarge', 'aws', 1, 'NVIDIA-L4', 32, 256],
+    ['Standard_NC4_A2', 'azure-local', 1, 'NVIDIA-A2', 4, 8],
+    ['Standard_NC8_A2', 'azure-local', 1, 'NVIDIA-A2', 8, 16],
+    ['Standard_NC16_A2', 'azure-local', 2, 'NVIDIA-A2', 16, 64],
+    ['Standard_NC32_A2', 'azure-local', 2, 'NVIDIA-A2', 32, 128],
+    ['Standard_NC4_A16', 'azure-local', 1, 'NVIDIA-A16', 4, 8],
+    ['Standard_NC8_A16', 'azure-local', 1, 'NVIDIA-A16', 8, 16],
+    ['Standard_NC16_A16', 'azure-local', 2, 'NVIDIA-A16', 16, 64],
+    ['Standard_NC32_A16', 'azure-local', 2, 'NVIDIA-A16', 32, 128],
+  ])('knows %s (%s): %i x %s, %i vCPU, %i GiB', (name, cloud, gpus, product, vcpu, ram) => {
+    expect(getSku(name)).toMatchObject({ cloud, gpuCount: gpus, gpuProduct: product, gpuMemoryGiB: product === 'NVIDIA-L4' ? 24 : 16, vcpu, memoryGiB: ram });
+  });
+
+  it('gives on-premises Azure Local sizes no list price', () => {
+    expect(getSku('Standard_NC4_A2').pricePerHourUsd).toBeUndefined();
+  });
+
+  it.each([
+    // GPU memory as the device exposes it to CUDA (nvidia-smi memory.total, MiB / 1024)
+    ['Standard_NV36ads_A10_v5', 23028 / 1024],
+    ['g5.xlarge', 23028 / 1024],
+    ['gr6.4xlarge', 23034 / 1024],
+    ['Standard_NC6s_v3', 16160 / 1024],
+    ['Standard_NC4as_T4_v3', 15],
+    ['Standard_NC24ads_A100_v4', 80],
+    ['Standard_ND96isr_H100_v5', 81559 / 1024],
+    // no sourced figure: the nominal size
+    ['Standard_NC4_A2', 16],
+    ['Standard_ND96isr_H200_v5', 141],
+  ])('gives %s %f GiB per GPU as CUDA sees it', (name, gib) => {
+    expect(deviceMemoryGiB(getSku(name))).toBeCloseTo(gib, 6);
+  });
+
+  it('names the source of every measured GPU memory figure', () => {
+    for (const s of listSkus().filter((x) => x.cudaMemoryGiB !== undefined)) expect(s.cudaMemorySource).toMatch(/github\.com\//);
+  });
+
+  it.each([
+    ['gpus.NVIDIA-X: no SKU has this gpuProduct', { skus: [minimal()], gpus: { 'NVIDIA-X': { memoryTotalMiB: 16000, source: 's' } } }],
+    ["gpus.X.memoryTotalMiB: expected within 85-102% of Standard_X's nominal 16 GiB, got 1600 MiB", { skus: [minimal()], gpus: { X: { memoryTotalMiB: 1600, source: 's' } } }],
+    ['gpus.X.source: expected a non-empty string', { skus: [minimal()], gpus: { X: { memoryTotalMiB: 16000, source: '' } } }],
+  ])('rejects a GPU memory table saying "%s"', (message, doc) => {
+    expect(() => decodeSkuCatalog(doc)).toThrow(message);
   });
 
   it('returns undefined for a name it does not know', () => {

@@ -12,17 +12,33 @@ export function decodeSkuCatalog(value: unknown, source = 'skus catalog'): reado
   const decoded = decodeWith(SkuCatalog, value);
   if (!decoded.ok) throw new CatalogInvalidError(source, decoded.problems);
   const seen = new Map<string, string>();
-  const duplicates: string[] = [];
+  const problems: string[] = [];
   decoded.value.skus.forEach((sku, i) => {
     for (const name of [sku.name, ...(sku.aliases ?? [])]) {
       const key = name.toLowerCase();
       const first = seen.get(key);
-      if (first !== undefined) duplicates.push(`skus[${i}].name: "${name}" is already used by ${first}`);
+      if (first !== undefined) problems.push(`skus[${i}].name: "${name}" is already used by ${first}`);
       else seen.set(key, `skus[${i}]`);
     }
   });
-  if (duplicates.length > 0) throw new CatalogInvalidError(source, duplicates);
-  return Object.freeze(decoded.value.skus.map((s) => Object.freeze(s)));
+  const gpus = decoded.value.gpus ?? {};
+  for (const [product, fact] of Object.entries(gpus)) {
+    const users = decoded.value.skus.filter((s) => s.gpuProduct === product);
+    if (users.length === 0) problems.push(`gpus.${product}: no SKU has this gpuProduct`);
+    // ECC and firmware take a few percent; more than 15% off the nominal size is a typo
+    for (const s of users) {
+      const nominalMiB = s.gpuMemoryGiB * 1024;
+      if (fact.memoryTotalMiB > nominalMiB * 1.02 || fact.memoryTotalMiB < nominalMiB * 0.85)
+        problems.push(`gpus.${product}.memoryTotalMiB: expected within 85-102% of ${s.name}'s nominal ${s.gpuMemoryGiB} GiB, got ${fact.memoryTotalMiB} MiB`);
+    }
+  }
+  if (problems.length > 0) throw new CatalogInvalidError(source, problems);
+  return Object.freeze(
+    decoded.value.skus.map((s) => {
+      const fact = gpus[s.gpuProduct];
+      return Object.freeze(fact === undefined ? s : { ...s, cudaMemoryGiB: fact.memoryTotalMiB / 1024, cudaMemorySource: fact.source });
+    }),
+  );
 }
 
 let cache: readonly GpuSku[] | undefined;
@@ -46,7 +62,12 @@ export function getSku(name: string): GpuSku {
   throw new UnknownSkuError(name, closeMatches(name, listSkus().map((s) => s.name)));
 }
 
-/** GPU memory of one node, all GPUs together. */
+/** One GPU's memory as CUDA sees it (nvidia-smi memory.total), else the nominal size. */
+export function deviceMemoryGiB(sku: GpuSku): number {
+  return sku.cudaMemoryGiB ?? sku.gpuMemoryGiB;
+}
+
+/** GPU memory of one node, all GPUs together, nominal (as Kaito's SKU tables). */
 export function totalGpuMemoryGiB(sku: GpuSku): number {
   return sku.gpuCount * sku.gpuMemoryGiB;
 }

@@ -4,7 +4,13 @@ import { main, USAGE } from './commands.js';
 describe('presets CLI', () => {
   it.each([
     ['plan phi-3-mini-128k-instruct Standard_NC6s_v3', 0, 'phi-3-mini-128k-instruct on Standard_NC6s_v3: inference (vllm): FITS'],
-    ['plan phi-3-medium-128k-instruct Standard_NC6s_v3', 1, 'choose Standard_NC24ads_A100_v4 or Standard_NV72ads_A10_v5 or allow 3 nodes'],
+    // 4x T4 hold it as tensor parallel 2 x 2 pipeline stages, cheaper than 2x A10
+    ['plan phi-3-medium-128k-instruct Standard_NC6s_v3', 1, 'choose Standard_NC24ads_A100_v4 or Standard_NC64as_T4_v3 or allow 3 nodes'],
+    ['plan llama-3.3-70b-instruct Standard_NV36ads_A10_v5 --max-nodes 16', 0, 'nodes 9 x 1 GPU  tensorParallel 1  pipelineParallel 9'],
+    ['plan llama-3.3-70b-instruct Standard_NV36ads_A10_v5 --max-nodes 16', 0, '8 nodes would not do: pipeline stage 1 of 8'],
+    ['plan llama-3.3-70b-instruct Standard_NV36ads_A10_v5 --max-nodes 16 --count 12', 0, 'fewest nodes that fit: 9; resource.count 12: more than needed'],
+    ['plan llama-3.3-70b-instruct Standard_NV36ads_A10_v5', 1, 'fewest nodes that fit: 9; resource.count 1: too few'],
+    ['skus --cloud azure-local', 0, 'Standard_NC32_A16'],
     ['plan phi-3-mini-128k-instruct Standard_NC6s_v3 --tuning qlora', 0, 'qlora tuning: FITS'],
     ['plan llama-3.3-70b-instruct Standard_NC24ads_A100_v4 --max-nodes 3', 0, 'nodes 3 x 1 GPU  tensorParallel 1  pipelineParallel 3'],
     ['plan phi-4 Standard_NC24ads_A100_v4 --runtime transformers', 0, 'inference (transformers): FITS'],
@@ -32,6 +38,7 @@ describe('presets CLI', () => {
     ['plan phi-4', 'expected <model> <sku>'],
     ['plan phi-4 Standard_NC6s_v3 --runtime tgi', '--runtime: expected one of vllm, transformers, got "tgi"'],
     ['plan phi-4 Standard_NC6s_v3 --max-nodes two', '--max-nodes: expected a positive integer, got "two"'],
+    ['plan phi-4 Standard_NC6s_v3 --count 0', '--count: expected a positive integer, got "0"'],
     ['plan phi-4 Standard_NC6s_v3 --bogus', "Unknown option '--bogus'"],
     // vLLM rejects --max-model-len=4000.5
     ['render phi-4 Standard_NC24ads_A100_v4 --max-model-len 4000.5', '--max-model-len: expected a positive integer, got "4000.5"'],

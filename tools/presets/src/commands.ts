@@ -32,7 +32,7 @@ export const USAGE = `usage: presets <command> [options]
 
 commands:
   models                          list preset models
-  skus [--cloud azure|aws]        list GPU SKUs
+  skus [--cloud azure|aws|azure-local]  list GPU SKUs
   plan <model> <sku>              plan a model on a SKU (exit 1 when it does not fit)
   suggest <model>                 SKUs that fit, cheapest first
   render <model> <sku>            the container spec (YAML) for a fitting plan
@@ -41,8 +41,9 @@ options:
   --runtime vllm|transformers     inference runtime (default vllm)
   --tuning lora|qlora             plan tuning instead of inference
   --max-nodes N                   nodes the model may span (vLLM; default 1)
+  --count N                       plan: the Workspace's resource.count, compared with the fewest nodes that fit (default 1)
   --max-model-len N               context to serve (default: the model's)
-  --cloud azure|aws               suggest: only this cloud
+  --cloud azure|aws|azure-local   suggest: only this cloud
   --limit N                       suggest: at most N rows (default 10)
   --name NAME                     render: container name (default: the model name)
   --registry HOST[/PATH]          render: image registry
@@ -54,6 +55,7 @@ const options = {
   runtime: { type: 'string' },
   tuning: { type: 'string' },
   'max-nodes': { type: 'string' },
+  count: { type: 'string' },
   'max-model-len': { type: 'string' },
   cloud: { type: 'string' },
   limit: { type: 'string' },
@@ -129,6 +131,8 @@ function planOptions(values: Values): { runtime: RuntimeName; options: PlanOptio
   }
   const maxNodes = int(values, 'max-nodes');
   if (maxNodes !== undefined) opts.maxNodes = maxNodes;
+  const count = int(values, 'count');
+  if (count !== undefined) opts.requestedNodes = count;
   const maxModelLen = int(values, 'max-model-len');
   if (maxModelLen !== undefined) opts.maxModelLen = maxModelLen;
   return { runtime, options: opts };
@@ -152,6 +156,8 @@ export function describePlan(p: Plan): string {
       `  ${p.mode === 'tuning' ? 'maxSeqLength' : 'maxModelLen'} ${p.maxModelLen}  dtype ${p.dtype}  per GPU ${gib(p.memory.totalGiB)} of ${gib(p.memory.capacityGiB)} usable  disk ${gib(p.diskGiB)}`,
     );
   }
+  const fewest = p.nodes.minimum !== undefined ? `fewest nodes that fit: ${p.nodes.minimum}` : 'no node count fits';
+  lines.push(`  ${fewest}; resource.count ${p.nodes.requested}: ${p.nodes.verdict.replace(/-/g, ' ')}`);
   lines.push(...p.reasons.map((r) => `  - ${r}`));
   return lines.join('\n');
 }
@@ -177,10 +183,10 @@ function run(argv: string[]): CliResult {
     }
     case 'skus': {
       positionals(rest, 0, 'no arguments');
-      const cloud = oneOf(values, 'cloud', ['azure', 'aws'] as const);
+      const cloud = oneOf(values, 'cloud', ['azure', 'aws', 'azure-local'] as const);
       const rows = listSkus()
         .filter((s) => cloud === undefined || s.cloud === cloud)
-        .map((s) => [s.name, s.cloud, s.gpuCount, s.gpuProduct, s.gpuMemoryGiB, totalGpuMemoryGiB(s), s.computeCapability, s.vcpu, s.memoryGiB, s.nvmeGiB ?? '-', s.pricePerHourUsd.toFixed(2)]);
+        .map((s) => [s.name, s.cloud, s.gpuCount, s.gpuProduct, s.gpuMemoryGiB, totalGpuMemoryGiB(s), s.computeCapability, s.vcpu, s.memoryGiB, s.nvmeGiB ?? '-', s.pricePerHourUsd?.toFixed(2) ?? '-']);
       return {
         code: 0,
         out: table(['SKU', 'CLOUD', 'GPUS', 'GPU', 'GiB/GPU', 'GiB TOTAL', 'CC', 'VCPU', 'RAM GiB', 'NVMe GiB', 'USD/H'], rows),
@@ -198,7 +204,7 @@ function run(argv: string[]): CliResult {
     case 'suggest': {
       const [modelName = ''] = positionals(rest, 1, '<model>');
       const { runtime, options: opts } = planOptions(values);
-      const cloud = oneOf(values, 'cloud', ['azure', 'aws'] as const);
+      const cloud = oneOf(values, 'cloud', ['azure', 'aws', 'azure-local'] as const);
       const limit = int(values, 'limit') ?? 10;
       const list = suggestSkus(modelFrom(modelName, values), { ...opts, runtime, ...(cloud !== undefined ? { cloud } : {}) }).slice(0, limit);
       if (list.length === 0) return { code: 1, out: '', err: `no catalog SKU fits ${modelName}${cloud !== undefined ? ` on ${cloud}` : ''}` };
@@ -210,7 +216,7 @@ function run(argv: string[]): CliResult {
         s.plan.tensorParallel,
         s.plan.maxModelLen,
         s.plan.dtype,
-        s.hourlyUsd.toFixed(2),
+        s.hourlyUsd?.toFixed(2) ?? '-',
       ]);
       return { code: 0, out: table(['SKU', 'NODES', 'GPUS/NODE', 'GPU', 'TP', opts.mode === 'tuning' ? 'SEQ LEN' : 'MAX LEN', 'DTYPE', 'USD/H'], rows), err: '' };
     }

@@ -19,6 +19,12 @@ export const ModelArch = strictObject(
   'ModelArch',
   { layers: PositiveInt, attentionHeads: PositiveInt, kvHeads: PositiveInt, headDim: PositiveInt, hiddenSize: PositiveInt, vocabSize: PositiveInt },
   {
+    /**
+     * config.json `tie_word_embeddings`: the output layer reuses the input embeddings, so the files
+     * hold one vocab × hidden matrix, not two. Absent: assumed true, which never undercounts a
+     * pipeline stage (memory.ts pipelineStages).
+     */
+    tieWordEmbeddings: t.boolean,
     /** multi-head latent attention (DeepSeek-V3 style): the cache holds kvLoraRank + qkRopeHeadDim values per token and layer */
     kvLoraRank: PositiveInt,
     qkRopeHeadDim: PositiveInt,
@@ -34,8 +40,8 @@ export const ModelTuning = strictObject(
 export type ModelTuning = t.TypeOf<typeof ModelTuning>;
 
 /**
- * The facts a plan rests on, each of which an entry must source. `quantization`, `kvLoraRank` and
- * `qkRopeHeadDim` are sourced only where the entry has them.
+ * The facts a plan rests on, each of which an entry must source. `quantization`, `tieWordEmbeddings`,
+ * `kvLoraRank` and `qkRopeHeadDim` are sourced only where the entry has them.
  */
 export const SOURCED_FACTS = [
   'revision',
@@ -51,7 +57,7 @@ export const SOURCED_FACTS = [
   'hiddenSize',
   'vocabSize',
 ] as const;
-export const OPTIONAL_SOURCED_FACTS = ['quantization', 'kvLoraRank', 'qkRopeHeadDim'] as const;
+export const OPTIONAL_SOURCED_FACTS = ['quantization', 'tieWordEmbeddings', 'kvLoraRank', 'qkRopeHeadDim'] as const;
 
 export const ModelFact = t.keyof(
   Object.fromEntries([...SOURCED_FACTS, ...OPTIONAL_SOURCED_FACTS].map((k) => [k, null])) as Record<

@@ -18,6 +18,7 @@ export const InferenceRuntime = strictObject(
     gpuMemoryUtilization: Fraction,
     gpuMemoryUtilizationByProduct: t.record(t.string, Fraction),
     overheadGiBPerGpu: NonNegativeNumber,
+    overheadGiBByProduct: t.record(t.string, NonNegativeNumber),
     weightsFactor: numberWhere('WeightsFactor', 'a number >= 1', (n) => n >= 1),
     multiNode: t.boolean,
     probes: strictObject(
