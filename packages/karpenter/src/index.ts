@@ -73,11 +73,8 @@ export {
   sameTaintKey,
   hasTaint,
   gpuAllocatable,
-  workloadReadiness,
   type LaunchFailure,
-  type WorkloadReadiness,
 } from './predicates.js';
-export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './desired.js';
 
 // clients
 export {
