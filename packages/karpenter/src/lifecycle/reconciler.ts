@@ -47,8 +47,11 @@ export interface LifecycleDeps {
   readonly isManaged?: (r: NodeRequest) => boolean;
 }
 
-const soonest = (a: number | undefined, b: number | undefined): number | undefined =>
-  a === undefined || a <= 0 ? (b !== undefined && b > 0 ? b : undefined) : b === undefined || b <= 0 ? a : Math.min(a, b);
+/** The sooner of two optional waits (a non-positive one counts as none). */
+function soonest(a: number | undefined, b: number | undefined): number | undefined {
+  const waits = [a, b].filter((ms): ms is number => ms !== undefined && ms > 0);
+  return waits.length > 0 ? Math.min(...waits) : undefined;
+}
 
 export class NodeRequestLifecycle {
   readonly options: LifecycleOptions;
