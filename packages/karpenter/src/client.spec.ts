@@ -39,6 +39,16 @@ describe.each([
     await expect(client.patchStatus(created, { ...created.status, providerID: 'p' })).rejects.toMatchObject({ code: 409 });
   });
 
+  it('removes an annotation given as null and sends nothing when it is already gone', async () => {
+    const { server, client } = setup();
+    let r = await client.create(gpuNodeRequest({ api, name: 'ws1', instanceType: 'x', annotations: { keep: 'me', drop: 'me' } }));
+    r = await client.patchMetadata(r, { annotations: { drop: null } });
+    expect(r.metadata.annotations).toEqual({ keep: 'me' });
+    const writes = server.writes().length;
+    await client.patchMetadata(r, { annotations: { drop: null } });
+    expect(server.writes()).toHaveLength(writes);
+  });
+
   it('lists by label selector', async () => {
     const { client } = setup();
     await client.create(gpuNodeRequest({ api, name: 'ws1', instanceType: 'x', labels: team('phi') }));
