@@ -57,6 +57,12 @@ export function objectRefOf(r: NodeRequest): { apiVersion: string; kind: string;
     : { apiVersion: NODECLAIM_API_VERSION, kind: NODECLAIM_KIND, metadata: r.metadata };
 }
 
+/** Label and annotation changes: a value sets the key, `null` removes it. */
+export interface MetadataChanges {
+  readonly labels?: Readonly<Record<string, string | null>>;
+  readonly annotations?: Readonly<Record<string, string | null>>;
+}
+
 export interface NodeRequestClient {
   readonly api: NodeRequestApi;
   readonly resource: ResourceType<NodeRequestObject>;
@@ -67,8 +73,8 @@ export interface NodeRequestClient {
   delete(name: string, options?: { uid?: string }): Promise<boolean>;
   /** Writes `status` if it differs from `current.status` (no request otherwise), guarded by resourceVersion. */
   patchStatus(current: NodeRequest, status: NodeRequestStatus): Promise<NodeRequest>;
-  /** Sets these labels/annotations (merge; other keys untouched). No request when nothing changes. */
-  patchMetadata(current: NodeRequest, changes: { labels?: Record<string, string>; annotations?: Record<string, string> }): Promise<NodeRequest>;
+  /** Sets these labels/annotations, removing those given as `null` (merge; other keys untouched). No request when nothing changes. */
+  patchMetadata(current: NodeRequest, changes: MetadataChanges): Promise<NodeRequest>;
   addFinalizer(current: NodeRequest, finalizer: string): Promise<NodeRequest>;
   removeFinalizer(current: NodeRequest, finalizer: string): Promise<NodeRequest>;
 }
@@ -121,10 +127,15 @@ export function nodeRequestClient(kube: KubeClient, api: NodeRequestApi): NodeRe
   };
 }
 
-/** The entries of `wanted` that `current` lacks or has with another value; undefined when none. */
-function changedEntries(current: Record<string, string> | undefined, wanted: Record<string, string> | undefined): Record<string, string> | undefined {
+/** The entries of `wanted` that differ from `current` (a `null` for a key `current` has); undefined when none. */
+function changedEntries(
+  current: Record<string, string> | undefined,
+  wanted: Readonly<Record<string, string | null>> | undefined,
+): Record<string, string | null> | undefined {
   if (wanted === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(wanted)) if (current?.[k] !== v) out[k] = v;
+  const out: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(wanted)) {
+    if (v === null ? current?.[k] !== undefined : current?.[k] !== v) out[k] = v;
+  }
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -73,11 +73,8 @@ export {
   sameTaintKey,
   hasTaint,
   gpuAllocatable,
-  workloadReadiness,
   type LaunchFailure,
-  type WorkloadReadiness,
 } from './predicates.js';
-export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './desired.js';
 
 // clients
 export {
@@ -90,6 +87,7 @@ export {
   objectRefOf,
   type NodeRequestClient,
   type NodeRequestObject,
+  type MetadataChanges,
 } from './client.js';
 
 // providers
@@ -120,7 +118,25 @@ export {
 } from './cloudprovider/errors.js';
 
 // lifecycle
-export { DEFAULT_LIFECYCLE_OPTIONS, lifecycleOptions, capacityRetryDelayMs, type LifecycleOptions } from './lifecycle/options.js';
+export { DEFAULT_LIFECYCLE_OPTIONS, lifecycleOptions, type LifecycleOptions, type RetrySchedule } from './lifecycle/options.js';
+export {
+  LAUNCH_RETRY_ANNOTATION,
+  launchRetryOf,
+  nextLaunchRetry,
+  formatLaunchRetry,
+  retryDelayMs,
+  type LaunchRetry,
+} from './lifecycle/retry.js';
+export {
+  liveReader,
+  deleteRequest,
+  type LifecycleReader,
+  type ReconcileScope,
+  type AspectDeps,
+  type AspectResult,
+  type LifecycleAspect,
+  type Observed,
+} from './lifecycle/context.js';
 export {
   planLaunch,
   launchIntentRecorded,
@@ -129,23 +145,19 @@ export {
   launchFailedStatus,
   hasCapacityFailure,
   launchLabels,
+  launchedMetadata,
+  Launch,
   type LaunchStep,
   type LaunchContext,
   type LaunchFailureOutcome,
 } from './lifecycle/launch.js';
-export {
-  planRegistration,
-  planInitialization,
-  registeredNode,
-  mergeTaints,
-  missingResources,
-  ownerReferenceTo,
-  type RegistrationOutcome,
-  type InitializationOutcome,
-} from './lifecycle/registration.js';
-export { planLiveness, type LivenessVerdict } from './lifecycle/liveness.js';
+export { planRegistration, registeredNode, registeredStatus, mergeTaints, ownerReferenceTo, Registration, type RegistrationOutcome } from './lifecycle/registration.js';
+export { planInitialization, missingResources, Initialization, type InitializationOutcome } from './lifecycle/initialization.js';
+export { planLiveness, Liveness, type LivenessVerdict } from './lifecycle/liveness.js';
+export { deletedNode, Termination } from './lifecycle/termination.js';
+export { patchNode } from './lifecycle/node-patch.js';
 export { LifecycleEvents } from './lifecycle/events.js';
-export { NodeRequestLifecycle, liveReader, type LifecycleDeps, type LifecycleReader, type ReconcileScope } from './lifecycle/reconciler.js';
+export { NodeRequestLifecycle, type LifecycleDeps } from './lifecycle/reconciler.js';
 export { planGarbageCollection, DEFAULT_GC_OPTIONS, type GcOptions, type GcObserved, type GcPlan } from './gc/plan.js';
 export { GarbageCollector, type GarbageCollectorDeps, type GcReader, type GcReport } from './gc/collector.js';
 export { provisionerControllers, PROVIDER_ID_INDEX, type ProvisionerOptions, type ProvisionerControllers } from './provisioner.js';

@@ -1,5 +1,5 @@
 import type { NodeRequestCondition } from './conditions.js';
-import { failedWithReason, gpuAllocatable, isReady, launchFailure, requestedInstanceType, requirementLabels, workloadReadiness } from './predicates.js';
+import { failedWithReason, gpuAllocatable, isReady, launchFailure, requestedInstanceType, requirementLabels } from './predicates.js';
 import { makeNode, makeNodeRequest } from './testing/factories.js';
 
 const c = (type: string, status: NodeRequestCondition['status'], reason = type, message = ''): NodeRequestCondition => ({
@@ -52,28 +52,19 @@ describe('requirements', () => {
   });
 });
 
-describe('workloadReadiness', () => {
-  const ready = makeNodeRequest('nodeclaim', { instanceType: 'Standard_NC24ads_A100_v4', status: { conditions: readyConditions } });
-
-  it('is ready when the request and its GPU node are ready and of the expected instance type', () => {
-    expect(workloadReadiness(ready, makeNode({ instanceType: 'Standard_NC24ads_A100_v4' }))).toEqual({ ready: true, reason: 'NodesReady', message: '' });
-    expect(isReady(ready)).toBe(true);
-  });
-
-  it.each([
-    ['a quota failure', makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'False', 'QuotaExceeded')] } }), undefined, 'QuotaExceeded'],
-    ['a launch in progress', makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'Unknown', 'Launching')] } }), undefined, 'NodeNotLaunched'],
-    ['a missing node', makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'True'), c('Registered', 'Unknown')] } }), undefined, 'NodeNotRegistered'],
-    ['a NotReady node', ready, makeNode({ ready: 'False', instanceType: 'Standard_NC24ads_A100_v4' }), 'NodeNotInitialized'],
-    ['the wrong instance type', ready, makeNode({ instanceType: 'Standard_NC6s_v3' }), 'NodeNotInitialized'],
-    ['no allocatable GPU', ready, makeNode({ instanceType: 'Standard_NC24ads_A100_v4', allocatable: { cpu: '8' } }), 'GpuNotReady'],
-  ])('is not ready with %s', (_name, request, node, reason) => {
-    const out = workloadReadiness(request, node);
-    expect(out.ready).toBe(false);
-    expect(out.reason).toBe(reason);
-  });
-
+describe('gpuAllocatable', () => {
   it('counts allocatable GPUs', () => {
     expect(gpuAllocatable(makeNode({ allocatable: { 'nvidia.com/gpu': '8' } }))).toBe(8);
+  });
+
+  it('is 0 for a node without the resource', () => {
+    expect(gpuAllocatable(makeNode({ allocatable: { cpu: '8' } }))).toBe(0);
+  });
+});
+
+describe('isReady', () => {
+  it('reads the Ready condition', () => {
+    expect(isReady(makeNodeRequest('nodeclaim', { status: { conditions: readyConditions } }))).toBe(true);
+    expect(isReady(makeNodeRequest('nodeclaim', { status: { conditions: [c('Ready', 'Unknown')] } }))).toBe(false);
   });
 });

@@ -3,10 +3,9 @@ import { FakeApiServer, silentLogger } from '@kaito-ts/controller-runtime/testin
 import { NodeResource, nodeRequestClient } from './client.js';
 import type { Node } from './codecs/node.js';
 import { findCondition } from './conditions.js';
-import { desiredNodeRequest } from './desired.js';
 import { provisionerControllers } from './provisioner.js';
 import { FakeCloudProvider } from './testing/fake-cloud-provider.js';
-import { makeNode, makeNodeClaim, makeMachine } from './testing/factories.js';
+import { gpuNodeRequest, makeNode, makeNodeClaim, makeMachine } from './testing/factories.js';
 
 /** Polls `fn` until it returns true (real time; the manager runs real informers on the fake API server). */
 async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -34,7 +33,7 @@ describe.each(['nodeclaim', 'machine'] as const)('provisionerControllers on a ma
     const running = mgr.start({ signal: stop.signal });
     const client = nodeRequestClient(mgr.client, api);
     try {
-      await client.create(desiredNodeRequest({ api, name: 'ws1', workspace: { name: 'phi', namespace: 'default' }, instanceType: 'Standard_NC6s_v3', gpuCount: 1 }));
+      await client.create(gpuNodeRequest({ api, name: 'ws1', instanceType: 'Standard_NC6s_v3' }));
       await until(async () => findCondition((await client.get('ws1'))?.status.conditions ?? [], 'Ready')?.status === 'True', 'Ready');
       const node = server.get<Node>(NodeResource, 'node-fake-1');
       expect(node?.metadata.labels?.['karpenter.sh/initialized']).toBe('true');

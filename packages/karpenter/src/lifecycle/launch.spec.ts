@@ -2,7 +2,7 @@ import { InsufficientCapacityError, QuotaExceededError, SkuUnavailableError, Tra
 import type { Instance } from '../cloudprovider/types.js';
 import type { NodeRequestCondition } from '../conditions.js';
 import { makeNodeRequest } from '../testing/factories.js';
-import { hasCapacityFailure, launchedStatus, launchFailedStatus, launchingStatus, launchIntentRecorded, launchLabels, planLaunch } from './launch.js';
+import { hasCapacityFailure, launchedStatus, launchFailedStatus, launchingStatus, launchedMetadata, launchIntentRecorded, launchLabels, planLaunch } from './launch.js';
 
 const now = new Date('2025-01-01T00:10:00Z');
 const c = (type: string, status: NodeRequestCondition['status'], reason: string): NodeRequestCondition => ({
@@ -26,15 +26,17 @@ const instance: Instance = {
 };
 
 describe('planLaunch', () => {
+  const retrying = (notBefore: number) => ({ annotations: { 'kaito-ts.dev/launch-retry': JSON.stringify({ attempt: 1, notBefore: new Date(notBefore).toISOString() }) } });
   it.each([
     ['a new request', [], undefined, 'recordIntent'],
     ['a request whose intent is recorded', [c('Launched', 'Unknown', 'Launching')], undefined, 'create'],
-    ['a request whose last launch failed transiently', [c('Launched', 'Unknown', 'LaunchFailed')], undefined, 'create'],
-    ['a request whose last launch hit quota, after the backoff', [c('Launched', 'False', 'QuotaExceeded')], now.getTime() - 1, 'create'],
+    ['a request whose last launch failed transiently, after the backoff', [c('Launched', 'Unknown', 'LaunchFailed')], now.getTime() - 1, 'create'],
+    ['a request whose last launch hit quota, after the backoff', [c('Launched', 'False', 'QuotaExceeded')], now.getTime(), 'create'],
     ['a request whose last launch hit quota, within the backoff', [c('Launched', 'False', 'QuotaExceeded')], now.getTime() + 5000, 'wait'],
-  ] as const)('plans %s as %s', (_name, conditions, nextAttemptAt, kind) => {
-    const r = makeNodeRequest('nodeclaim', { status: { conditions } });
-    expect(planLaunch(r, { now, ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}) }).kind).toBe(kind);
+    ['a request whose last launch failed transiently, within the backoff', [c('Launched', 'Unknown', 'LaunchFailed')], now.getTime() + 1, 'wait'],
+  ] as const)('plans %s as %s', (_name, conditions, notBefore, kind) => {
+    const r = makeNodeRequest('nodeclaim', { ...(notBefore !== undefined ? { metadata: retrying(notBefore) } : {}), status: { conditions } });
+    expect(planLaunch(r, { now }).kind).toBe(kind);
   });
 
   it('lists before creating once the intent is on record', () => {
@@ -42,9 +44,20 @@ describe('planLaunch', () => {
     expect(planLaunch(r, { now })).toEqual({ kind: 'create', recover: true });
   });
 
-  it('waits out the rest of the backoff', () => {
-    const r = makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'False', 'InsufficientCapacity')] } });
-    expect(planLaunch(r, { now, nextAttemptAt: now.getTime() + 5000 })).toEqual({ kind: 'wait', retryAfterMs: 5000 });
+  it('waits out the rest of the backoff its retry record names', () => {
+    const r = makeNodeRequest('nodeclaim', {
+      metadata: { annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":3,"notBefore":"2025-01-01T00:10:05Z"}' } },
+      status: { conditions: [c('Launched', 'False', 'InsufficientCapacity')] },
+    });
+    expect(planLaunch(r, { now })).toEqual({ kind: 'wait', retryAfterMs: 5000 });
+  });
+
+  it('ignores a malformed retry record and tries now', () => {
+    const r = makeNodeRequest('nodeclaim', {
+      metadata: { annotations: { 'kaito-ts.dev/launch-retry': 'soon' } },
+      status: { conditions: [c('Launched', 'False', 'InsufficientCapacity')] },
+    });
+    expect(planLaunch(r, { now })).toEqual({ kind: 'create', recover: true });
   });
 
   it('adopts an instance this process created but has not recorded yet', () => {
@@ -121,6 +134,17 @@ describe('launchFailedStatus', () => {
   it('marks a capacity failure as such for liveness', () => {
     const r = makeNodeRequest('nodeclaim');
     expect(hasCapacityFailure({ ...r, status: launchFailedStatus(r, new QuotaExceededError('q'), now).status })).toBe(true);
+  });
+});
+
+describe('launchedMetadata', () => {
+  it('removes the retry record once launched', () => {
+    const r = makeNodeRequest('nodeclaim', { metadata: { annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":1,"notBefore":"2025-01-01T00:00:00Z"}' } } });
+    expect(launchedMetadata(r, instance).annotations).toEqual({ 'kaito-ts.dev/launch-retry': null });
+  });
+
+  it('leaves annotations alone when there is no retry record', () => {
+    expect(launchedMetadata(makeNodeRequest('nodeclaim'), instance).annotations).toBeUndefined();
   });
 });
 

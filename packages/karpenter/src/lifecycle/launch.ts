@@ -1,5 +1,7 @@
 /**
- * Launch, as pure decisions. The crash-safety protocol:
+ * Launch: get an instance for the request and record it (Karpenter's `lifecycle/launch.go`). The
+ * decisions are pure (`planLaunch` and the status builders); `Launch` does the calls. The
+ * crash-safety protocol:
  *
  * 1. The finalizer is persisted first (reconciler).
  * 2. Before the first `create`, the intent is written: `Launched=Unknown, reason Launching`
@@ -12,14 +14,20 @@
  * adopted, never created twice. An instance still `Creating` is not adopted: `create` is called
  * again, which the contract requires to return that same instance for the same request UID (so a
  * provider must be idempotent per UID; the list-first step spares it the call once it runs).
+ *
+ * A failed `create` is recorded, not thrown: its reason on the Launched condition, its retry time
+ * in the request's retry record (retry.ts), and the wait returned to the work queue.
  */
+import { belongsTo, type Instance } from '../cloudprovider/types.js';
+import { classifyLaunchError, describeCause, isNotFoundError, TransientError } from '../cloudprovider/errors.js';
 import type { NodeRequestCondition } from '../conditions.js';
 import { findCondition, setLifecycleCondition } from '../conditions.js';
 import { CAPACITY_REASONS, ConditionTypes, KarpenterAnnotations, Reasons } from '../constants.js';
-import type { Instance } from '../cloudprovider/types.js';
-import { classifyLaunchError, describeCause } from '../cloudprovider/errors.js';
 import type { NodeRequest, NodeRequestStatus } from '../node-request.js';
 import { requirementLabels } from '../predicates.js';
+import { type AspectDeps, type AspectResult, deleteRequest, type LifecycleAspect, type Observed, type ReconcileScope } from './context.js';
+import { LifecycleEvents } from './events.js';
+import { formatLaunchRetry, LAUNCH_RETRY_ANNOTATION, launchRetryOf, nextLaunchRetry } from './retry.js';
 
 export type LaunchStep =
   /** Launched already; nothing to do. */
@@ -28,7 +36,7 @@ export type LaunchStep =
   | { readonly kind: 'adopt'; readonly instance: Instance }
   /** v1alpha5 `karpenter.sh/linked`: get this providerID and adopt it. */
   | { readonly kind: 'link'; readonly providerID: string }
-  /** A capacity failure is backing off; try again after this long. */
+  /** A failed launch is backing off (its retry record says so); try again after this long. */
   | { readonly kind: 'wait'; readonly retryAfterMs: number }
   /** Nothing was attempted yet: persist the intent, then create. */
   | { readonly kind: 'recordIntent' }
@@ -39,8 +47,6 @@ export interface LaunchContext {
   readonly now: Date;
   /** The instance `create` returned in this process, if its status write has not landed yet. */
   readonly remembered?: Instance;
-  /** When the next attempt after a capacity failure is allowed (ms since epoch). */
-  readonly nextAttemptAt?: number;
 }
 
 /** Whether the request carries a record of a launch attempt (so a create may have happened). */
@@ -55,9 +61,8 @@ export function planLaunch(r: NodeRequest, ctx: LaunchContext): LaunchStep {
   if (ctx.remembered !== undefined) return { kind: 'adopt', instance: ctx.remembered };
   const linked = r.metadata.annotations?.[KarpenterAnnotations.linked];
   if (linked !== undefined && linked !== '') return { kind: 'link', providerID: linked };
-  if (ctx.nextAttemptAt !== undefined && ctx.nextAttemptAt > ctx.now.getTime()) {
-    return { kind: 'wait', retryAfterMs: ctx.nextAttemptAt - ctx.now.getTime() };
-  }
+  const retry = launchRetryOf(r);
+  if (retry !== undefined && retry.notBefore > ctx.now.getTime()) return { kind: 'wait', retryAfterMs: retry.notBefore - ctx.now.getTime() };
   if (!launchIntentRecorded(r)) return { kind: 'recordIntent' };
   return { kind: 'create', recover: true };
 }
@@ -119,7 +124,7 @@ export interface LaunchFailureOutcome {
   readonly status: NodeRequestStatus;
   readonly reason: string;
   readonly message: string;
-  /** Capacity failures are kept on the request and retried slowly; transient ones go back to the work queue's backoff. */
+  /** Capacity failures are retried slowly (`capacityRetry`), anything else fast (`transientRetry`). */
   readonly kind: 'capacity' | 'transient';
 }
 
@@ -157,3 +162,116 @@ export function launchLabels(r: NodeRequest, instance: Pick<Instance, 'labels'>)
   for (const [k, v] of Object.entries(merged)) if (r.metadata.labels?.[k] === undefined) out[k] = v;
   return out;
 }
+
+/** Metadata once launched: `launchLabels`, and the retry record gone. */
+export function launchedMetadata(r: NodeRequest, instance: Pick<Instance, 'labels'>): { labels: Record<string, string>; annotations?: Record<string, null> } {
+  const retrying = r.metadata.annotations?.[LAUNCH_RETRY_ANNOTATION] !== undefined;
+  return { labels: launchLabels(r, instance), ...(retrying ? { annotations: { [LAUNCH_RETRY_ANNOTATION]: null } } : {}) };
+}
+
+/** The launch aspect: carries out `planLaunch`. */
+export class Launch implements LifecycleAspect {
+  readonly name = 'launch';
+  readonly #d: AspectDeps;
+  /**
+   * Instances `create` returned whose status write has not landed yet, by request UID (Karpenter's
+   * launch cache): a 409 on that write must not launch a second instance. Not a retry clock: an
+   * entry lives from `create` to the write that records it.
+   */
+  readonly #launched = new Map<string, Instance>();
+
+  constructor(deps: AspectDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(o: Observed, scope: ReconcileScope): Promise<AspectResult> {
+    const { provider, requests, clock } = this.#d;
+    let r = o.request;
+    const now = new Date(clock.now());
+    const remembered = this.#launched.get(uidOf(r));
+    const step = planLaunch(r, { now, ...(remembered !== undefined ? { remembered } : {}) });
+    switch (step.kind) {
+      case 'launched':
+        // A crash between the status write and the metadata write left labels out: the requirement ones can still be added.
+        return { ...o, request: await requests.patchMetadata(r, launchedMetadata(r, { labels: {} })) };
+      case 'wait':
+        return { ...o, requeueAfterMs: step.retryAfterMs };
+      case 'adopt':
+        return this.#record(o, step.instance, scope);
+      case 'link': {
+        let instance: Instance;
+        try {
+          instance = await provider.get(step.providerID, scope.signal);
+        } catch (err) {
+          if (!isNotFoundError(err)) throw err;
+          // Karpenter v1alpha5 deletes a Machine linked to no instance; retrying would leave it stuck with an empty status.
+          this.#d.events.publish(LifecycleEvents.linkedInstanceGone(r, step.providerID));
+          scope.log.warn('linked instance not found, deleting request', { linked: step.providerID });
+          await deleteRequest(requests, r);
+          return { ...o, deleted: true };
+        }
+        return this.#record(o, instance, scope);
+      }
+      case 'recordIntent':
+        r = await requests.patchStatus(r, launchingStatus(r, provider.name, now));
+        return this.#create({ ...o, request: r }, false, scope);
+      case 'create':
+        return this.#create(o, step.recover, scope);
+    }
+  }
+
+  /** Drops what this process remembers of a request that is gone. */
+  forget(name: string, uid?: string): void {
+    for (const [key, instance] of this.#launched) if (key === uid || instance.requestName === name) this.#launched.delete(key);
+  }
+
+  /** Instances launched but not yet recorded in status (for tests and metrics). */
+  get pending(): number {
+    return this.#launched.size;
+  }
+
+  async #create(o: Observed, recover: boolean, scope: ReconcileScope): Promise<AspectResult> {
+    const { provider, requests, clock, events, options } = this.#d;
+    const r = o.request;
+    if (recover) {
+      // A create may have happened before a crash: adopt what the provider launched for this UID.
+      const existing = (await provider.list(scope.signal)).find((i) => belongsTo(i, r) && i.state === 'Running' && i.providerID !== undefined);
+      if (existing !== undefined) {
+        scope.log.info('found an instance launched before a restart, adopting it', { instance: existing.name, providerID: existing.providerID });
+        return this.#record(o, existing, scope);
+      }
+    }
+    let instance: Instance;
+    try {
+      instance = await provider.create(r, scope.signal);
+      if (instance.providerID === undefined || instance.providerID === '') {
+        throw new TransientError(`instance ${instance.name} has no providerID yet`);
+      }
+    } catch (err) {
+      // The process is stopping: nothing is recorded; whoever runs next lists and adopts.
+      if (scope.signal?.aborted) throw err;
+      const now = new Date(clock.now());
+      const outcome = launchFailedStatus(r, err, now);
+      const { retry, delayMs } = nextLaunchRetry(launchRetryOf(r), outcome.kind, now, options);
+      events.publish(LifecycleEvents.launchFailed(r, outcome.reason, outcome.message));
+      scope.log.warn('launch failed', { reason: outcome.reason, error: outcome.message, attempt: retry.attempt, retryInMs: delayMs });
+      // The retry record first: the status write's own event must find it and wait.
+      const recorded = await requests.patchMetadata(r, { annotations: { [LAUNCH_RETRY_ANNOTATION]: formatLaunchRetry(retry) } });
+      return { ...o, request: await requests.patchStatus(recorded, outcome.status), requeueAfterMs: delayMs };
+    }
+    this.#launched.set(uidOf(r), instance);
+    return this.#record(o, instance, scope);
+  }
+
+  async #record(o: Observed, instance: Instance, scope: ReconcileScope): Promise<AspectResult> {
+    const { requests, clock, events } = this.#d;
+    let r = await requests.patchStatus(o.request, launchedStatus(o.request, instance, new Date(clock.now())));
+    this.#launched.delete(uidOf(r));
+    r = await requests.patchMetadata(r, launchedMetadata(r, instance));
+    events.publish(LifecycleEvents.launched(r, instance));
+    scope.log.info('launched instance', { instance: instance.name, providerID: instance.providerID, instanceType: instance.instanceType });
+    return { ...o, request: r };
+  }
+}
+
+const uidOf = (r: NodeRequest): string => r.metadata.uid ?? r.metadata.name;

@@ -2,11 +2,15 @@
  * Liveness (Karpenter v1 `liveness.go`, with GPU-sized, configurable timeouts): a request that
  * does not launch, or does not register after launching, in time is deleted, so the instance is
  * released and whoever wants a node can ask again. Capacity failures are exempt from the launch
- * timeout: the request stays with the cloud's reason (see docs/provisioners.md).
+ * timeout: the request stays with the cloud's reason (see docs/provisioners.md). Runs last, on
+ * what the aspects before it left; `planLiveness` decides, `Liveness` deletes or says when to
+ * look again.
  */
 import { findCondition } from '../conditions.js';
 import { ConditionTypes, Reasons } from '../constants.js';
 import type { NodeRequest } from '../node-request.js';
+import { type AspectDeps, type AspectResult, deleteRequest, type LifecycleAspect, type Observed, type ReconcileScope } from './context.js';
+import { LifecycleEvents } from './events.js';
 import { hasCapacityFailure } from './launch.js';
 import type { LifecycleOptions } from './options.js';
 
@@ -46,4 +50,24 @@ export function planLiveness(r: NodeRequest, now: Date, options: Pick<LifecycleO
     };
   }
   return { kind: 'alive', checkAgainInMs: options.registrationTimeoutMs - sinceLaunch };
+}
+
+/** The liveness aspect: deletes a request that ran out of time, or asks to be woken at its deadline. */
+export class Liveness implements LifecycleAspect {
+  readonly name = 'liveness';
+  readonly #d: AspectDeps;
+
+  constructor(deps: AspectDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(o: Observed, scope: ReconcileScope): Promise<AspectResult> {
+    const r = o.request;
+    const verdict = planLiveness(r, new Date(this.#d.clock.now()), this.#d.options);
+    if (verdict.kind === 'alive') return verdict.checkAgainInMs !== undefined ? { ...o, requeueAfterMs: verdict.checkAgainInMs } : o;
+    this.#d.events.publish(LifecycleEvents.expired(r, verdict.reason, verdict.message));
+    scope.log.warn('liveness timeout, deleting request', { reason: verdict.reason });
+    await deleteRequest(this.#d.requests, r);
+    return { ...o, deleted: true };
+  }
 }

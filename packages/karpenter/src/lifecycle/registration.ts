@@ -1,22 +1,17 @@
 /**
- * Registration and initialization, as pure functions of (request, Nodes, now).
- *
- * Registration (Karpenter v1 `registration.go`): find the one Node whose `spec.providerID` is the
- * request's; once, sync onto it the termination finalizer, an ownerReference to the request, the
- * request's labels (plus single-value requirement labels and `karpenter.sh/registered=true`), its
- * annotations, and its taints and startup taints (unless the Node is labelled
- * `karpenter.sh/do-not-sync-taints`); remove `karpenter.sh/unregistered`; record `status.nodeName`.
- *
- * Initialization (`initialization.go`): the Node is Ready, no startup or ephemeral taint remains,
- * and every requested resource (but `storage`, which no Node advertises) is allocatable and
- * non-zero; then the Node is labelled `karpenter.sh/initialized=true`.
+ * Registration (Karpenter v1 `lifecycle/registration.go`): find the one Node whose
+ * `spec.providerID` is the request's; once, sync onto it the termination finalizer, an
+ * ownerReference to the request, the request's labels (plus single-value requirement labels and
+ * `karpenter.sh/registered=true`), its annotations, and its taints and startup taints (unless the
+ * Node is labelled `karpenter.sh/do-not-sync-taints`); remove `karpenter.sh/unregistered`; record
+ * `status.nodeName` (and capacity from the Node when the provider had none). The decisions are
+ * pure (`planRegistration`, `registeredNode`); `Registration` writes the Node and the status.
  */
 import type { OwnerReference, Taint } from '../codecs/common.js';
 import type { Node } from '../codecs/node.js';
-import { type ConditionInput, findCondition } from '../conditions.js';
+import { type ConditionInput, findCondition, setLifecycleCondition } from '../conditions.js';
 import {
   ConditionTypes,
-  EPHEMERAL_TAINT_KEYS,
   KarpenterLabels,
   KarpenterTaints,
   MACHINE_API_VERSION,
@@ -24,12 +19,13 @@ import {
   NODECLAIM_API_VERSION,
   NODECLAIM_KIND,
   Reasons,
-  ResourceNames,
   TERMINATION_FINALIZER,
 } from '../constants.js';
-import type { NodeRequest } from '../node-request.js';
-import { hasTaint, isNodeReady, requirementLabels, sameTaintKey } from '../predicates.js';
-import { quantityOf } from '../quantity.js';
+import type { NodeRequest, NodeRequestStatus } from '../node-request.js';
+import { hasTaint, isLaunched, isRegistered, requirementLabels, sameTaintKey } from '../predicates.js';
+import type { AspectDeps, AspectResult, LifecycleAspect, Observed, ReconcileScope } from './context.js';
+import { LifecycleEvents } from './events.js';
+import { patchNode, replaceNode } from './node-patch.js';
 
 export interface RegistrationOutcome {
   readonly condition: ConditionInput;
@@ -113,72 +109,44 @@ export function planRegistration(r: NodeRequest, nodes: readonly Node[]): Regist
   };
 }
 
-export interface InitializationOutcome {
-  readonly condition: ConditionInput;
-  readonly desiredNode?: Node;
-}
-
-/** Requested resources that are missing or zero in the Node's allocatable (`storage` exempt). */
-export function missingResources(r: NodeRequest, node: Node): string[] {
-  const missing: string[] = [];
-  for (const [name, value] of Object.entries(r.spec.resources.requests)) {
-    if (name === ResourceNames.storage) continue;
-    const requested = quantityOf({ [name]: value }, name) ?? 0;
-    if (requested <= 0) continue;
-    const have = quantityOf(node.status?.allocatable, name) ?? 0;
-    if (have <= 0) missing.push(name);
-  }
-  return missing;
-}
-
-export function planInitialization(r: NodeRequest, node: Node | undefined): InitializationOutcome {
-  if (node === undefined) {
-    return { condition: { type: ConditionTypes.initialized, status: 'Unknown', reason: Reasons.awaitingRegistration, message: 'waiting for the node to register' } };
-  }
-  const name = node.metadata.name;
-  if (!isNodeReady(node)) {
-    return { condition: { type: ConditionTypes.initialized, status: 'Unknown', reason: Reasons.nodeNotReady, message: `node ${name} is not Ready` } };
-  }
-  const taints = node.spec?.taints ?? [];
-  const startup = taints.filter((t) => r.spec.startupTaints.some((s) => sameTaintKey(s, t)));
-  if (startup.length > 0) {
-    return {
-      condition: {
-        type: ConditionTypes.initialized,
-        status: 'Unknown',
-        reason: Reasons.startupTaintsRemain,
-        message: `node ${name} still has startup taints ${startup.map((t) => `${t.key}:${t.effect}`).join(', ')}`,
-      },
-    };
-  }
-  const ephemeral = taints.filter((t) => EPHEMERAL_TAINT_KEYS.includes(t.key));
-  if (ephemeral.length > 0) {
-    return {
-      condition: {
-        type: ConditionTypes.initialized,
-        status: 'Unknown',
-        reason: Reasons.nodeNotReady,
-        message: `node ${name} still has taints ${ephemeral.map((t) => `${t.key}:${t.effect}`).join(', ')}`,
-      },
-    };
-  }
-  const missing = missingResources(r, node);
-  if (missing.length > 0) {
-    return {
-      condition: {
-        type: ConditionTypes.initialized,
-        status: 'Unknown',
-        reason: Reasons.resourcesNotAllocatable,
-        message: `node ${name} has no allocatable ${missing.join(', ')} yet`,
-      },
-    };
-  }
-  const desiredNode =
-    node.metadata.labels?.[KarpenterLabels.initialized] === 'true'
-      ? undefined
-      : { ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, [KarpenterLabels.initialized]: 'true' } } };
+/** Status with the registered Node recorded: its name, and capacity and allocatable if the provider left them empty. */
+export function registeredStatus(status: NodeRequestStatus, node: Node): NodeRequestStatus {
   return {
-    condition: { type: ConditionTypes.initialized, status: 'True', reason: Reasons.initialized, message: '' },
-    ...(desiredNode !== undefined ? { desiredNode } : {}),
+    ...status,
+    nodeName: node.metadata.name,
+    // Providers that learn capacity only from the Node (gpu-provisioner) leave it empty at launch.
+    ...(Object.keys(status.capacity).length === 0 && node.status?.capacity ? { capacity: { ...node.status.capacity } } : {}),
+    ...(Object.keys(status.allocatable).length === 0 && node.status?.allocatable ? { allocatable: { ...node.status.allocatable } } : {}),
   };
+}
+
+/** The registration aspect: once launched, finds and syncs the Node and records it. */
+export class Registration implements LifecycleAspect {
+  readonly name = 'registration';
+  readonly #d: AspectDeps;
+
+  constructor(deps: AspectDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(o: Observed, scope: ReconcileScope): Promise<AspectResult> {
+    const r = o.request;
+    if (!isLaunched(r) || r.status.providerID === undefined) return o;
+    const plan = planRegistration(r, o.nodes);
+    let nodes = o.nodes;
+    let node = plan.node;
+    if (node !== undefined && plan.desiredNode !== undefined) {
+      node = await patchNode(this.#d.kube, node, plan.desiredNode);
+      nodes = replaceNode(nodes, node);
+    }
+    const now = new Date(this.#d.clock.now());
+    const status = node !== undefined ? registeredStatus(r.status, node) : r.status;
+    const conditions = setLifecycleCondition(status.conditions, plan.condition, now, r.metadata.generation);
+    const updated = await this.#d.requests.patchStatus(r, { ...status, conditions });
+    if (!isRegistered(r) && isRegistered(updated) && node !== undefined) {
+      this.#d.events.publish(LifecycleEvents.registered(updated, node.metadata.name));
+      scope.log.info('registered node', { node: node.metadata.name });
+    }
+    return { request: updated, nodes };
+  }
 }

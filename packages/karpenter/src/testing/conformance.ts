@@ -22,9 +22,9 @@ import type { Node } from '../codecs/node.js';
 import type { NodeClassReference } from '../codecs/nodeclaim.js';
 import { findCondition } from '../conditions.js';
 import { KarpenterLabels, KarpenterTaints, type NodeRequestApi, ResourceNames, WellKnownLabels } from '../constants.js';
-import { desiredNodeRequest } from '../desired.js';
 import { apiConditionType, type NodeRequest } from '../node-request.js';
 import { gpuAllocatable, hasTaint, isNodeReady, sameTaint } from '../predicates.js';
+import { gpuNodeRequest } from './factories.js';
 
 export interface StartedProvisioner {
   /** `crash`: stop at once, abandoning in-flight work (as SIGKILL would); `graceful`: drain and stop. */
@@ -102,10 +102,9 @@ export function describeProvisionerConformance(target: ConformanceTarget): void 
     let ready: NodeRequest | undefined;
 
     const newRequest = (instanceType: string): NodeRequest =>
-      desiredNodeRequest({
+      gpuNodeRequest({
         api: target.api,
         name: `conf-${target.api.slice(0, 2)}-${run}-${++seq}`,
-        workspace: { name: `conformance-${run}`, namespace: 'default' },
         instanceType,
         storage: '128Gi',
         gpuCount: 1,

@@ -1,15 +1,69 @@
 /**
- * Object factories with overrides (last write wins; metadata merged): `makeNodeClaim`,
- * `makeMachine`, `makeNode`, and `makeNodeRequest` for the neutral view. Names are unique per call.
+ * Object factories: `gpuNodeRequest` builds a new request (what a client creates), and
+ * `makeNodeClaim`, `makeMachine`, `makeNode` and `makeNodeRequest` build stored objects with
+ * overrides (last write wins; metadata merged). Names are unique per call.
  */
-import type { Taint } from '../codecs/common.js';
+import type { ObjectMeta, Requirement, ResourceList, Taint } from '../codecs/common.js';
 import type { Machine } from '../codecs/machine.js';
 import type { Node } from '../codecs/node.js';
-import type { NodeClaim } from '../codecs/nodeclaim.js';
-import type { ObjectMeta } from '../codecs/common.js';
-import type { NodeRequestApi } from '../constants.js';
-import { desiredNodeRequest } from '../desired.js';
+import type { NodeClaim, NodeClassReference } from '../codecs/nodeclaim.js';
+import {
+  KAITO_GPU_TAINT,
+  KAITO_NODE_CLASS_REF,
+  KarpenterAnnotations,
+  type NodeRequestApi,
+  ResourceNames,
+  WellKnownLabels,
+} from '../constants.js';
 import { fromMachine, fromNodeClaim, type NodeRequest, toMachine, toNodeClaim } from '../node-request.js';
+
+export interface GpuNodeRequestInput {
+  readonly api: NodeRequestApi;
+  readonly name: string;
+  readonly instanceType: string;
+  /** `nvidia.com/gpu` requested, so initialization waits for the device plugin. Default 1; 0 leaves it out. */
+  readonly gpuCount?: number;
+  /** `requests.storage`. Default `100Gi`. */
+  readonly storage?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** Default `sku=gpu:NoSchedule` (the taint GPU node requests carry). */
+  readonly taints?: readonly Taint[];
+  /** After the instance-type and os requirements. */
+  readonly requirements?: readonly Requirement[];
+  /** NodeClaim only. Default `kaito.sh/KaitoNodeClass default`. */
+  readonly nodeClassRef?: NodeClassReference;
+}
+
+/**
+ * A new request for one GPU node of `instanceType`, on either API (nothing the API server sets:
+ * no uid, generation or status). The workspace-specific request lives with the workspace
+ * controller; this is what tests and the conformance suite need of one.
+ */
+export function gpuNodeRequest(input: GpuNodeRequestInput): NodeRequest {
+  const gpus = input.gpuCount ?? 1;
+  const requests: ResourceList = { [ResourceNames.storage]: input.storage ?? '100Gi', ...(gpus > 0 ? { [ResourceNames.gpu]: String(gpus) } : {}) };
+  return {
+    api: input.api,
+    metadata: {
+      name: input.name,
+      ...(input.labels !== undefined ? { labels: { ...input.labels } } : {}),
+      ...(input.annotations !== undefined ? { annotations: { ...input.annotations } } : {}),
+    },
+    spec: {
+      requirements: [
+        { key: WellKnownLabels.instanceType, operator: 'In', values: [input.instanceType] },
+        { key: WellKnownLabels.os, operator: 'In', values: ['linux'] },
+        ...(input.requirements ?? []),
+      ],
+      taints: [...(input.taints ?? [{ ...KAITO_GPU_TAINT }])],
+      startupTaints: [],
+      resources: { requests },
+      ...(input.api === 'machine' ? { machineTemplateRef: { name: input.name } } : { nodeClassRef: input.nodeClassRef ?? { ...KAITO_NODE_CLASS_REF } }),
+    },
+    status: { capacity: {}, allocatable: {}, conditions: [] },
+  };
+}
 
 let counter = 0;
 const next = (prefix: string): string => `${prefix}${(++counter).toString(36).padStart(4, '0')}`;
@@ -30,7 +84,14 @@ function mergeMeta(base: ObjectMeta, over: Partial<ObjectMeta> | undefined, name
 }
 
 function baseRequest(api: NodeRequestApi, name: string, instanceType: string): NodeRequest {
-  const r = desiredNodeRequest({ api, name, workspace: { name: 'ws-test', namespace: 'default' }, instanceType, storage: '100Gi', gpuCount: 1 });
+  // Labelled and annotated as a workspace's request is, so tests can follow them onto the Node.
+  const r = gpuNodeRequest({
+    api,
+    name,
+    instanceType,
+    labels: { 'kaito.sh/workspace': 'ws-test', 'kaito.sh/workspacenamespace': 'default' },
+    annotations: { [KarpenterAnnotations.doNotDisrupt]: 'true' },
+  });
   return { ...r, metadata: { ...r.metadata, uid: `uid-${name}`, generation: 1, creationTimestamp: '2025-01-01T00:00:00Z' } };
 }
 

@@ -3,6 +3,15 @@
  * `import { FakeCloudProvider, makeNodeClaim, describeProvisionerConformance } from '@kaito-ts/karpenter/testing'`.
  */
 export { FakeCloudProvider, type FakeCloudProviderOptions } from './fake-cloud-provider.js';
-export { makeNodeClaim, makeMachine, makeNode, makeNodeRequest, DEFAULT_TEST_INSTANCE_TYPE, type NodeOptions } from './factories.js';
+export {
+  gpuNodeRequest,
+  makeNodeClaim,
+  makeMachine,
+  makeNode,
+  makeNodeRequest,
+  DEFAULT_TEST_INSTANCE_TYPE,
+  type GpuNodeRequestInput,
+  type NodeOptions,
+} from './factories.js';
 export { LifecycleHarness, type LifecycleHarnessOptions, type RequestOverrides } from './harness.js';
 export { describeProvisionerConformance, eventually, type ConformanceTarget, type StartedProvisioner, type EventuallyOptions } from './conformance.js';

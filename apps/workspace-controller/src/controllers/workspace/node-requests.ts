@@ -1,5 +1,5 @@
 /**
- * The node request the workspace controller asks for, in Kaito's wire shape
+ * The node requests a Workspace asks for (a pure planner), in Kaito's wire shape
  * (`kaito-project/kaito: pkg/utils/nodeclaim/nodeclaim.go`; Machine era `pkg/machine/machine.go`):
  *
  * | | NodeClaim (v1) | Machine (v1alpha5) |
@@ -12,9 +12,6 @@
  * | ref | nodeClassRef `kaito.sh/KaitoNodeClass default` | machineTemplateRef `{name: <request name>}` |
  */
 import { createHash } from 'node:crypto';
-import type { Requirement, ResourceList } from './codecs/common.js';
-import type { MachineTemplateRef } from './codecs/machine.js';
-import type { NodeClassReference } from './codecs/nodeclaim.js';
 import {
   DEFAULT_STORAGE_REQUEST,
   KAITO_GPU_TAINT,
@@ -24,11 +21,15 @@ import {
   KaitoLabels,
   KarpenterAnnotations,
   KarpenterLabels,
+  type MachineTemplateRef,
+  type NodeClassReference,
+  type NodeRequest,
   type NodeRequestApi,
+  type Requirement,
+  type ResourceList,
   ResourceNames,
   WellKnownLabels,
-} from './constants.js';
-import type { NodeRequest } from './node-request.js';
+} from '@kaito-ts/karpenter';
 
 export interface DesiredNodeRequestInput {
   readonly api: NodeRequestApi;

@@ -1,5 +1,5 @@
-import { desiredNodeRequest, nodeRequestName, workspaceSelector } from './desired.js';
-import { toMachine, toNodeClaim } from './node-request.js';
+import { toMachine, toNodeClaim } from '@kaito-ts/karpenter';
+import { desiredNodeRequest, nodeRequestName, workspaceSelector } from './node-requests.js';
 
 const workspace = { name: 'phi-3', namespace: 'team-a' };
 
