@@ -11,6 +11,7 @@ import type { QueueMetrics } from '../queue/workqueue.js';
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export type ReconcileResultLabel = 'success' | 'error' | 'requeue_after' | 'terminal_error' | 'conflict' | 'aborted';
+export type PeriodicResultLabel = 'success' | 'error' | 'aborted';
 
 interface QueueSource {
   unfinishedWork(): { totalSeconds: number; longestSeconds: number };
@@ -35,6 +36,9 @@ export class Metrics {
   readonly reconcileTime: Histogram<'controller'>;
   readonly activeWorkers: FastGauge<'controller'>;
   readonly maxConcurrentReconciles: FastGauge<'controller'>;
+
+  readonly periodicRuns: Counter<'name' | 'result'>;
+  readonly periodicRunTime: Histogram<'name'>;
 
   readonly queueDepth: FastGauge<'name'>;
   readonly queueAdds: Counter<'name'>;
@@ -100,6 +104,20 @@ export class Metrics {
       name: 'controller_runtime_max_concurrent_reconciles',
       help: 'Maximum number of concurrent reconciles per controller.',
       labelNames: ['controller'],
+      registers,
+    });
+
+    this.periodicRuns = new Counter({
+      name: 'controller_runtime_periodic_runs_total',
+      help: 'Total number of runs per periodic task, by result.',
+      labelNames: ['name', 'result'],
+      registers,
+    });
+    this.periodicRunTime = new Histogram({
+      name: 'controller_runtime_periodic_run_time_seconds',
+      help: 'Length of time per run per periodic task.',
+      labelNames: ['name'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
 
