@@ -338,6 +338,28 @@ describe('Manager runnables', () => {
     await Promise.all([a.done, b.done]);
   });
 
+  it('aborts a leader-only periodic run in flight when the lease is lost, and starts no other', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    const mgr = newManager(server, clock, { leaderElection: { ...election, identity: 'a' } });
+    const signals: AbortSignal[] = [];
+    mgr.addPeriodic({ name: 'gc', intervalMs: 1_000, run: (ctx) => new Promise<void>((_resolve, reject) => (signals.push(ctx.signal), ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))) });
+    const done = mgr.start();
+    const failure = done.catch((e: unknown) => e);
+    await settle(clock);
+    expect(signals.map((s) => s.aborted)).toEqual([false]);
+    const lease = server.get<{ metadata: object; spec: object }>(Resources.Lease, 'widget-controller', 'kube-system');
+    await server.request({
+      method: 'PUT',
+      path: '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/widget-controller',
+      body: { ...lease, spec: { ...lease?.spec, holderIdentity: 'usurper' } },
+    });
+    await settle(clock, 2_000);
+    expect(await failure).toBeInstanceOf(LeaderElectionLostError);
+    await settle(clock, 10_000);
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+  });
+
   it('stop({ timeoutMs }) drains for that long, then aborts the signal of a reconcile still running and reports it', async () => {
     const clock = new FakeClock();
     const server = newServer(clock);
