@@ -70,6 +70,8 @@ export { LeaderElector, type LeaderElectorOptions, type LeaderElectionTimings, t
 export { KubeLeaseLock, Lease, microTime, type LeaseLock, type LeaderElectionRecord, type ObservedRecord } from './leader/lease-lock.js';
 
 export { Manager, type ManagerOptions, type LeaderElectionOptions, type InformerOptions as ManagerInformerOptions } from './manager/manager.js';
+export type { Periodic, Runnable, RunnableContext, ShutdownReport } from './manager/runnable.js';
+export { PeriodicRunner, type PeriodicRunnerOptions } from './manager/periodic.js';
 export { Metrics, type MetricsOptions } from './metrics/metrics.js';
 export { listen, runChecks, type Check, type RunningServer } from './http/server.js';
 export { KubeEventRecorder, type Event, type EventRecorder, type EventType, type KubeEventRecorderOptions } from './events/recorder.js';

@@ -160,4 +160,4 @@ export { LifecycleEvents } from './lifecycle/events.js';
 export { NodeRequestLifecycle, type LifecycleDeps } from './lifecycle/reconciler.js';
 export { planGarbageCollection, DEFAULT_GC_OPTIONS, type GcOptions, type GcObserved, type GcPlan } from './gc/plan.js';
 export { GarbageCollector, type GarbageCollectorDeps, type GcReader, type GcReport } from './gc/collector.js';
-export { provisionerControllers, PROVIDER_ID_INDEX, type ProvisionerOptions, type ProvisionerControllers } from './provisioner.js';
+export { addProvisioner, PROVIDER_ID_INDEX, type ProvisionerOptions, type Provisioner } from './provisioner.js';

@@ -3,7 +3,7 @@ import { FakeApiServer, silentLogger } from '@kaito-ts/controller-runtime/testin
 import { NodeResource, nodeRequestClient } from './client.js';
 import type { Node } from './codecs/node.js';
 import { findCondition } from './conditions.js';
-import { provisionerControllers } from './provisioner.js';
+import { addProvisioner } from './provisioner.js';
 import { FakeCloudProvider } from './testing/fake-cloud-provider.js';
 import { gpuNodeRequest, makeNode, makeNodeClaim, makeMachine } from './testing/factories.js';
 
@@ -18,7 +18,7 @@ async function until(fn: () => boolean | Promise<boolean>, what: string): Promis
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe.each(['nodeclaim', 'machine'] as const)('provisionerControllers on a manager (%s)', (api) => {
+describe.each(['nodeclaim', 'machine'] as const)('addProvisioner on a manager (%s)', (api) => {
   it('takes a request to Ready when its node joins, and tears everything down on delete', async () => {
     const server = new FakeApiServer();
     const provider = new FakeCloudProvider();
@@ -27,8 +27,7 @@ describe.each(['nodeclaim', 'machine'] as const)('provisionerControllers on a ma
       server.seed(makeNode({ metadata: { name: `node-${i.name}` }, providerID: i.providerID ?? '', taints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }] }));
     };
     const mgr = new Manager({ transport: server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
-    const { controllers } = provisionerControllers(mgr, { api, provider });
-    for (const c of controllers) mgr.add(c);
+    addProvisioner(mgr, { api, provider });
     const stop = new AbortController();
     const running = mgr.start({ signal: stop.signal });
     const client = nodeRequestClient(mgr.client, api);
@@ -58,18 +57,36 @@ describe.each(['nodeclaim', 'machine'] as const)('garbage collection wired on a 
     server.seed(obj);
     provider.seed({ requestName: obj.metadata.name, requestUID: obj.metadata.uid ?? '' });
     const mgr = new Manager({ transport: server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
-    const { gc } = provisionerControllers(mgr, { api, provider });
+    const { gc } = addProvisioner(mgr, { api, provider });
     // The manager is not started: its caches are empty, as they are right after a restart.
     await expect(gc.collect({ log: silentLogger() })).rejects.toThrow('not synced');
     expect(provider.deleteCalls).toEqual([]);
     expect(provider.instances.size).toBe(1);
   });
 
-  it('starts the garbage collector only once the request and Node caches are synced', () => {
-    const mgr = new Manager({ transport: new FakeApiServer(), logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
-    const { controllers } = provisionerControllers(mgr, { api, provider: new FakeCloudProvider() });
-    const gcController = controllers.find((c) => c.name === `${api}.garbagecollection`);
-    // The manager waits for the caches of the resources a controller watches before starting it.
-    expect(gcController?.watches.map((w) => w.resource.kind)).toEqual(expect.arrayContaining([api === 'machine' ? 'Machine' : 'NodeClaim', 'Node']));
+  it('runs garbage collection only once the request and Node caches are synced, then every interval', async () => {
+    const server = new FakeApiServer();
+    const longAgo = Date.parse('2025-01-01T00:00:00Z');
+    const provider = new FakeCloudProvider({ now: () => longAgo });
+    const obj = server.seed(api === 'machine' ? makeMachine() : makeNodeClaim()); // with the server's UID
+    provider.seed({ requestName: obj.metadata.name, requestUID: obj.metadata.uid ?? '' });
+    const leaked = provider.seed({ requestName: 'gone', requestUID: 'uid-of-a-deleted-request' });
+    server.down = true; // the caches cannot list: as after a restart against a slow API server
+    const mgr = new Manager({ transport: server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
+    const { gcTask } = addProvisioner(mgr, { api, provider, gc: { intervalMs: 50 } });
+    expect(gcTask.waitForCaches?.map((r) => r.kind)).toEqual([api === 'machine' ? 'Machine' : 'NodeClaim', 'Node']);
+    const stop = new AbortController();
+    const running = mgr.start({ signal: stop.signal });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(provider.listCalls).toEqual([]);
+      server.down = false;
+      await until(() => provider.listCalls.length >= 3, 'three garbage-collection passes');
+      expect(provider.deleteCalls.map((ref) => ref.name)).toEqual([leaked.name]);
+      expect(provider.instances.size).toBe(1);
+    } finally {
+      stop.abort();
+      await running;
+    }
   });
 });

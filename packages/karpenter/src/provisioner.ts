@@ -1,13 +1,15 @@
 /**
- * Wiring a provisioner: the lifecycle and garbage-collection controllers for one node-request API
- * and one CloudProvider, on a controller-runtime `Manager` (shared informer caches, work queue,
- * leader election, events, metrics). A provisioner's `main.ts` is this plus its CloudProvider:
+ * Wiring a provisioner for one node-request API and one CloudProvider on a controller-runtime
+ * `Manager` (shared informer caches, work queue, leader election, events, metrics): the lifecycle
+ * controller, and garbage collection as a leader-only periodic task that first waits for the
+ * request and Node caches (an empty cache right after a restart would make every live instance
+ * look leaked). A provisioner's `main.ts` is this plus its CloudProvider:
  *
  *     const mgr = new Manager({ kubeConfig, logger, name: 'kwok-provisioner', leaderElection: … });
- *     for (const c of provisionerControllers(mgr, { api: 'nodeclaim', provider })) mgr.add(c);
+ *     addProvisioner(mgr, { api: 'nodeclaim', provider });
  *     await mgr.start({ handleSignals: true });
  */
-import { type Clock, type Controller, type Manager, realClock, Resources, watch } from '@kaito-ts/controller-runtime';
+import { type Clock, type Controller, type Manager, type Periodic, realClock, watch } from '@kaito-ts/controller-runtime';
 import type { CloudProvider } from './cloudprovider/types.js';
 import { NodeResource, nodeRequestClient, type NodeRequestObject, nodeRequestOf, nodeRequestResource } from './client.js';
 import type { Node } from './codecs/node.js';
@@ -34,16 +36,18 @@ export interface ProvisionerOptions {
   readonly clock?: Clock;
 }
 
-export interface ProvisionerControllers {
+export interface Provisioner {
   readonly lifecycle: NodeRequestLifecycle;
   readonly gc: GarbageCollector;
-  readonly controllers: readonly Controller[];
+  /** What was added to the manager, for tests and logs. */
+  readonly controller: Controller;
+  readonly gcTask: Periodic;
 }
 
 const providerIDOf = (obj: { status?: { providerID?: string } }): string[] => (obj.status?.providerID ? [obj.status.providerID] : []);
 
-/** The lifecycle and GC controllers, their caches and indexes registered on `mgr` (call before `mgr.start`). */
-export function provisionerControllers(mgr: Manager, o: ProvisionerOptions): ProvisionerControllers {
+/** Adds the lifecycle controller and the GC task, with their caches and indexes, to `mgr` (before `mgr.start`). */
+export function addProvisioner(mgr: Manager, o: ProvisionerOptions): Provisioner {
   const resource = nodeRequestResource(o.api);
   const kind = o.api === 'machine' ? MACHINE_KIND : NODECLAIM_KIND;
   const requestCache = mgr.informer(resource, { indexers: { [PROVIDER_ID_INDEX]: (obj: NodeRequestObject) => providerIDOf(obj) } });
@@ -102,25 +106,15 @@ export function provisionerControllers(mgr: Manager, o: ProvisionerOptions): Pro
     reconcile: (key, ctx) => lifecycle.reconcile(key, { log: ctx.log, signal: ctx.signal }),
   };
 
-  // GC is one periodic job: the first cache event starts it, then it requeues itself. It is kicked
-  // from Namespaces because some always exist (there may be no requests or Nodes yet). It also
-  // watches (ignoring their events) the request and Node caches, so the manager starts it only once
-  // those are synced: GC reads them to tell claimed instances from leaked ones.
-  let kicked = false;
-  const gcController: Controller = {
+  const gcTask: Periodic = {
     name: `${o.api}.garbagecollection`,
-    watches: [
-      watch(resource, { mapToKeys: () => [] }),
-      watch(NodeResource, { mapToKeys: () => [] }),
-      watch(Resources.Namespace, {
-        mapToKeys: () => {
-          if (kicked) return [];
-          kicked = true;
-          return ['gc'];
-        },
-      }),
-    ],
-    reconcile: (_key, ctx) => gc.reconcile({ log: ctx.log, signal: ctx.signal }),
+    intervalMs: gc.options.intervalMs,
+    waitForCaches: [resource, NodeResource],
+    run: async (ctx) => {
+      await gc.collect(ctx);
+    },
   };
-  return { lifecycle, gc, controllers: [lifecycleController, gcController] };
+  mgr.add(lifecycleController);
+  mgr.addPeriodic(gcTask);
+  return { lifecycle, gc, controller: lifecycleController, gcTask };
 }

@@ -5,14 +5,14 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
-import { nodeRequestResource, type NodeRequest, provisionerControllers, type ProvisionerControllers } from '@kaito-ts/karpenter';
+import { addProvisioner, nodeRequestResource, type NodeRequest, type Provisioner } from '@kaito-ts/karpenter';
 import type { KwokProvisionerConfig } from './config.js';
 import { KwokCloudProvider } from './kwok-cloud.js';
 
 export interface RunningKwokProvisioner {
   readonly manager: Manager;
   readonly provider: KwokCloudProvider;
-  readonly controllers: ProvisionerControllers;
+  readonly provisioner: Provisioner;
   /** Resolves when the manager has stopped; rejects if it failed (e.g. lost its lease). */
   readonly done: Promise<void>;
   /** Stop: drain in-flight reconciles for up to `timeoutMs` (0: abort them at once, as a crash would), then shut down. */
@@ -50,7 +50,6 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
 export async function startKwokProvisioner(config: KwokProvisionerConfig, options: StartOptions = {}): Promise<RunningKwokProvisioner> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, defaultMeta: { component: 'kwok-provisioner' } });
   const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.kubeconfig);
-  let shutdownTimeoutMs = 30_000;
   const manager = new Manager({
     kubeConfig,
     logger,
@@ -58,10 +57,6 @@ export async function startKwokProvisioner(config: KwokProvisionerConfig, option
     metricsPort: config.metricsPort,
     healthPort: config.healthPort,
     leaderElection: config.leaderElect ? { leaseName: config.leaseName, leaseNamespace: config.cloudNamespace } : false,
-    // Read at shutdown, so `stop({ timeoutMs })` can choose between draining and crashing.
-    get gracefulShutdownTimeoutMs() {
-      return shutdownTimeoutMs;
-    },
   });
 
   // Fail fast, in one line, when the cluster lacks what this provisioner needs.
@@ -90,7 +85,7 @@ export async function startKwokProvisioner(config: KwokProvisionerConfig, option
     logger: logger.child({ provider: 'kwok' }),
   });
   const managed = matchesSelector(config.selector);
-  const controllers = provisionerControllers(manager, {
+  const provisioner = addProvisioner(manager, {
     api: config.api,
     provider,
     concurrency: config.concurrency,
@@ -103,7 +98,6 @@ export async function startKwokProvisioner(config: KwokProvisionerConfig, option
     },
     gc: { intervalMs: config.gcIntervalMs },
   });
-  for (const c of controllers.controllers) manager.add(c);
   const done = manager.start({ handleSignals: options.handleSignals ?? false });
   logger.info('kwok provisioner started', {
     api: config.api,
@@ -116,11 +110,10 @@ export async function startKwokProvisioner(config: KwokProvisionerConfig, option
   return {
     manager,
     provider,
-    controllers,
+    provisioner,
     done,
     async stop(stopOptions = {}) {
-      shutdownTimeoutMs = stopOptions.timeoutMs ?? 30_000;
-      await manager.stop();
+      await manager.stop(stopOptions);
       await done.catch(() => undefined);
     },
   };

@@ -113,6 +113,11 @@ export class ControllerRunner {
     return done;
   }
 
+  /** Abort the reconciles in flight (their `signal`); the manager's shutdown does this once draining timed out. */
+  abort(reason: Error): void {
+    this.#abort.abort(reason);
+  }
+
   async #work(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();

@@ -24,7 +24,11 @@ export interface ReconcileContext {
   readonly reconcileID: string;
   /** `root.child({ controller, namespace, name, reconcileID })`. */
   readonly log: Logger;
-  /** Aborts when this process must stop reconciling at once (leadership lost, shutdown timed out). */
+  /**
+   * Aborts when this process must stop reconciling at once: leadership lost, or the manager's
+   * graceful shutdown timeout ran out (`stop({ timeoutMs: 0 })`: at once). Pass it to every call
+   * that can wait.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -58,6 +62,8 @@ export interface Controller {
   readonly concurrency?: number;
   /** Per-key retry backoff. Default 5 ms → 60 s. */
   readonly backoff?: ExponentialBackoffOptions;
+  /** Reconcile only on the replica holding the lease (controller-runtime's `NeedLeaderElection`). Default true. */
+  readonly needLeaderElection?: boolean;
 }
 
 export interface WatchOptions<T extends KubeObject> {

@@ -291,3 +291,161 @@ describe('Manager endpoints', () => {
     await done;
   });
 });
+
+describe('Manager runnables', () => {
+  const election = { leaseName: 'widget-controller', leaseNamespace: 'kube-system', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+
+  it('starts a periodic task only once the caches it names have synced, then runs it every interval', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.down = true;
+    const mgr = newManager(server, clock);
+    const runs: boolean[] = [];
+    mgr.addPeriodic({ name: 'sweep', intervalMs: 10_000, waitForCaches: [Widgets], run: () => Promise.resolve(void runs.push(mgr.informer(Widgets).hasSynced)) });
+    const abort = new AbortController();
+    const done = mgr.start({ signal: abort.signal });
+    await settle(clock, 30_000);
+    expect(runs).toEqual([]);
+    server.down = false;
+    await settle(clock, 60_000);
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    expect(runs.every((synced) => synced)).toBe(true);
+    const count = runs.length;
+    await settle(clock, 10_000);
+    expect(runs.length).toBe(count + 1);
+    abort.abort();
+    await done;
+  });
+
+  it('runs a leader-only periodic task on the leader alone, and one with needLeaderElection: false on every replica', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    const ran: string[] = [];
+    const replica = (identity: string) => {
+      const mgr = newManager(server, clock, { leaderElection: { ...election, identity } });
+      mgr.addPeriodic({ name: 'gc', intervalMs: 60_000, run: () => Promise.resolve(void ran.push(`gc@${identity}`)) });
+      mgr.addPeriodic({ name: 'warm', intervalMs: 60_000, needLeaderElection: false, run: () => Promise.resolve(void ran.push(`warm@${identity}`)) });
+      const abort = new AbortController();
+      return { mgr, abort, done: mgr.start({ signal: abort.signal }) };
+    };
+    const a = replica('a');
+    await settle(clock, 5_000);
+    const b = replica('b');
+    await settle(clock, 5_000);
+    expect([...new Set(ran)].sort()).toEqual(['gc@a', 'warm@a', 'warm@b']);
+    b.abort.abort();
+    a.abort.abort();
+    await Promise.all([a.done, b.done]);
+  });
+
+  it('aborts a leader-only periodic run in flight when the lease is lost, and starts no other', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    const mgr = newManager(server, clock, { leaderElection: { ...election, identity: 'a' } });
+    const signals: AbortSignal[] = [];
+    mgr.addPeriodic({ name: 'gc', intervalMs: 1_000, run: (ctx) => new Promise<void>((_resolve, reject) => (signals.push(ctx.signal), ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))) });
+    const done = mgr.start();
+    const failure = done.catch((e: unknown) => e);
+    await settle(clock);
+    expect(signals.map((s) => s.aborted)).toEqual([false]);
+    const lease = server.get<{ metadata: object; spec: object }>(Resources.Lease, 'widget-controller', 'kube-system');
+    await server.request({
+      method: 'PUT',
+      path: '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/widget-controller',
+      body: { ...lease, spec: { ...lease?.spec, holderIdentity: 'usurper' } },
+    });
+    await settle(clock, 2_000);
+    expect(await failure).toBeInstanceOf(LeaderElectionLostError);
+    await settle(clock, 10_000);
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+  });
+
+  it('stop({ timeoutMs }) drains for that long, then aborts the signal of a reconcile still running and reports it', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const mgr = newManager(server, clock);
+    let signal: AbortSignal | undefined;
+    mgr.add({
+      name: 'stuck',
+      watches: [watch(Widgets)],
+      reconcile: (_key, ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => undefined); // ignores its signal, as a wedged call would
+      },
+    });
+    const done = mgr.start();
+    await settle(clock);
+    expect(signal?.aborted).toBe(false);
+    const stopped = mgr.stop({ timeoutMs: 5_000 });
+    await settle(clock, 4_999);
+    expect(signal?.aborted).toBe(false);
+    await settle(clock, 1);
+    expect(await stopped).toEqual({ notStopped: ['stuck'] });
+    expect(signal?.aborted).toBe(true);
+    await done;
+  });
+
+  it('stop({ timeoutMs: 0 }) aborts a periodic run in flight at once', async () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    let aborted: unknown;
+    mgr.addPeriodic({
+      name: 'gc',
+      intervalMs: 60_000,
+      run: (ctx) =>
+        new Promise<void>((_resolve, reject) =>
+          ctx.signal.addEventListener('abort', () => {
+            aborted = ctx.signal.reason;
+            reject(ctx.signal.reason as Error);
+          }),
+        ),
+    });
+    const done = mgr.start();
+    await settle(clock);
+    const report = mgr.stop({ timeoutMs: 0 });
+    await settle(clock, 0);
+    expect(await report).toEqual({ notStopped: ['gc'] });
+    expect(String(aborted)).toBe('Error: gc: graceful shutdown timed out after 0 ms');
+    await done;
+  });
+
+  it('aborts a runnable at stop and waits for it to return', async () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    const phases: string[] = [];
+    mgr.addRunnable({
+      name: 'loop',
+      needLeaderElection: false,
+      start: async (ctx) => {
+        phases.push('started');
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        await Promise.resolve();
+        phases.push('returned');
+      },
+    });
+    const abort = new AbortController();
+    const done = mgr.start({ signal: abort.signal });
+    await settle(clock);
+    expect(phases).toEqual(['started']);
+    abort.abort();
+    await done;
+    expect(phases).toEqual(['started', 'returned']);
+  });
+
+  it('stops, and rejects start() with its error, when a runnable fails', async () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    mgr.addRunnable({ name: 'loop', start: () => Promise.reject(new Error('cannot reach the cloud')) });
+    await expect(mgr.start()).rejects.toThrow('cannot reach the cloud');
+  });
+
+  it('refuses two runnables of one name, whatever their kinds', () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    mgr.add({ name: 'gc', watches: [], reconcile: async () => ({}) });
+    expect(() => mgr.addPeriodic({ name: 'gc', intervalMs: 1_000, run: () => Promise.resolve() })).toThrow(
+      'gc added twice: controllers, periodic tasks and runnables need distinct names',
+    );
+  });
+});

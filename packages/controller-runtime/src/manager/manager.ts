@@ -1,19 +1,22 @@
 /**
- * The manager: shared informer caches (one per resource), the controllers, leader election, the
- * HTTP endpoints and shutdown.
+ * The manager: shared informer caches (one per resource), the runnables (controllers, periodic
+ * tasks, loops: see runnable.ts), leader election, the HTTP endpoints and shutdown.
  *
  *     start ─▶ serve /metrics /healthz /readyz ─▶ start caches (standbys keep theirs warm)
- *           ─▶ leader election ─▶ elected: wait for the caches a controller watches to sync,
- *              connect its watches, start its workers
- *     lost lease ─▶ stop every controller at once (abort in-flight reconciles) ─▶ start() rejects
- *                   with LeaderElectionLostError: exit and let Kubernetes restart the process
- *     SIGTERM / stop() ─▶ stop handing out keys, drain in-flight reconciles (bounded)
- *                       ─▶ release the lease ─▶ stop caches and servers ─▶ start() resolves
+ *           ─▶ runnables that need no election: wait for their caches, start
+ *           ─▶ leader election ─▶ elected: the leader-only runnables wait for their caches and
+ *              start (a controller connects its watches, then starts its workers)
+ *     lost lease ─▶ abort every leader-only runnable at once ─▶ start() rejects with
+ *                   LeaderElectionLostError: exit and let Kubernetes restart the process
+ *     SIGTERM / stop({ timeoutMs }) ─▶ no new work; drain the work in flight for up to timeoutMs
+ *                   (default gracefulShutdownTimeoutMs), then abort the `signal` of what is left and
+ *                   report it ─▶ release the lease ─▶ stop caches and servers ─▶ start() resolves
+ *     a Runnable throws ─▶ the same shutdown ─▶ start() rejects with its error
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Clock, realClock } from '../clock.js';
+import { type Clock, realClock, type TimerHandle } from '../clock.js';
 import type { KubeObject } from '../api/object.js';
 import { resourceId, type ResourceType } from '../api/resource.js';
 import type { ListWatchSource } from '../cache/list-watch.js';
@@ -32,6 +35,9 @@ import { LeaderElector, type LeaderElectionTimings } from '../leader/leader-elec
 import { KubeLeaseLock, type LeaseLock } from '../leader/lease-lock.js';
 import type { Logger } from '../log/logger.js';
 import { Metrics } from '../metrics/metrics.js';
+import { controllerRunnable, loopRunnable } from './adapters.js';
+import { PeriodicRunner } from './periodic.js';
+import type { ManagedRunnable, Periodic, Runnable, ShutdownReport } from './runnable.js';
 
 export interface LeaderElectionOptions extends LeaderElectionTimings {
   /** Lease name, e.g. `workspace-controller`. */
@@ -63,7 +69,11 @@ export interface ManagerOptions {
   readonly client?: { readonly qps?: number; readonly burst?: number };
   /** Re-deliver every cached object this often, so drift is corrected. Default 10 h. 0 disables. */
   readonly syncPeriodMs?: number;
-  /** How long shutdown waits for in-flight reconciles. Default 30 s. */
+  /**
+   * How long shutdown waits for in-flight reconciles and periodic runs before aborting their
+   * `signal` (controller-runtime's `GracefulShutdownTimeout`); `stop({ timeoutMs })` overrides it.
+   * Default 30 s.
+   */
   readonly gracefulShutdownTimeoutMs?: number;
   /** Node.js process metrics. Default true. */
   readonly processMetrics?: boolean;
@@ -103,7 +113,7 @@ export class Manager {
   readonly #clock: Clock;
   readonly #mapper: ResourceMapper;
   readonly #informers = new Map<string, Informer<KubeObject>>();
-  readonly #runners: ControllerRunner[] = [];
+  readonly #runnables: ManagedRunnable[] = [];
   readonly #recorders = new Map<string, KubeEventRecorder>();
   readonly #healthChecks = new Map<string, Check>([['ping', () => undefined]]);
   readonly #readyChecks = new Map<string, Check>();
@@ -114,6 +124,9 @@ export class Manager {
   #electionAbort = new AbortController();
   #stopRequested: (() => void) | undefined;
   #lost = false;
+  #failure: { readonly error: unknown } | undefined;
+  #stopTimeoutMs: number | undefined;
+  #report: ShutdownReport = { notStopped: [] };
   #stopped: Promise<void> | undefined;
   #metricsUrl: string | undefined;
   #healthUrl: string | undefined;
@@ -173,17 +186,54 @@ export class Manager {
 
   /** Register a controller; its watched resources get shared caches. Before `start` only. */
   add(controller: Controller): void {
-    if (this.#state !== 'new') throw new Error(`add controller ${controller.name} before starting the manager`);
-    if (this.#runners.some((r) => r.name === controller.name)) throw new Error(`controller ${controller.name} added twice`);
-    for (const w of controller.watches) this.informer(w.resource);
-    this.#runners.push(
-      new ControllerRunner(controller, {
+    this.#checkNew('controller', controller.name);
+    const runner = new ControllerRunner(controller, {
+      logger: this.logger,
+      metrics: this.metrics,
+      clock: this.#clock,
+      canReconcile: this.#canRun(controller.needLeaderElection ?? true),
+    });
+    this.#register(controllerRunnable(runner, () => this.#connect(runner)));
+  }
+
+  /**
+   * Register a periodic task: a run once its caches have synced (and, by default, this replica
+   * leads), then one `intervalMs` after each run ends. Before `start` only.
+   */
+  addPeriodic(task: Periodic): void {
+    this.#checkNew('periodic task', task.name);
+    this.#register(
+      new PeriodicRunner(task, { logger: this.logger, metrics: this.metrics, clock: this.#clock, canRun: this.#canRun(task.needLeaderElection ?? true) }),
+    );
+  }
+
+  /** Register a loop that runs until its `signal` aborts (controller-runtime's `Runnable`). Before `start` only. */
+  addRunnable(runnable: Runnable): void {
+    this.#checkNew('runnable', runnable.name);
+    this.#register(
+      loopRunnable(runnable, {
         logger: this.logger,
-        metrics: this.metrics,
-        clock: this.#clock,
-        canReconcile: () => this.#elector?.holdsValidLease ?? this.#leader,
+        onFailure: (error) => {
+          this.#failure ??= { error };
+          this.#stopRequested?.();
+        },
       }),
     );
+  }
+
+  #checkNew(what: string, name: string): void {
+    if (this.#state !== 'new') throw new Error(`add ${what} ${name} before starting the manager`);
+    if (this.#runnables.some((r) => r.name === name)) throw new Error(`${name} added twice: controllers, periodic tasks and runnables need distinct names`);
+  }
+
+  #register(r: ManagedRunnable): void {
+    for (const resource of r.caches) this.informer(resource);
+    this.#runnables.push(r);
+  }
+
+  /** Leader-only work asks, before each unit, whether the lease is still valid. */
+  #canRun(needLeaderElection: boolean): () => boolean {
+    return needLeaderElection ? () => this.#elector?.holdsValidLease ?? this.#leader : () => true;
   }
 
   /** An event recorder reporting as `component` (default: the manager's name), deduplicating. */
@@ -208,7 +258,7 @@ export class Manager {
     return this.#leader;
   }
 
-  /** Resolves when this manager's controllers are running (it leads, or needs no election). */
+  /** Resolves when this manager's leader-only runnables have started (it leads, or needs no election). */
   whenLeading(): Promise<void> {
     if (this.#controllersStarted) return Promise.resolve();
     return new Promise((resolve) => this.#leaderWaiters.push(resolve));
@@ -249,6 +299,7 @@ export class Manager {
     try {
       await this.#serve();
       for (const informer of this.#informers.values()) informer.start();
+      void this.#startRunnables(false);
       const le = this.#o.leaderElection;
       if (le) {
         const elector = new LeaderElector({
@@ -263,14 +314,18 @@ export class Manager {
           releaseOnCancel: le.releaseOnCancel ?? true,
           onStartedLeading: () => {
             this.#leader = true;
-            void this.#startControllers();
+            void this.#startRunnables(true);
           },
           onStoppedLeading: () => {
             this.#leader = false;
             if (this.#state === 'running') {
-              // Lost, not released: nothing may reconcile from here on.
+              // Lost, not released: nothing leader-only may act from here on.
               this.#lost = true;
-              for (const r of this.#runners) void r.stop({ abort: true });
+              const reason = new LeaderElectionLostError(`lost leader lease ${this.#leaseDescription()}`);
+              for (const r of this.#runnables.filter((x) => x.needLeaderElection)) {
+                r.abort(reason);
+                void r.drain();
+              }
               this.#stopRequested?.();
             }
           },
@@ -279,9 +334,9 @@ export class Manager {
         election = elector.run(this.#electionAbort.signal);
       } else {
         this.#leader = true;
-        void this.#startControllers();
+        void this.#startRunnables(true);
       }
-      this.logger.info('manager started', { identity: this.identity, controllers: this.#runners.map((r) => r.name) });
+      this.logger.info('manager started', { identity: this.identity, runnables: this.#runnables.map((r) => r.name) });
       await stopRequested;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -293,20 +348,28 @@ export class Manager {
       done();
     }
     if (this.#lost) throw new LeaderElectionLostError(`lost leader lease ${this.#leaseDescription()}; stopped reconciling`);
+    if (this.#failure !== undefined) throw this.#failure.error;
   }
 
-  /** Ask a running manager to shut down gracefully; resolves when it has. */
-  async stop(): Promise<void> {
+  /**
+   * Ask a running manager to shut down gracefully, draining work in flight for up to `timeoutMs`
+   * (default `gracefulShutdownTimeoutMs`; 0 aborts it at once, as a crash would); resolves when it
+   * has, with what had to be aborted. Only the first request's timeout counts.
+   */
+  async stop(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
+    if (this.#state === 'running') this.#stopTimeoutMs ??= options.timeoutMs;
     this.#stopRequested?.();
     await this.#stopped;
+    return this.#report;
   }
 
   async #shutdown(election: Promise<unknown>): Promise<void> {
     this.#state = 'stopping';
-    const timeoutMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
-    const drained = await Promise.all(this.#runners.map((r) => r.stop({ timeoutMs })));
-    if (drained.some((d) => !d)) this.logger.warn('reconciles still running after the shutdown timeout; aborted them', { timeoutMs });
-    // Only now give the lease away: nothing of ours is reconciling any more.
+    const timeoutMs = this.#stopTimeoutMs ?? this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+    const notStopped = await this.#drain(timeoutMs);
+    this.#report = { notStopped };
+    if (notStopped.length > 0) this.logger.warn('still running after the graceful shutdown timeout; aborted', { timeoutMs, runnables: notStopped });
+    // Only now give the lease away: nothing of ours is acting any more.
     this.#electionAbort.abort();
     await election;
     await Promise.all([...this.#recorders.values()].map((r) => r.flush()));
@@ -318,42 +381,74 @@ export class Manager {
     this.logger.info('manager stopped', { identity: this.identity });
   }
 
-  async #startControllers(): Promise<void> {
+  /** Drain every runnable for up to `timeoutMs`, then abort the rest; returns their names. */
+  async #drain(timeoutMs: number): Promise<string[]> {
+    const pending = new Set(this.#runnables);
+    const drained = Promise.all(
+      this.#runnables.map((r) =>
+        r
+          .drain()
+          .catch(() => undefined)
+          .then(() => pending.delete(r)),
+      ),
+    );
+    // The timer is on the injected clock (tests drive it), whose real timers do not hold the
+    // process open; this one does, so the process stays up to finish its shutdown.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    let timer: TimerHandle | undefined;
+    try {
+      await Promise.race([drained, new Promise<void>((resolve) => (timer = this.#clock.setTimeout(resolve, timeoutMs)))]);
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      clearInterval(keepAlive);
+    }
+    for (const r of pending) r.abort(new Error(`${r.name}: graceful shutdown timed out after ${timeoutMs} ms`));
+    return [...pending].map((r) => r.name);
+  }
+
+  /** Start the leader-only runnables (`leaderOnly`) or the others, each once its caches have synced. */
+  async #startRunnables(leaderOnly: boolean): Promise<void> {
     const signal = this.#electionAbort.signal;
     await Promise.all(
-      this.#runners.map(async (runner) => {
-        const informers = runner.controller.watches.map((w) => this.informer(w.resource));
-        try {
-          await Promise.all(informers.map((i) => i.waitForSync(signal)));
-        } catch {
-          return; // stopping before the caches synced
-        }
-        if (this.#state !== 'running' || !this.#leader) return;
-        for (const w of runner.controller.watches) {
-          const enqueue = (obj: KubeObject): void => {
-            for (const key of w.mapToKeys(obj)) runner.enqueue(key);
-          };
-          this.informer(w.resource).addEventHandler({
-            onAdd: (obj) => {
-              if (w.predicate === undefined || w.predicate({ type: 'add', obj })) enqueue(obj);
-            },
-            onUpdate: (old, obj) => {
-              if (w.predicate !== undefined && !w.predicate({ type: 'update', obj, old })) return;
-              // A changed mapping (label or owner moved) must reach the old key too.
-              if (old !== obj) for (const key of w.mapToKeys(old)) runner.enqueue(key);
-              enqueue(obj);
-            },
-            onDelete: (obj) => {
-              if (w.predicate === undefined || w.predicate({ type: 'delete', obj })) enqueue(obj);
-            },
-          });
-        }
-        runner.start();
-        this.logger.info('controller started', { controller: runner.name });
-      }),
+      this.#runnables
+        .filter((r) => r.needLeaderElection === leaderOnly)
+        .map(async (r) => {
+          try {
+            await Promise.all(r.caches.map((resource) => this.informer(resource).waitForSync(signal)));
+          } catch {
+            return; // stopping before the caches synced
+          }
+          if (this.#state !== 'running' || (leaderOnly && !this.#leader)) return;
+          r.start();
+          this.logger.info('runnable started', { runnable: r.name });
+        }),
     );
+    if (!leaderOnly) return;
     this.#controllersStarted = true;
     for (const w of this.#leaderWaiters.splice(0)) w();
+  }
+
+  /** Hook a controller's watches to its queue. */
+  #connect(runner: ControllerRunner): void {
+    for (const w of runner.controller.watches) {
+      const enqueue = (obj: KubeObject): void => {
+        for (const key of w.mapToKeys(obj)) runner.enqueue(key);
+      };
+      this.informer(w.resource).addEventHandler({
+        onAdd: (obj) => {
+          if (w.predicate === undefined || w.predicate({ type: 'add', obj })) enqueue(obj);
+        },
+        onUpdate: (old, obj) => {
+          if (w.predicate !== undefined && !w.predicate({ type: 'update', obj, old })) return;
+          // A changed mapping (label or owner moved) must reach the old key too.
+          if (old !== obj) for (const key of w.mapToKeys(old)) runner.enqueue(key);
+          enqueue(obj);
+        },
+        onDelete: (obj) => {
+          if (w.predicate === undefined || w.predicate({ type: 'delete', obj })) enqueue(obj);
+        },
+      });
+    }
   }
 
   async #serve(): Promise<void> {

@@ -45,6 +45,7 @@ export interface ControllerMetrics {
  */
 type QueueLabel = 'name' | 'controller';
 const QUEUE_LABELS: readonly QueueLabel[] = ['name', 'controller'];
+export type PeriodicResultLabel = 'success' | 'error' | 'aborted';
 
 interface QueueSource {
   unfinishedWork(): { totalSeconds: number; longestSeconds: number };
@@ -69,6 +70,9 @@ export class Metrics {
   readonly reconcileTime: Histogram<'controller'>;
   readonly activeWorkers: FastGauge<'controller'>;
   readonly maxConcurrentReconciles: FastGauge<'controller'>;
+
+  readonly periodicRuns: Counter<'name' | 'result'>;
+  readonly periodicRunTime: Histogram<'name'>;
 
   readonly queueDepth: FastGauge<QueueLabel>;
   readonly queueAdds: Counter<QueueLabel>;
@@ -134,6 +138,20 @@ export class Metrics {
       name: 'controller_runtime_max_concurrent_reconciles',
       help: 'Maximum number of concurrent reconciles per controller.',
       labelNames: ['controller'],
+      registers,
+    });
+
+    this.periodicRuns = new Counter({
+      name: 'controller_runtime_periodic_runs_total',
+      help: 'Total number of runs per periodic task, by result.',
+      labelNames: ['name', 'result'],
+      registers,
+    });
+    this.periodicRunTime = new Histogram({
+      name: 'controller_runtime_periodic_run_time_seconds',
+      help: 'Length of time per run per periodic task.',
+      labelNames: ['name'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
 

@@ -1,5 +1,5 @@
-/** Runs the garbage-collection plan against the provider and the API server. */
-import { type Clock, type EventRecorder, hasFinalizer, type KubeClient, type Logger, type Result } from '@kaito-ts/controller-runtime';
+/** Runs the garbage-collection plan against the provider and the API server; `addProvisioner` runs a pass every `intervalMs`. */
+import { type Clock, type EventRecorder, hasFinalizer, type KubeClient, type Logger } from '@kaito-ts/controller-runtime';
 import { describeCause, isNotFoundError } from '../cloudprovider/errors.js';
 import type { CloudProvider } from '../cloudprovider/types.js';
 import { NodeResource, type NodeRequestClient } from '../client.js';
@@ -91,11 +91,5 @@ export class GarbageCollector {
     }
     if (firstError !== undefined) throw firstError;
     return { deletedInstances, deletedRequests };
-  }
-
-  /** `collect`, then come back after the interval: the shape of a controller's reconcile. */
-  async reconcile(scope: { log: Logger; signal?: AbortSignal }): Promise<Result> {
-    await this.collect(scope);
-    return { requeueAfterMs: this.options.intervalMs };
   }
 }
