@@ -155,13 +155,13 @@ export function issuesOf(errors: t.Errors, at = ''): Issue[] {
 export type DecodeResult<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly issues: Issue[] };
 
 /** Decodes without throwing, for callers that report issues their own way. */
-export function decode<C extends t.Any>(codec: C, value: unknown): DecodeResult<t.TypeOf<C>> {
+export function decode<A>(codec: t.Decoder<unknown, A>, value: unknown): DecodeResult<A> {
   const result = codec.decode(value);
   return isLeft(result) ? { ok: false, issues: issuesOf(result.left) } : { ok: true, value: result.right };
 }
 
 /** Decodes `value` or throws a `DecodeError` naming each bad field. `what` names the value (`Workspace default/foo`). */
-export function decodeOrThrow<C extends t.Any>(codec: C, value: unknown, what: string = codec.name): t.TypeOf<C> {
+export function decodeOrThrow<A>(codec: t.Decoder<unknown, A>, value: unknown, what: string = codec.name): A {
   const result = codec.decode(value);
   if (isLeft(result)) throw new DecodeError(what, issuesOf(result.left));
   return result.right;
