@@ -1,4 +1,3 @@
-import * as t from 'io-ts';
 import { AlreadyOwnedError } from '../errors.js';
 import { mergePatchFor } from './merge-patch.js';
 import { keyOf, parseKey } from './object.js';
