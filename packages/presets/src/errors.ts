@@ -1,20 +1,20 @@
-// Every error this package throws. Each has a literal `code` so callers can classify without
-// string matching (STYLE.md: "Error subclasses with a literal code and a cause").
+// Every error this package throws. Each is a `CodedError` with a literal `code`, so callers
+// classify without string matching (docs/development.md, "Errors and logs").
+import { CodedError, formatIssue, type Issue } from '@kaito-ts/core';
 
-export class CatalogInvalidError extends Error {
+/** A catalog document does not decode, or breaks a rule across entries; `issues` name each field. */
+export class CatalogInvalidError extends CodedError<'CatalogInvalid'> {
   readonly code = 'CatalogInvalid' as const;
-  override readonly name = 'CatalogInvalidError';
   constructor(
     readonly source: string,
-    readonly problems: readonly string[],
+    readonly issues: readonly Issue[],
   ) {
-    super(`${source} is invalid:\n  ${problems.join('\n  ')}`);
+    super(`${source} is invalid:\n  ${issues.map(formatIssue).join('\n  ')}`);
   }
 }
 
-export class UnknownModelError extends Error {
+export class UnknownModelError extends CodedError<'UnknownModel'> {
   readonly code = 'UnknownModel' as const;
-  override readonly name = 'UnknownModelError';
   constructor(
     readonly model: string,
     readonly closeMatches: readonly string[],
@@ -29,9 +29,8 @@ export class UnknownModelError extends Error {
   }
 }
 
-export class UnknownSkuError extends Error {
+export class UnknownSkuError extends CodedError<'UnknownSku'> {
   readonly code = 'UnknownSku' as const;
-  override readonly name = 'UnknownSkuError';
   constructor(
     readonly sku: string,
     readonly closeMatches: readonly string[],
@@ -43,20 +42,18 @@ export class UnknownSkuError extends Error {
   }
 }
 
-export class InvalidCustomModelError extends Error {
+export class InvalidCustomModelError extends CodedError<'InvalidCustomModel'> {
   readonly code = 'InvalidCustomModel' as const;
-  override readonly name = 'InvalidCustomModelError';
   constructor(
-    readonly problems: readonly string[],
+    readonly issues: readonly Issue[],
     options?: { cause?: unknown },
   ) {
-    super(`custom model is invalid:\n  ${problems.join('\n  ')}`, options);
+    super(`custom model is invalid:\n  ${issues.map(formatIssue).join('\n  ')}`, options);
   }
 }
 
 /** Rendering a container for a plan that does not fit, or with options the model cannot take. */
-export class RenderError extends Error {
-  override readonly name = 'RenderError';
+export class RenderError extends CodedError<'PlanDoesNotFit' | 'UnsupportedOption'> {
   constructor(
     readonly code: 'PlanDoesNotFit' | 'UnsupportedOption',
     message: string,

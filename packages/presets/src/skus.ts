@@ -1,6 +1,6 @@
 // The GPU SKU catalog: decoded once from catalog/skus.json.
+import { decode, type Issue } from '@kaito-ts/core';
 import skuData from './catalog/skus.json' with { type: 'json' };
-import { decodeWith } from './catalog/decode.js';
 import { GpuSku, SkuCatalog } from './catalog/sku-codec.js';
 import { CatalogInvalidError, UnknownSkuError } from './errors.js';
 import { closeMatches } from './levenshtein.js';
@@ -9,15 +9,15 @@ export type { GpuSku } from './catalog/sku-codec.js';
 
 /** Decodes a SKU catalog document; throws CatalogInvalidError naming each bad field. */
 export function decodeSkuCatalog(value: unknown, source = 'skus catalog'): readonly GpuSku[] {
-  const decoded = decodeWith(SkuCatalog, value);
-  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.problems);
+  const decoded = decode(SkuCatalog, value);
+  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.issues);
   const seen = new Map<string, string>();
-  const duplicates: string[] = [];
+  const duplicates: Issue[] = [];
   decoded.value.skus.forEach((sku, i) => {
     for (const name of [sku.name, ...(sku.aliases ?? [])]) {
       const key = name.toLowerCase();
       const first = seen.get(key);
-      if (first !== undefined) duplicates.push(`skus[${i}].name: "${name}" is already used by ${first}`);
+      if (first !== undefined) duplicates.push({ path: `skus[${i}].name`, message: `"${name}" is already used by ${first}` });
       else seen.set(key, `skus[${i}]`);
     }
   });

@@ -11,7 +11,8 @@
  * and every requested resource (but `storage`, which no Node advertises) is allocatable and
  * non-zero; then the Node is labelled `karpenter.sh/initialized=true`.
  */
-import type { OwnerReference, Taint } from '../codecs/common.js';
+import type { OwnerReference } from '@kaito-ts/core';
+import type { Taint } from '../codecs/common.js';
 import type { Node } from '../codecs/node.js';
 import { type ConditionInput, findCondition } from '../conditions.js';
 import {

@@ -2,11 +2,11 @@
  * Object factories with overrides (last write wins; metadata merged): `makeNodeClaim`,
  * `makeMachine`, `makeNode`, and `makeNodeRequest` for the neutral view. Names are unique per call.
  */
+import type { ObjectMeta } from '@kaito-ts/core';
 import type { Taint } from '../codecs/common.js';
 import type { Machine } from '../codecs/machine.js';
 import type { Node } from '../codecs/node.js';
 import type { NodeClaim } from '../codecs/nodeclaim.js';
-import type { ObjectMeta } from '../codecs/common.js';
 import type { NodeRequestApi } from '../constants.js';
 import { desiredNodeRequest } from '../desired.js';
 import { fromMachine, fromNodeClaim, type NodeRequest, toMachine, toNodeClaim } from '../node-request.js';
