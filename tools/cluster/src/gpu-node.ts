@@ -1,4 +1,5 @@
 import type { CoreV1Api, V1Node, V1Taint } from '@kubernetes/client-node';
+import { CodedError } from '@kaito-ts/core';
 import { findSku, type GpuSku, listSkus } from '@kaito-ts/presets';
 import { isConflict } from './kube.js';
 
@@ -140,8 +141,8 @@ export function gpuNodeManifest(sku: GpuSku, opts: GpuNodeOptions = {}): V1Node 
   };
 }
 
-export class UnknownSkuError extends Error {
-  readonly code = 'UnknownSku';
+export class UnknownSkuError extends CodedError<'UnknownSku'> {
+  readonly code = 'UnknownSku' as const;
 }
 
 /** The catalog SKU, or an error naming the known ones. */

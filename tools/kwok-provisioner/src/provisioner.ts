@@ -4,6 +4,7 @@
  * CloudProvider is the only kwok-specific part — the point of the swap-in design.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { CodedError } from '@kaito-ts/core';
 import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
 import { nodeRequestResource, type NodeRequest, provisionerControllers, type ProvisionerControllers } from '@kaito-ts/karpenter';
 import type { KwokProvisionerConfig } from './config.js';
@@ -26,12 +27,8 @@ export interface StartOptions {
   readonly handleSignals?: boolean;
 }
 
-export class StartupError extends Error {
+export class StartupError extends CodedError<'StartupFailed'> {
   readonly code = 'StartupFailed' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
 }
 
 /** Whether a request's labels match the selector. */

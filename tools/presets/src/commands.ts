@@ -1,5 +1,6 @@
 // The presets CLI as a pure function of argv: easy to test, printed by cli.ts.
 import { parseArgs } from 'node:util';
+import { CodedError } from '@kaito-ts/core';
 import {
   getSku,
   inferenceVolumes,
@@ -71,7 +72,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class UsageError extends Error {
+class UsageError extends CodedError<'Usage'> {
   readonly code = 'Usage' as const;
 }
 
