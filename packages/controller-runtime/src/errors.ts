@@ -5,35 +5,26 @@
  * own REST client and from any generated client-node API alike, so callers classify both the same way.
  * Values that fail their codec throw `DecodeError` from `@kaito-ts/core`.
  */
-import { CodedError, hasCode } from '@kaito-ts/core';
+import { codedError, hasCode } from '@kaito-ts/core';
 import { ApiException } from '@kubernetes/client-node';
 
 /**
  * Thrown by a reconciler for a problem retrying cannot fix (an invalid spec). The controller logs
  * and counts it but does not requeue the key; the next change to the object enqueues it again.
  */
-export class TerminalError extends CodedError<'Terminal'> {
-  readonly code = 'Terminal' as const;
-}
+export class TerminalError extends codedError('Terminal') {}
 
 /** This process stopped being the leader; the manager stopped reconciling. Exit and restart. */
-export class LeaderElectionLostError extends CodedError<'LeaderElectionLost'> {
-  readonly code = 'LeaderElectionLost' as const;
-}
+export class LeaderElectionLostError extends codedError('LeaderElectionLost') {}
 
 /** An object already has a different controller ownerReference (only one may be the controller). */
-export class AlreadyOwnedError extends CodedError<'AlreadyOwned'> {
-  readonly code = 'AlreadyOwned' as const;
-}
+export class AlreadyOwnedError extends codedError('AlreadyOwned') {}
 
 /** The request never got an HTTP answer: refused, reset, timed out, DNS. Always retryable. */
-export class TransportError extends CodedError<'Transport'> {
-  readonly code = 'Transport' as const;
-}
+export class TransportError extends codedError('Transport') {}
 
 /** A watch ended with an `ERROR` event or a non-200 answer; `status` is the server's code. */
-export class WatchError extends CodedError<'Watch'> {
-  readonly code = 'Watch' as const;
+export class WatchError extends codedError('Watch') {
   constructor(
     message: string,
     readonly status: number,

@@ -6,7 +6,7 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { CodedError } from './errors.js';
+import { codedError } from './errors.js';
 
 /** One problem found while decoding: where (`tuning.input.urls[0]`, `''` for the value itself) and what. */
 export interface Issue {
@@ -18,8 +18,7 @@ export interface Issue {
 const MAX_ISSUES_IN_MESSAGE = 10;
 
 /** Thrown when an `unknown` value does not match its codec. `issues` name every field path. */
-export class DecodeError extends CodedError<'Invalid'> {
-  readonly code = 'Invalid' as const;
+export class DecodeError extends codedError('Invalid') {
   constructor(
     /** What was decoded, as the message names it: `Workspace default/foo`, `Lease`. */
     readonly what: string,

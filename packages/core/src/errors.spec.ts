@@ -1,8 +1,6 @@
-import { CodedError, codeIn, hasCode } from './errors.js';
+import { CodedError, codedError, codeIn, hasCode } from './errors.js';
 
-class QuotaExceededError extends CodedError<'QuotaExceeded'> {
-  readonly code = 'QuotaExceeded' as const;
-}
+class QuotaExceededError extends codedError('QuotaExceeded') {}
 
 class RenderError extends CodedError<'PlanDoesNotFit' | 'UnsupportedOption'> {
   constructor(
@@ -18,8 +16,11 @@ describe('CodedError', () => {
     const cause = new Error('429 from the cloud');
     const err = new QuotaExceededError('quota for NC family used up', { cause });
     expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(CodedError);
+    expect(err).toBeInstanceOf(QuotaExceededError);
     expect(err.name).toBe('QuotaExceededError');
-    expect(err.code).toBe('QuotaExceeded');
+    const code: 'QuotaExceeded' = err.code; // the code's type is the literal, for exhaustive switches
+    expect(code).toBe('QuotaExceeded');
     expect(err.cause).toBe(cause);
     expect(err.message).toBe('quota for NC family used up');
     expect(String(err)).toBe('QuotaExceededError: quota for NC family used up');

@@ -15,6 +15,18 @@ export abstract class CodedError<C extends string = string> extends Error {
   }
 }
 
+/**
+ * The base for an error class with one fixed code, so a declaration is one line:
+ * `export class QuotaExceededError extends codedError('QuotaExceeded') {}`. Classes whose code is
+ * a constructor argument, or abstract bases, extend `CodedError` directly. (Typed as a plain
+ * constructor: TypeScript will not extend one whose instance type still has the abstract member.)
+ */
+export function codedError<const C extends string>(code: C): new (message: string, options?: { cause?: unknown }) => Error & { readonly code: C } {
+  return class extends CodedError<C> {
+    readonly code: C = code;
+  };
+}
+
 /** How far `codeIn`/`hasCode` follow `cause`: enough for any real wrapping, bounded against cycles. */
 const MAX_CAUSE_DEPTH = 8;
 

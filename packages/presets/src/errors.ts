@@ -1,10 +1,9 @@
 // Every error this package throws. Each is a `CodedError` with a literal `code`, so callers
 // classify without string matching (docs/development.md, "Errors and logs").
-import { CodedError, formatIssue, type Issue } from '@kaito-ts/core';
+import { CodedError, codedError, formatIssue, type Issue } from '@kaito-ts/core';
 
 /** A catalog document does not decode, or breaks a rule across entries; `issues` name each field. */
-export class CatalogInvalidError extends CodedError<'CatalogInvalid'> {
-  readonly code = 'CatalogInvalid' as const;
+export class CatalogInvalidError extends codedError('CatalogInvalid') {
   constructor(
     readonly source: string,
     readonly issues: readonly Issue[],
@@ -13,8 +12,7 @@ export class CatalogInvalidError extends CodedError<'CatalogInvalid'> {
   }
 }
 
-export class UnknownModelError extends CodedError<'UnknownModel'> {
-  readonly code = 'UnknownModel' as const;
+export class UnknownModelError extends codedError('UnknownModel') {
   constructor(
     readonly model: string,
     readonly closeMatches: readonly string[],
@@ -29,8 +27,7 @@ export class UnknownModelError extends CodedError<'UnknownModel'> {
   }
 }
 
-export class UnknownSkuError extends CodedError<'UnknownSku'> {
-  readonly code = 'UnknownSku' as const;
+export class UnknownSkuError extends codedError('UnknownSku') {
   constructor(
     readonly sku: string,
     readonly closeMatches: readonly string[],
@@ -42,8 +39,7 @@ export class UnknownSkuError extends CodedError<'UnknownSku'> {
   }
 }
 
-export class InvalidCustomModelError extends CodedError<'InvalidCustomModel'> {
-  readonly code = 'InvalidCustomModel' as const;
+export class InvalidCustomModelError extends codedError('InvalidCustomModel') {
   constructor(
     readonly issues: readonly Issue[],
     options?: { cause?: unknown },

@@ -3,7 +3,7 @@
  * validated at start-up: a bad value stops the process with one line naming it.
  */
 import { parseArgs } from 'node:util';
-import { CodedError } from '@kaito-ts/core';
+import { codedError } from '@kaito-ts/core';
 import { DEFAULT_GC_OPTIONS, DEFAULT_LIFECYCLE_OPTIONS, type NodeRequestApi, NodeRequestApis } from '@kaito-ts/karpenter';
 
 export interface KwokProvisionerConfig {
@@ -31,9 +31,7 @@ export interface KwokProvisionerConfig {
   readonly concurrency: number;
 }
 
-export class ConfigError extends CodedError<'InvalidConfig'> {
-  readonly code = 'InvalidConfig' as const;
-}
+export class ConfigError extends codedError('InvalidConfig') {}
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

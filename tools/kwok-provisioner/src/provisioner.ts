@@ -4,7 +4,7 @@
  * CloudProvider is the only kwok-specific part — the point of the swap-in design.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { CodedError } from '@kaito-ts/core';
+import { codedError } from '@kaito-ts/core';
 import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
 import { nodeRequestResource, type NodeRequest, provisionerControllers, type ProvisionerControllers } from '@kaito-ts/karpenter';
 import type { KwokProvisionerConfig } from './config.js';
@@ -27,9 +27,7 @@ export interface StartOptions {
   readonly handleSignals?: boolean;
 }
 
-export class StartupError extends CodedError<'StartupFailed'> {
-  readonly code = 'StartupFailed' as const;
-}
+export class StartupError extends codedError('StartupFailed') {}
 
 /** Whether a request's labels match the selector. */
 export function matchesSelector(selector: Readonly<Record<string, string>>): (r: NodeRequest) => boolean {

@@ -1,6 +1,6 @@
 // The presets CLI as a pure function of argv: easy to test, printed by cli.ts.
 import { parseArgs } from 'node:util';
-import { CodedError } from '@kaito-ts/core';
+import { codedError } from '@kaito-ts/core';
 import {
   getSku,
   inferenceVolumes,
@@ -72,9 +72,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class UsageError extends CodedError<'Usage'> {
-  readonly code = 'Usage' as const;
-}
+class UsageError extends codedError('Usage') {}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 

@@ -4,7 +4,7 @@
  * discovery endpoint once per group/version.
  */
 import * as t from 'io-ts';
-import { CodedError, decodeOrThrow } from '@kaito-ts/core';
+import { codedError, decodeOrThrow } from '@kaito-ts/core';
 import { groupVersion } from '../api/object.js';
 import { defineResource, type ResourceType, Resources } from '../api/resource.js';
 import type { Transport } from './rest-client.js';
@@ -14,9 +14,7 @@ const APIResourceList = t.type({
 });
 const decodeResourceList = (body: unknown) => decodeOrThrow(APIResourceList, body, 'APIResourceList');
 
-export class UnknownKindError extends CodedError<'UnknownKind'> {
-  readonly code = 'UnknownKind' as const;
-}
+export class UnknownKindError extends codedError('UnknownKind') {}
 
 export class ResourceMapper {
   readonly #known = new Map<string, ResourceType>();

@@ -3,36 +3,26 @@
  * they are classified. The lifecycle reads only these codes; anything else is treated as
  * transient (retried with backoff, reason `LaunchFailed`).
  */
-import { CodedError, codeIn } from '@kaito-ts/core';
+import { codedError, codeIn } from '@kaito-ts/core';
 import { Reasons } from '../constants.js';
 
 const CODES = ['NotFound', 'InsufficientCapacity', 'QuotaExceeded', 'SkuUnavailable', 'Transient'] as const;
 export type CloudProviderErrorCode = (typeof CODES)[number];
 
 /** The instance does not exist (any more). `delete` must throw it once the instance is gone. */
-export class NotFoundError extends CodedError<'NotFound'> {
-  readonly code = 'NotFound' as const;
-}
+export class NotFoundError extends codedError('NotFound') {}
 
 /** The cloud has no capacity for the instance type now (stock-out, zonal/regional allocation failure). */
-export class InsufficientCapacityError extends CodedError<'InsufficientCapacity'> {
-  readonly code = 'InsufficientCapacity' as const;
-}
+export class InsufficientCapacityError extends codedError('InsufficientCapacity') {}
 
 /** The subscription/account quota for this instance family or region is used up. */
-export class QuotaExceededError extends CodedError<'QuotaExceeded'> {
-  readonly code = 'QuotaExceeded' as const;
-}
+export class QuotaExceededError extends codedError('QuotaExceeded') {}
 
 /** The instance type does not exist or is not offered in this region/subscription. */
-export class SkuUnavailableError extends CodedError<'SkuUnavailable'> {
-  readonly code = 'SkuUnavailable' as const;
-}
+export class SkuUnavailableError extends codedError('SkuUnavailable') {}
 
 /** A failure worth retrying soon (throttling, 5xx, a timeout, an operation already in progress). */
-export class TransientError extends CodedError<'Transient'> {
-  readonly code = 'Transient' as const;
-}
+export class TransientError extends codedError('Transient') {}
 
 /** The provider's code on `err` or along its `cause` chain (providers wrap SDK errors as `cause`). */
 const codeOf = (err: unknown): CloudProviderErrorCode | undefined => codeIn(err, CODES);
