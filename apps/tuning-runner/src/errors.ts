@@ -1,3 +1,4 @@
+import { CodedError } from '@kaito-ts/core';
 import { Reasons, type Reason } from './reasons.js';
 
 /**
@@ -5,13 +6,7 @@ import { Reasons, type Reason } from './reasons.js';
  * message is what the user reads, so it names the URL and HTTP status, the file and row, or the
  * field path.
  */
-export abstract class RunnerError extends Error {
-  abstract readonly code: Reason;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class RunnerError extends CodedError<Reason> {}
 
 export class InvalidSettingsError extends RunnerError {
   readonly code = Reasons.InvalidSettings;

@@ -4,7 +4,8 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { HttpUrl, TuningMethod, issuesOf } from '@kaito-ts/api';
+import { HttpUrl, TuningMethod } from '@kaito-ts/api';
+import { issuesOf } from '@kaito-ts/core';
 import { InvalidSettingsError } from './errors.js';
 import { parseInputUrl, redactUrl } from './data/download.js';
 

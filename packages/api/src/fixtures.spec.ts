@@ -1,4 +1,4 @@
-import { decode, formatIssue, type Issue } from './decode.js';
+import { decode, formatIssue, type Issue } from '@kaito-ts/core';
 import { workspaceCrd } from './crd/workspace-crd.js';
 import type { Schema } from './crd/schema.js';
 import { AnyWorkspace, type Workspace } from './workspace/codec.js';

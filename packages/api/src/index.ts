@@ -1,4 +1,3 @@
-export * from './decode.js';
 export * from './codecs/primitives.js';
 export * from './codecs/meta.js';
 export * from './workspace/constants.js';

@@ -3,64 +3,28 @@
  *
  * API failures are client-node's `ApiException` (status `code`, decoded `V1Status` `body`), from our
  * own REST client and from any generated client-node API alike, so callers classify both the same way.
+ * Values that fail their codec throw `DecodeError` from `@kaito-ts/core`.
  */
+import { codedError, hasCode } from '@kaito-ts/core';
 import { ApiException } from '@kubernetes/client-node';
 
 /**
  * Thrown by a reconciler for a problem retrying cannot fix (an invalid spec). The controller logs
  * and counts it but does not requeue the key; the next change to the object enqueues it again.
  */
-export class TerminalError extends Error {
-  readonly code = 'Terminal' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}
+export class TerminalError extends codedError('Terminal') {}
 
 /** This process stopped being the leader; the manager stopped reconciling. Exit and restart. */
-export class LeaderElectionLostError extends Error {
-  readonly code = 'LeaderElectionLost' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LeaderElectionLostError';
-  }
-}
+export class LeaderElectionLostError extends codedError('LeaderElectionLost') {}
 
 /** An object already has a different controller ownerReference (only one may be the controller). */
-export class AlreadyOwnedError extends Error {
-  readonly code = 'AlreadyOwned' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AlreadyOwnedError';
-  }
-}
-
-/** A value that crossed a boundary (API response, watch event, config) did not match its codec. */
-export class DecodeError extends Error {
-  readonly code = 'Decode' as const;
-  constructor(
-    message: string,
-    readonly details: readonly string[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DecodeError';
-  }
-}
+export class AlreadyOwnedError extends codedError('AlreadyOwned') {}
 
 /** The request never got an HTTP answer: refused, reset, timed out, DNS. Always retryable. */
-export class TransportError extends Error {
-  readonly code = 'Transport' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TransportError';
-  }
-}
+export class TransportError extends codedError('Transport') {}
 
 /** A watch ended with an `ERROR` event or a non-200 answer; `status` is the server's code. */
-export class WatchError extends Error {
-  readonly code = 'Watch' as const;
+export class WatchError extends codedError('Watch') {
   constructor(
     message: string,
     readonly status: number,
@@ -68,7 +32,6 @@ export class WatchError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'WatchError';
   }
 }
 
@@ -144,14 +107,6 @@ export function isTransient(err: unknown): boolean {
   const f = apiFailureOf(err);
   if (f === undefined) return hasCode(err, 'Transport');
   return f.status === 429 || f.status >= 500;
-}
-
-function hasCode(err: unknown, code: string): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
-    if ((e as { code?: unknown }).code === code) return true;
-    e = e.cause;
-  }
-  return false;
 }
 
 export const isTerminal = (err: unknown): boolean => hasCode(err, 'Terminal');

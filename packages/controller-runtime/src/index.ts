@@ -7,7 +7,6 @@ export {
   TerminalError,
   LeaderElectionLostError,
   AlreadyOwnedError,
-  DecodeError,
   TransportError,
   WatchError,
   StatusReason,
@@ -27,11 +26,8 @@ export {
   describeError,
 } from './errors.js';
 
-export { decodeOrThrow, formatErrors } from './api/codec.js';
 export {
   KubeObject,
-  ObjectMeta,
-  OwnerReference,
   keyOf,
   objectKey,
   parseKey,

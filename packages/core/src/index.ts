@@ -1,2 +1,4 @@
 // @kaito-ts/core: one way for each small thing (see docs/development.md, "One way for each small thing").
-export const CORE_PACKAGE = '@kaito-ts/core';
+export * from './decode.js';
+export * from './errors.js';
+export * from './meta.js';

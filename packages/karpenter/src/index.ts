@@ -9,8 +9,6 @@ export * from './constants.js';
 
 // codecs
 export {
-  ObjectMeta,
-  OwnerReference,
   Taint,
   TaintEffect,
   Requirement,

@@ -1,4 +1,4 @@
-import { DecodeError } from '@kaito-ts/api';
+import { DecodeError } from '@kaito-ts/core';
 import type { Machine } from './codecs/machine.js';
 import type { NodeClaim } from './codecs/nodeclaim.js';
 import { apiConditionType, decodeNodeRequest, fromMachine, fromNodeClaim, toMachine, toNodeClaim } from './node-request.js';

@@ -7,8 +7,8 @@
  * in `spec` (`machineTemplateRef`, `kubelet` for Machine; `nodeClassRef`, `expireAfter`,
  * `terminationGracePeriod` for NodeClaim; `imageID`, `lastPodEventTime` in status).
  */
-import { decodeOrThrow } from '@kaito-ts/api';
-import type { KnativeCondition, MetaCondition, ObjectMeta, Requirement, ResourceList, Taint } from './codecs/common.js';
+import { decodeOrThrow, type ObjectMeta } from '@kaito-ts/core';
+import type { KnativeCondition, MetaCondition, Requirement, ResourceList, Taint } from './codecs/common.js';
 import { Machine, type MachineStatus, type MachineTemplateRef } from './codecs/machine.js';
 import { NodeClaim, type NodeClaimStatus, type NodeClassReference } from './codecs/nodeclaim.js';
 import type { NodeRequestCondition } from './conditions.js';

@@ -3,6 +3,7 @@
  * comparisons ("is any `nvidia.com/gpu` allocatable?"). Precision beyond a double does not matter
  * for those questions, so this is not a full `resource.Quantity`.
  */
+import { codedError } from '@kaito-ts/core';
 import type { QuantityValue, ResourceList } from './codecs/common.js';
 
 const SUFFIX: Record<string, number> = {
@@ -26,11 +27,9 @@ const SUFFIX: Record<string, number> = {
 
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/;
 
-export class InvalidQuantityError extends Error {
-  readonly code = 'InvalidQuantity' as const;
+export class InvalidQuantityError extends codedError('InvalidQuantity') {
   constructor(readonly value: unknown) {
     super(`invalid quantity ${JSON.stringify(value)}: expected a number with an optional suffix such as 500m, 8 or 100Gi`);
-    this.name = 'InvalidQuantityError';
   }
 }
 

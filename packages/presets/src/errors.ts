@@ -1,20 +1,18 @@
-// Every error this package throws. Each has a literal `code` so callers can classify without
-// string matching (STYLE.md: "Error subclasses with a literal code and a cause").
+// Every error this package throws. Each is a `CodedError` with a literal `code`, so callers
+// classify without string matching (docs/development.md, "Errors and logs").
+import { CodedError, codedError, formatIssue, type Issue } from '@kaito-ts/core';
 
-export class CatalogInvalidError extends Error {
-  readonly code = 'CatalogInvalid' as const;
-  override readonly name = 'CatalogInvalidError';
+/** A catalog document does not decode, or breaks a rule across entries; `issues` name each field. */
+export class CatalogInvalidError extends codedError('CatalogInvalid') {
   constructor(
     readonly source: string,
-    readonly problems: readonly string[],
+    readonly issues: readonly Issue[],
   ) {
-    super(`${source} is invalid:\n  ${problems.join('\n  ')}`);
+    super(`${source} is invalid:\n  ${issues.map(formatIssue).join('\n  ')}`);
   }
 }
 
-export class UnknownModelError extends Error {
-  readonly code = 'UnknownModel' as const;
-  override readonly name = 'UnknownModelError';
+export class UnknownModelError extends codedError('UnknownModel') {
   constructor(
     readonly model: string,
     readonly closeMatches: readonly string[],
@@ -29,9 +27,7 @@ export class UnknownModelError extends Error {
   }
 }
 
-export class UnknownSkuError extends Error {
-  readonly code = 'UnknownSku' as const;
-  override readonly name = 'UnknownSkuError';
+export class UnknownSkuError extends codedError('UnknownSku') {
   constructor(
     readonly sku: string,
     readonly closeMatches: readonly string[],
@@ -43,20 +39,17 @@ export class UnknownSkuError extends Error {
   }
 }
 
-export class InvalidCustomModelError extends Error {
-  readonly code = 'InvalidCustomModel' as const;
-  override readonly name = 'InvalidCustomModelError';
+export class InvalidCustomModelError extends codedError('InvalidCustomModel') {
   constructor(
-    readonly problems: readonly string[],
+    readonly issues: readonly Issue[],
     options?: { cause?: unknown },
   ) {
-    super(`custom model is invalid:\n  ${problems.join('\n  ')}`, options);
+    super(`custom model is invalid:\n  ${issues.map(formatIssue).join('\n  ')}`, options);
   }
 }
 
 /** Rendering a container for a plan that does not fit, or with options the model cannot take. */
-export class RenderError extends Error {
-  override readonly name = 'RenderError';
+export class RenderError extends CodedError<'PlanDoesNotFit' | 'UnsupportedOption'> {
   constructor(
     readonly code: 'PlanDoesNotFit' | 'UnsupportedOption',
     message: string,

@@ -105,7 +105,7 @@ describe('preset model catalog', () => {
   it.each([
     ['models[3].weightsGiB: expected a positive number, got -1', (ms: Record<string, unknown>[]) => (ms[3] = { ...ms[3], weightsGiB: -1 })],
     ['models[0].hfRepo: expected a Hugging Face id "org/model"', (ms: Record<string, unknown>[]) => (ms[0] = { ...ms[0], hfRepo: 'phi3' })],
-    ['models[2].runtimes[0]: expected "vllm" | "transformers"', (ms: Record<string, unknown>[]) => (ms[2] = { ...ms[2], runtimes: ['tgi'] })],
+    ['models[2].runtimes[0]: expected one of: vllm, transformers, got "tgi"', (ms: Record<string, unknown>[]) => (ms[2] = { ...ms[2], runtimes: ['tgi'] })],
     ['models[1].wieghtsGiB: unknown field', (ms: Record<string, unknown>[]) => (ms[1] = { ...ms[1], wieghtsGiB: 1 })],
     ['models[5].arch.kvHeads: expected a divisor of attentionHeads', (ms: Record<string, unknown>[]) => (ms[5] = { ...ms[5], arch: { ...(ms[5]?.['arch'] as object), kvHeads: 7 } })],
     ['models[6].name: "phi-4" is already used by models[4]', (ms: Record<string, unknown>[]) => (ms[4] = { ...ms[4], name: 'phi-4' })],
@@ -114,7 +114,7 @@ describe('preset model catalog', () => {
     corrupt(models);
     const e = thrown(() => decodeModelCatalog({ models }));
     expect(e).toBeInstanceOf(CatalogInvalidError);
-    expect((e as CatalogInvalidError).problems.join('\n')).toContain(message);
+    expect((e as CatalogInvalidError).message).toContain(message);
   });
 });
 

@@ -1,7 +1,8 @@
 // The preset model catalog (catalog/models.json, decoded once) and best-effort custom models.
 import * as t from 'io-ts';
 import modelData from './catalog/models.json' with { type: 'json' };
-import { decodeWith, NonEmptyString, PositiveInt, PositiveNumber, strictObject } from './catalog/decode.js';
+import { decode, type Issue } from '@kaito-ts/core';
+import { NonEmptyString, PositiveInt, PositiveNumber, strictObject } from './catalog/codecs.js';
 import { HfRepoId, ModelCatalog, ModelDType, type ModelSources, type OPTIONAL_SOURCED_FACTS, PresetModel, RuntimeName, TuningMethod } from './catalog/model-codec.js';
 import { CatalogInvalidError, InvalidCustomModelError, UnknownModelError } from './errors.js';
 import { closeMatches } from './levenshtein.js';
@@ -13,20 +14,20 @@ export type ServingDType = keyof typeof DTYPE_BYTES;
 
 /** Decodes a model catalog document; throws CatalogInvalidError naming each bad field. */
 export function decodeModelCatalog(value: unknown, source = 'models catalog'): readonly PresetModel[] {
-  const decoded = decodeWith(ModelCatalog, value);
-  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.problems);
-  const problems: string[] = [];
+  const decoded = decode(ModelCatalog, value);
+  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.issues);
+  const problems: Issue[] = [];
   const seen = new Map<string, string>();
   decoded.value.models.forEach((m, i) => {
     for (const name of [m.name, m.hfRepo, ...(m.aliases ?? [])]) {
       const first = seen.get(name.toLowerCase());
-      if (first !== undefined && first !== `models[${i}]`) problems.push(`models[${i}].name: "${name}" is already used by ${first}`);
+      if (first !== undefined && first !== `models[${i}]`) problems.push({ path: `models[${i}].name`, message: `"${name}" is already used by ${first}` });
       else seen.set(name.toLowerCase(), `models[${i}]`);
     }
-    if (m.runtimes.length === 0) problems.push(`models[${i}].runtimes: expected at least one runtime`);
+    if (m.runtimes.length === 0) problems.push({ path: `models[${i}].runtimes`, message: 'expected at least one runtime' });
     if (m.arch.attentionHeads % m.arch.kvHeads !== 0)
-      problems.push(`models[${i}].arch.kvHeads: expected a divisor of attentionHeads (${m.arch.attentionHeads}), got ${m.arch.kvHeads}`);
-    if (m.tuning !== undefined && m.tuning.methods.length === 0) problems.push(`models[${i}].tuning.methods: expected at least one method`);
+      problems.push({ path: `models[${i}].arch.kvHeads`, message: `expected a divisor of attentionHeads (${m.arch.attentionHeads}), got ${m.arch.kvHeads}` });
+    if (m.tuning !== undefined && m.tuning.methods.length === 0) problems.push({ path: `models[${i}].tuning.methods`, message: 'expected at least one method' });
     problems.push(...sourceProblems(m, `models[${i}]`));
   });
   if (problems.length > 0) throw new CatalogInvalidError(source, problems);
@@ -37,8 +38,8 @@ export function decodeModelCatalog(value: unknown, source = 'models catalog'): r
  * Optional facts need a source exactly when the entry has them; `unverified` may name only facts the
  * entry has, once each, so the list a reader trusts cannot point at nothing.
  */
-function sourceProblems(m: PresetModel, at: string): string[] {
-  const problems: string[] = [];
+function sourceProblems(m: PresetModel, at: string): Issue[] {
+  const problems: Issue[] = [];
   const present: Record<(typeof OPTIONAL_SOURCED_FACTS)[number], boolean> = {
     quantization: m.quantization !== undefined,
     tieWordEmbeddings: m.arch.tieWordEmbeddings !== undefined,
@@ -47,15 +48,15 @@ function sourceProblems(m: PresetModel, at: string): string[] {
   };
   for (const [fact, has] of Object.entries(present) as [keyof typeof present, boolean][]) {
     const sourced = m.sources[fact] !== undefined;
-    if (has && !sourced) problems.push(`${at}.sources.${fact}: expected a source for ${fact}, got nothing`);
-    if (!has && sourced) problems.push(`${at}.sources.${fact}: the entry has no ${fact} to source`);
+    if (has && !sourced) problems.push({ path: `${at}.sources.${fact}`, message: `expected a source for ${fact}, got nothing` });
+    if (!has && sourced) problems.push({ path: `${at}.sources.${fact}`, message: `the entry has no ${fact} to source` });
   }
-  if (present.kvLoraRank !== present.qkRopeHeadDim) problems.push(`${at}.arch: expected kvLoraRank and qkRopeHeadDim together (multi-head latent attention)`);
+  if (present.kvLoraRank !== present.qkRopeHeadDim) problems.push({ path: `${at}.arch`, message: 'expected kvLoraRank and qkRopeHeadDim together (multi-head latent attention)' });
   const seen = new Set<string>();
   (m.unverified ?? []).forEach((fact, j) => {
-    if (seen.has(fact)) problems.push(`${at}.unverified[${j}]: "${fact}" is listed twice`);
+    if (seen.has(fact)) problems.push({ path: `${at}.unverified[${j}]`, message: `"${fact}" is listed twice` });
     seen.add(fact);
-    if (m.sources[fact] === undefined) problems.push(`${at}.unverified[${j}]: "${fact}" is not a fact of this entry`);
+    if (m.sources[fact] === undefined) problems.push({ path: `${at}.unverified[${j}]`, message: `"${fact}" is not a fact of this entry` });
   });
   return problems;
 }
@@ -130,8 +131,8 @@ export type CustomModelInput = t.TypeOf<typeof CustomModelInput>;
  * them so plans can say so.
  */
 export function customModel(input: unknown): PresetModel & { custom: true; guessed: string[] } {
-  const decoded = decodeWith(CustomModelInput, input);
-  if (!decoded.ok) throw new InvalidCustomModelError(decoded.problems);
+  const decoded = decode(CustomModelInput, input);
+  if (!decoded.ok) throw new InvalidCustomModelError(decoded.issues);
   const c = decoded.value;
   const guessed: string[] = [];
   const given = <T>(key: string, value: T | undefined, guess: () => T): T => {
@@ -148,7 +149,7 @@ export function customModel(input: unknown): PresetModel & { custom: true; guess
   const vocabSize = given('vocabSize', c.vocabSize, () => 128256);
   const arch = { layers, attentionHeads, kvHeads, headDim, hiddenSize, vocabSize };
   if (arch.attentionHeads % arch.kvHeads !== 0) {
-    throw new InvalidCustomModelError([`kvHeads: expected a divisor of attentionHeads (${arch.attentionHeads}), got ${arch.kvHeads}`]);
+    throw new InvalidCustomModelError([{ path: 'kvHeads', message: `expected a divisor of attentionHeads (${arch.attentionHeads}), got ${arch.kvHeads}` }]);
   }
   if (c.contextLength === undefined) guessed.push('contextLength');
   const dtype = c.dtype ?? 'bfloat16';

@@ -1,6 +1,7 @@
 // Catalog parity with the reference system (Kaito): every preset name a Kaito Workspace may carry
 // resolves here, to the model Kaito means by it. The names live in fixtures/reference-v0.12-presets.json,
 // with the files and commits they were read from.
+import { formatIssue } from '@kaito-ts/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import modelData from './catalog/models.json' with { type: 'json' };
@@ -98,7 +99,7 @@ describe('catalog sources', () => {
       decodeModelCatalog({ models: ms });
     } catch (e) {
       expect(e).toBeInstanceOf(CatalogInvalidError);
-      return (e as CatalogInvalidError).problems.join('\n');
+      return (e as CatalogInvalidError).issues.map(formatIssue).join('\n');
     }
     throw new Error('expected the catalog to be refused');
   };

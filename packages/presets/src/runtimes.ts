@@ -1,6 +1,6 @@
 // Container contract per runtime (catalog/runtimes.json, decoded once).
+import { decode } from '@kaito-ts/core';
 import runtimeData from './catalog/runtimes.json' with { type: 'json' };
-import { decodeWith } from './catalog/decode.js';
 import { RuntimeCatalog } from './catalog/runtime-codec.js';
 import type { GpuSku } from './catalog/sku-codec.js';
 import type { RuntimeName } from './catalog/model-codec.js';
@@ -9,8 +9,8 @@ import { CatalogInvalidError } from './errors.js';
 export type { InferenceRuntime, TuningRuntime, ImageRef, RuntimeCatalog } from './catalog/runtime-codec.js';
 
 export function decodeRuntimeCatalog(value: unknown, source = 'runtimes catalog'): RuntimeCatalog {
-  const decoded = decodeWith(RuntimeCatalog, value);
-  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.problems);
+  const decoded = decode(RuntimeCatalog, value);
+  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.issues);
   return decoded.value;
 }
 

@@ -134,7 +134,7 @@ describe('GPU SKU catalog', () => {
   });
 
   it.each([
-    ['skus[0].cloud: expected', { skus: [{ name: 'x' }] }],
+    ['skus[0].cloud: is required', { skus: [{ name: 'x' }] }],
     ['skus[0].gpuMemoryGiB: expected a positive number, got -1', { skus: [{ ...minimal(), gpuMemoryGiB: -1 }] }],
     ['skus[0].gpuCount: expected a positive integer, got 1.5', { skus: [{ ...minimal(), gpuCount: 1.5 }] }],
     ['skus[0].computeCapability: expected a compute capability like "8.0"', { skus: [{ ...minimal(), computeCapability: 'ampere' }] }],

@@ -1,6 +1,6 @@
 // The GPU SKU catalog: decoded once from catalog/skus.json.
+import { decode, type Issue } from '@kaito-ts/core';
 import skuData from './catalog/skus.json' with { type: 'json' };
-import { decodeWith } from './catalog/decode.js';
 import { GpuSku, SkuCatalog } from './catalog/sku-codec.js';
 import { CatalogInvalidError, UnknownSkuError } from './errors.js';
 import { closeMatches } from './levenshtein.js';
@@ -9,27 +9,27 @@ export type { GpuSku } from './catalog/sku-codec.js';
 
 /** Decodes a SKU catalog document; throws CatalogInvalidError naming each bad field. */
 export function decodeSkuCatalog(value: unknown, source = 'skus catalog'): readonly GpuSku[] {
-  const decoded = decodeWith(SkuCatalog, value);
-  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.problems);
+  const decoded = decode(SkuCatalog, value);
+  if (!decoded.ok) throw new CatalogInvalidError(source, decoded.issues);
   const seen = new Map<string, string>();
-  const problems: string[] = [];
+  const problems: Issue[] = [];
   decoded.value.skus.forEach((sku, i) => {
     for (const name of [sku.name, ...(sku.aliases ?? [])]) {
       const key = name.toLowerCase();
       const first = seen.get(key);
-      if (first !== undefined) problems.push(`skus[${i}].name: "${name}" is already used by ${first}`);
+      if (first !== undefined) problems.push({ path: `skus[${i}].name`, message: `"${name}" is already used by ${first}` });
       else seen.set(key, `skus[${i}]`);
     }
   });
   const gpus = decoded.value.gpus ?? {};
   for (const [product, fact] of Object.entries(gpus)) {
     const users = decoded.value.skus.filter((s) => s.gpuProduct === product);
-    if (users.length === 0) problems.push(`gpus.${product}: no SKU has this gpuProduct`);
+    if (users.length === 0) problems.push({ path: `gpus.${product}`, message: 'no SKU has this gpuProduct' });
     // ECC and firmware take a few percent; more than 15% off the nominal size is a typo
     for (const s of users) {
       const nominalMiB = s.gpuMemoryGiB * 1024;
       if (fact.memoryTotalMiB > nominalMiB * 1.02 || fact.memoryTotalMiB < nominalMiB * 0.85)
-        problems.push(`gpus.${product}.memoryTotalMiB: expected within 85-102% of ${s.name}'s nominal ${s.gpuMemoryGiB} GiB, got ${fact.memoryTotalMiB} MiB`);
+        problems.push({ path: `gpus.${product}.memoryTotalMiB`, message: `expected within 85-102% of ${s.name}'s nominal ${s.gpuMemoryGiB} GiB, got ${fact.memoryTotalMiB} MiB` });
     }
   }
   if (problems.length > 0) throw new CatalogInvalidError(source, problems);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { codedError } from '@kaito-ts/core';
 import { type ClusterPaths, toolDir } from './paths.js';
 import { type Versions, versions as pinnedVersions } from './versions.js';
 
@@ -50,9 +51,7 @@ export function missingBinaries(paths: ClusterPaths, names: readonly BinaryName[
   return names.filter((n) => !existsSync(binaryPath(paths, n)));
 }
 
-export class BinaryBuildError extends Error {
-  readonly code = 'BinaryBuildFailed';
-}
+export class BinaryBuildError extends codedError('BinaryBuildFailed') {}
 
 /**
  * Builds whatever is missing with build-binaries.sh (Go module proxy; cached by version, so this

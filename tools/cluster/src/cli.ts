@@ -3,6 +3,7 @@
 // what to do, exit code 1.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { codedError } from '@kaito-ts/core';
 import { applyPath } from './apply.js';
 import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
 import { down, runningCluster, status, up } from './cluster.js';
@@ -29,7 +30,7 @@ common options:
   --kubeconfig PATH       add-gpu-node, delete-nodes, apply: act on that cluster (e.g. the kind
                           path) instead of the local one; default $KAITO_TS_KUBECONFIG if set`;
 
-class UsageError extends Error {}
+class UsageError extends codedError('Usage') {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;

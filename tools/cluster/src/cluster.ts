@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { link, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { codedError } from '@kaito-ts/core';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { applyPath, waitForCrdsEstablished } from './apply.js';
 import { binaryPath, CLUSTER_BINARIES, ensureBinaries } from './binaries.js';
@@ -52,9 +53,7 @@ export interface ClusterStatus {
   readonly components: readonly ComponentStatus[];
 }
 
-export class ClusterError extends Error {
-  readonly code = 'ClusterError';
-}
+export class ClusterError extends codedError('ClusterError') {}
 
 const STAGE_CRD = 'stages.kwok.x-k8s.io';
 const KWOKCTL_TIMEOUT = '5m';

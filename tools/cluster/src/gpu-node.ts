@@ -1,4 +1,5 @@
 import type { CoreV1Api, V1Node, V1Taint } from '@kubernetes/client-node';
+import { codedError } from '@kaito-ts/core';
 import { findSku, type GpuSku, listSkus } from '@kaito-ts/presets';
 import { isConflict } from './kube.js';
 
@@ -140,9 +141,7 @@ export function gpuNodeManifest(sku: GpuSku, opts: GpuNodeOptions = {}): V1Node 
   };
 }
 
-export class UnknownSkuError extends Error {
-  readonly code = 'UnknownSku';
-}
+export class UnknownSkuError extends codedError('UnknownSku') {}
 
 /** The catalog SKU, or an error naming the known ones. */
 export function skuOrThrow(name: string): GpuSku {

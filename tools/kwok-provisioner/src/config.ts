@@ -3,6 +3,7 @@
  * validated at start-up: a bad value stops the process with one line naming it.
  */
 import { parseArgs } from 'node:util';
+import { codedError } from '@kaito-ts/core';
 import { DEFAULT_GC_OPTIONS, DEFAULT_LIFECYCLE_OPTIONS, type NodeRequestApi, NodeRequestApis } from '@kaito-ts/karpenter';
 
 export interface KwokProvisionerConfig {
@@ -30,13 +31,7 @@ export interface KwokProvisionerConfig {
   readonly concurrency: number;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'InvalidConfig' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends codedError('InvalidConfig') {}
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -4,7 +4,7 @@
  * cloud's VMs do — which is what the restart tests need.
  */
 import { createHash } from 'node:crypto';
-import { decodeOrThrow } from '@kaito-ts/api';
+import { decodeOrThrow } from '@kaito-ts/core';
 import type { KubeObject } from '@kaito-ts/controller-runtime';
 import type { InstanceState, NodeRequest } from '@kaito-ts/karpenter';
 import * as t from 'io-ts';

@@ -4,6 +4,7 @@
  * CloudProvider is the only kwok-specific part — the point of the swap-in design.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { codedError } from '@kaito-ts/core';
 import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
 import { addProvisioner, nodeRequestResource, type NodeRequest, type Provisioner } from '@kaito-ts/karpenter';
 import type { KwokProvisionerConfig } from './config.js';
@@ -26,13 +27,7 @@ export interface StartOptions {
   readonly handleSignals?: boolean;
 }
 
-export class StartupError extends Error {
-  readonly code = 'StartupFailed' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
-}
+export class StartupError extends codedError('StartupFailed') {}
 
 /** Whether a request's labels match the selector. */
 export function matchesSelector(selector: Readonly<Record<string, string>>): (r: NodeRequest) => boolean {

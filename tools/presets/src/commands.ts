@@ -1,5 +1,6 @@
 // The presets CLI as a pure function of argv: easy to test, printed by cli.ts.
 import { parseArgs } from 'node:util';
+import { codedError } from '@kaito-ts/core';
 import {
   getSku,
   inferenceVolumes,
@@ -73,9 +74,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class UsageError extends Error {
-  readonly code = 'Usage' as const;
-}
+class UsageError extends codedError('Usage') {}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 

@@ -9,7 +9,7 @@
 import * as t from 'io-ts';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { TuningMethod } from '@kaito-ts/api';
-import { describeErrors } from '../decode.js';
+import { formatIssue, issuesOf } from '@kaito-ts/core';
 import { InvalidConfigError } from '../errors.js';
 import { presetDefaults } from './presets.js';
 
@@ -161,7 +161,7 @@ export function parseTrainingConfig(text: string, source = 'training_config.yaml
     }
   }
   const decoded = TrainingConfigSections.decode(sections);
-  if (decoded._tag === 'Left') problems.push(...describeErrors(decoded.left, 'training_config'));
+  if (decoded._tag === 'Left') problems.push(...issuesOf(decoded.left, 'training_config').map(formatIssue));
   if (problems.length > 0) throw new InvalidConfigError(`${source}: ${problems.join('; ')}`);
   // Keep every key (exact codecs strip unknown ones only after we rejected them above).
   const out: Partial<TrainingConfig> = {};

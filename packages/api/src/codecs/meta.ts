@@ -1,34 +1,6 @@
 import * as t from 'io-ts';
-import { oneOf, StringMap } from './primitives.js';
-
-export const OwnerReference = t.intersection(
-  [
-    t.type({ apiVersion: t.string, kind: t.string, name: t.string, uid: t.string }),
-    t.partial({ controller: t.boolean, blockOwnerDeletion: t.boolean }),
-  ],
-  'OwnerReference',
-);
-export type OwnerReference = t.TypeOf<typeof OwnerReference>;
-
-/** The parts of metav1.ObjectMeta our code reads. Other fields pass through untouched. */
-export const ObjectMeta = t.partial(
-  {
-    name: t.string,
-    generateName: t.string,
-    namespace: t.string,
-    uid: t.string,
-    resourceVersion: t.string,
-    generation: t.number,
-    creationTimestamp: t.string,
-    deletionTimestamp: t.string,
-    labels: StringMap,
-    annotations: StringMap,
-    finalizers: t.array(t.string),
-    ownerReferences: t.array(OwnerReference),
-  },
-  'ObjectMeta',
-);
-export type ObjectMeta = t.TypeOf<typeof ObjectMeta>;
+import { StringMap } from '@kaito-ts/core';
+import { oneOf } from './primitives.js';
 
 export const LabelSelectorRequirement = t.intersection(
   [

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { describeType, show } from '../decode.js';
+import { describeType, fieldContext, show } from '@kaito-ts/core';
 
 /** A rule checked after the shape decoded; returns a message (optionally for a sub-field) when broken. */
 export type Rule<A> = (value: A) => string | { field: string; message: string } | undefined;
@@ -12,10 +12,7 @@ export function withRules<C extends t.Any>(codec: C, rules: ReadonlyArray<Rule<t
   return new RulesType(codec, rules, name);
 }
 
-/** Marks a context entry added by a rule for a named sub-field, so error paths keep its key. */
-const RULE_FIELD = Object.assign(new t.Type<unknown>('RuleField', (_u): _u is unknown => true, t.success, (a) => a), { _tag: 'RuleField' as const });
-
-/** A codec plus rules. `inner` lets error paths see through it (see `pathOf`). */
+/** A codec plus rules. `inner` lets error paths see through it (see `pathOf` in @kaito-ts/core). */
 export class RulesType<C extends t.Any> extends t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> {
   readonly _tag = 'RulesType' as const;
   constructor(
@@ -37,7 +34,7 @@ export class RulesType<C extends t.Any> extends t.Type<t.TypeOf<C>, t.OutputOf<C
             errors.push({ value: u, context: c, message: broken });
           } else {
             const field = (u as Record<string, unknown>)[broken.field];
-            errors.push({ value: field, context: [...c, { key: broken.field, type: RULE_FIELD, actual: field }], message: broken.message });
+            errors.push({ value: field, context: fieldContext(c, broken.field, field), message: broken.message });
           }
         }
         return errors.length > 0 ? t.failures(errors) : base;
@@ -146,9 +143,6 @@ export const PositiveInt = new t.Type<t.Branded<number, PositiveIntBrand>, numbe
   Number,
 );
 export type PositiveInt = t.TypeOf<typeof PositiveInt>;
-
-/** A string-keyed map of strings (labels, annotations). */
-export const StringMap = t.record(t.string, t.string, 'StringMap');
 
 /** A literal union with a readable failure ("expected one of: lora, qlora"). */
 export function oneOf<L extends string>(name: string, values: readonly [L, ...L[]]): t.Type<L, L, unknown> {

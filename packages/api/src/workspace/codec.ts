@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
-import { Condition, LabelSelector, LocalObjectReference, ObjectMeta } from '../codecs/meta.js';
+import { ObjectMeta } from '@kaito-ts/core';
+import { Condition, LabelSelector, LocalObjectReference } from '../codecs/meta.js';
 import {
   DnsLabel,
   DnsSubdomain,

@@ -1,4 +1,4 @@
-import type { Issue } from '../decode.js';
+import type { Issue } from '@kaito-ts/core';
 import type { Workspace } from './codec.js';
 
 function equal(a: unknown, b: unknown): boolean {

@@ -1,6 +1,4 @@
-import * as t from 'io-ts';
-import { AlreadyOwnedError, DecodeError } from '../errors.js';
-import { decodeOrThrow } from './codec.js';
+import { AlreadyOwnedError } from '../errors.js';
 import { mergePatchFor } from './merge-patch.js';
 import { keyOf, parseKey } from './object.js';
 import { controllerOf, controllerReference, isControlledBy, withControllerReference } from './owners.js';
@@ -89,24 +87,5 @@ describe('keys and paths', () => {
 
   it('names resources by kind, group and version', () => {
     expect([resourceId(Resources.StatefulSet), resourceId(Resources.Pod)]).toEqual(['StatefulSet.apps/v1', 'Pod/v1']);
-  });
-});
-
-describe('decodeOrThrow', () => {
-  const Spec = t.type({ model: t.type({ name: t.string }), urls: t.array(t.string) });
-
-  it('returns the decoded value', () => {
-    expect(decodeOrThrow(Spec, 'spec')({ model: { name: 'phi' }, urls: [] })).toEqual({ model: { name: 'phi' }, urls: [] });
-  });
-
-  it('names the path of each bad field', () => {
-    let err: unknown;
-    try {
-      decodeOrThrow(Spec, 'spec')({ model: { name: 42 }, urls: ['ok', 7] });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(DecodeError);
-    expect((err as DecodeError).details).toEqual(['model.name: expected string, got 42', 'urls[1]: expected string, got 7']);
   });
 });

@@ -3,29 +3,7 @@
  * the work queue uses. Objects are kept as the API server sent them (JSON, timestamps as strings).
  */
 import * as t from 'io-ts';
-
-export const OwnerReference = t.intersection([
-  t.type({ apiVersion: t.string, kind: t.string, name: t.string, uid: t.string }),
-  t.partial({ controller: t.boolean, blockOwnerDeletion: t.boolean }),
-]);
-export type OwnerReference = t.TypeOf<typeof OwnerReference>;
-
-export const ObjectMeta = t.intersection([
-  t.type({ name: t.string }),
-  t.partial({
-    namespace: t.string,
-    uid: t.string,
-    resourceVersion: t.string,
-    generation: t.number,
-    creationTimestamp: t.string,
-    deletionTimestamp: t.string,
-    labels: t.record(t.string, t.string),
-    annotations: t.record(t.string, t.string),
-    finalizers: t.array(t.string),
-    ownerReferences: t.array(OwnerReference),
-  }),
-]);
-export type ObjectMeta = t.TypeOf<typeof ObjectMeta>;
+import { ObjectMeta } from '@kaito-ts/core';
 
 /**
  * Any object the API server returns: metadata checked, the rest kept as is. Not `t.exact`, so a

@@ -1,6 +1,7 @@
 /** ownerReferences: pure helpers, as controller-runtime's controllerutil. */
 import { AlreadyOwnedError } from '../errors.js';
-import type { KubeObject, OwnerReference } from './object.js';
+import type { OwnerReference } from '@kaito-ts/core';
+import type { KubeObject } from './object.js';
 
 type Owner = Pick<KubeObject, 'apiVersion' | 'kind'> & { metadata: { name: string; uid?: string | undefined } };
 

@@ -14,11 +14,11 @@
  *
  * So an API-server restart or a network error costs at most a relist; no update is lost.
  */
+import { DecodeError, decodeOrThrow } from '@kaito-ts/core';
 import { type Clock, jittered, realClock, sleep, type TimerHandle } from '../clock.js';
-import { decodeOrThrow } from '../api/codec.js';
 import { keyOf, type KubeObject, objectKey } from '../api/object.js';
 import { resourceId, type ResourceType } from '../api/resource.js';
-import { DecodeError, describeError, isGone, WatchError } from '../errors.js';
+import { describeError, isGone, WatchError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ListWatchSource, RawWatchEvent } from './list-watch.js';
@@ -97,7 +97,7 @@ export class Informer<T extends KubeObject> {
     this.#log = options.logger.child({ informer: this.id });
     this.#clock = options.clock ?? realClock;
     this.#metrics = options.metrics;
-    this.#decode = decodeOrThrow(options.resource.codec, this.id);
+    this.#decode = (raw) => decodeOrThrow(options.resource.codec, raw, this.id);
     this.#transform = options.transform ?? stripManagedFields;
     this.#resyncPeriodMs = options.resyncPeriodMs ?? 0;
     this.#pageSize = options.pageSize ?? 500;

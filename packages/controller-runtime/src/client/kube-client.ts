@@ -8,7 +8,7 @@
  * - `get` / `list` / `create` / `replace` / `mergePatch` / `delete`, decoding answers with the
  *   resource's codec.
  */
-import { decodeOrThrow } from '../api/codec.js';
+import { decodeOrThrow } from '@kaito-ts/core';
 import { mergePatchFor } from '../api/merge-patch.js';
 import type { KubeObject } from '../api/object.js';
 import { hasFinalizer } from '../api/owners.js';
@@ -190,7 +190,8 @@ const decoders = new WeakMap<ResourceType, (v: unknown) => KubeObject>();
 function decoderFor<T extends KubeObject>(resource: ResourceType<T>): (v: unknown) => T {
   let d = decoders.get(resource as ResourceType);
   if (d === undefined) {
-    d = decodeOrThrow(resource.codec, resourceId(resource)) as (v: unknown) => KubeObject;
+    const what = resourceId(resource);
+    d = (v: unknown) => decodeOrThrow(resource.codec, v, what) as KubeObject;
     decoders.set(resource as ResourceType, d);
   }
   return d as (v: unknown) => T;

@@ -4,7 +4,7 @@
  * discovery endpoint once per group/version.
  */
 import * as t from 'io-ts';
-import { decodeOrThrow } from '../api/codec.js';
+import { codedError, decodeOrThrow } from '@kaito-ts/core';
 import { groupVersion } from '../api/object.js';
 import { defineResource, type ResourceType, Resources } from '../api/resource.js';
 import type { Transport } from './rest-client.js';
@@ -12,15 +12,9 @@ import type { Transport } from './rest-client.js';
 const APIResourceList = t.type({
   resources: t.array(t.type({ name: t.string, kind: t.string, namespaced: t.boolean })),
 });
-const decodeResourceList = decodeOrThrow(APIResourceList, 'APIResourceList');
+const decodeResourceList = (body: unknown) => decodeOrThrow(APIResourceList, body, 'APIResourceList');
 
-export class UnknownKindError extends Error {
-  readonly code = 'UnknownKind' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnknownKindError';
-  }
-}
+export class UnknownKindError extends codedError('UnknownKind') {}
 
 export class ResourceMapper {
   readonly #known = new Map<string, ResourceType>();

@@ -3,8 +3,7 @@
  * read, so two candidates can never both win the same round: the slower one gets 409 Conflict.
  */
 import * as t from 'io-ts';
-import { decodeOrThrow } from '../api/codec.js';
-import { ObjectMeta } from '../api/object.js';
+import { decodeOrThrow, ObjectMeta } from '@kaito-ts/core';
 import { collectionPath, objectPath, Resources } from '../api/resource.js';
 import type { Transport } from '../client/rest-client.js';
 import { ignoreNotFound } from '../errors.js';
@@ -45,7 +44,7 @@ export const Lease = t.type({
   }),
 });
 export type Lease = t.TypeOf<typeof Lease>;
-const decodeLease = decodeOrThrow(Lease, 'Lease');
+const decodeLease = (body: unknown): Lease => decodeOrThrow(Lease, body, 'Lease');
 
 function observed(lease: Lease): ObservedRecord {
   const s = lease.spec;

@@ -1,4 +1,5 @@
-import type { KubeObject, ObjectMeta } from '../api/object.js';
+import type { ObjectMeta } from '@kaito-ts/core';
+import type { KubeObject } from '../api/object.js';
 
 export type ConfigMapLike = KubeObject & { data?: Record<string, string> };
 

@@ -1,74 +1,31 @@
 /**
- * The errors a CloudProvider throws, each an `Error` subclass with a literal `code`, and the one
- * place they are classified. The lifecycle reads only these codes; anything else is treated as
+ * The errors a CloudProvider throws, each a `CodedError` with a literal `code`, and the one place
+ * they are classified. The lifecycle reads only these codes; anything else is treated as
  * transient (retried with backoff, reason `LaunchFailed`).
  */
+import { codedError, codeIn } from '@kaito-ts/core';
 import { Reasons } from '../constants.js';
 
-export type CloudProviderErrorCode = 'NotFound' | 'InsufficientCapacity' | 'QuotaExceeded' | 'SkuUnavailable' | 'Transient';
-
-abstract class CloudProviderError extends Error {
-  abstract readonly code: CloudProviderErrorCode;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+const CODES = ['NotFound', 'InsufficientCapacity', 'QuotaExceeded', 'SkuUnavailable', 'Transient'] as const;
+export type CloudProviderErrorCode = (typeof CODES)[number];
 
 /** The instance does not exist (any more). `delete` must throw it once the instance is gone. */
-export class NotFoundError extends CloudProviderError {
-  readonly code = 'NotFound' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NotFoundError';
-  }
-}
+export class NotFoundError extends codedError('NotFound') {}
 
 /** The cloud has no capacity for the instance type now (stock-out, zonal/regional allocation failure). */
-export class InsufficientCapacityError extends CloudProviderError {
-  readonly code = 'InsufficientCapacity' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'InsufficientCapacityError';
-  }
-}
+export class InsufficientCapacityError extends codedError('InsufficientCapacity') {}
 
 /** The subscription/account quota for this instance family or region is used up. */
-export class QuotaExceededError extends CloudProviderError {
-  readonly code = 'QuotaExceeded' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'QuotaExceededError';
-  }
-}
+export class QuotaExceededError extends codedError('QuotaExceeded') {}
 
 /** The instance type does not exist or is not offered in this region/subscription. */
-export class SkuUnavailableError extends CloudProviderError {
-  readonly code = 'SkuUnavailable' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SkuUnavailableError';
-  }
-}
+export class SkuUnavailableError extends codedError('SkuUnavailable') {}
 
 /** A failure worth retrying soon (throttling, 5xx, a timeout, an operation already in progress). */
-export class TransientError extends CloudProviderError {
-  readonly code = 'Transient' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TransientError';
-  }
-}
+export class TransientError extends codedError('Transient') {}
 
-function codeOf(err: unknown): unknown {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'NotFound' || code === 'InsufficientCapacity' || code === 'QuotaExceeded' || code === 'SkuUnavailable' || code === 'Transient') {
-      return code;
-    }
-    e = e.cause;
-  }
-  return undefined;
-}
+/** The provider's code on `err` or along its `cause` chain (providers wrap SDK errors as `cause`). */
+const codeOf = (err: unknown): CloudProviderErrorCode | undefined => codeIn(err, CODES);
 
 export const isNotFoundError = (err: unknown): boolean => codeOf(err) === 'NotFound';
 export const isInsufficientCapacityError = (err: unknown): boolean => codeOf(err) === 'InsufficientCapacity';

@@ -3,13 +3,7 @@
  * model pass through a decode untouched, so an object read and written back loses nothing.
  */
 import * as t from 'io-ts';
-import { ObjectMeta as ApiObjectMeta, oneOf } from '@kaito-ts/api';
-
-export { OwnerReference } from '@kaito-ts/api';
-
-/** metav1.ObjectMeta as controllers read it: the API package's, with the name required. */
-export const ObjectMeta = t.intersection([t.type({ name: t.string }), ApiObjectMeta], 'ObjectMeta');
-export type ObjectMeta = t.TypeOf<typeof ObjectMeta>;
+import { oneOf } from '@kaito-ts/api';
 
 export const TaintEffect = oneOf('TaintEffect', ['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 

@@ -1,6 +1,7 @@
 /** Machine, karpenter.sh/v1alpha5 (karpenter-core v0.29 `pkg/apis/v1alpha5/machine{,_status}.go`). Cluster-scoped. */
 import * as t from 'io-ts';
-import { KnativeCondition, ObjectMeta, Requirement, ResourceList, Taint } from './common.js';
+import { ObjectMeta } from '@kaito-ts/core';
+import { KnativeCondition, Requirement, ResourceList, Taint } from './common.js';
 
 export const MachineTemplateRef = t.intersection(
   [t.type({ name: t.string }), t.partial({ kind: t.string, apiVersion: t.string })],

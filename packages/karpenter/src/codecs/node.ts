@@ -1,6 +1,7 @@
 /** The parts of core/v1 Node the lifecycle reads. Everything else passes through. */
 import * as t from 'io-ts';
-import { ConditionStatus, ObjectMeta, ResourceList, Taint } from './common.js';
+import { ObjectMeta } from '@kaito-ts/core';
+import { ConditionStatus, ResourceList, Taint } from './common.js';
 
 export const NodeCondition = t.intersection(
   [

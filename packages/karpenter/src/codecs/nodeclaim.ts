@@ -1,6 +1,7 @@
 /** NodeClaim, karpenter.sh/v1 (Karpenter v1.7 `pkg/apis/v1/nodeclaim{,_status}.go`). Cluster-scoped; spec immutable. */
 import * as t from 'io-ts';
-import { MetaCondition, ObjectMeta, Requirement, ResourceList, Taint } from './common.js';
+import { ObjectMeta } from '@kaito-ts/core';
+import { MetaCondition, Requirement, ResourceList, Taint } from './common.js';
 
 export const NodeClassReference = t.type({ group: t.string, kind: t.string, name: t.string }, 'NodeClassReference');
 export type NodeClassReference = t.TypeOf<typeof NodeClassReference>;

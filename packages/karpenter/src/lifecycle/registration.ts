@@ -7,7 +7,8 @@
  * `status.nodeName` (and capacity from the Node when the provider had none). The decisions are
  * pure (`planRegistration`, `registeredNode`); `Registration` writes the Node and the status.
  */
-import type { OwnerReference, Taint } from '../codecs/common.js';
+import type { OwnerReference } from '@kaito-ts/core';
+import type { Taint } from '../codecs/common.js';
 import type { Node } from '../codecs/node.js';
 import { type ConditionInput, findCondition, setLifecycleCondition } from '../conditions.js';
 import {

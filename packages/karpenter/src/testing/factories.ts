@@ -3,7 +3,8 @@
  * `makeNodeClaim`, `makeMachine`, `makeNode` and `makeNodeRequest` build stored objects with
  * overrides (last write wins; metadata merged). Names are unique per call.
  */
-import type { ObjectMeta, Requirement, ResourceList, Taint } from '../codecs/common.js';
+import type { ObjectMeta } from '@kaito-ts/core';
+import type { Requirement, ResourceList, Taint } from '../codecs/common.js';
 import type { Machine } from '../codecs/machine.js';
 import type { Node } from '../codecs/node.js';
 import type { NodeClaim, NodeClassReference } from '../codecs/nodeclaim.js';

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonEmptyString, PositiveInt, PositiveNumber, strictObject, stringWhere } from './decode.js';
+import { NonEmptyString, PositiveInt, PositiveNumber, strictObject, stringWhere } from './codecs.js';
 import { ComputeCapability } from './sku-codec.js';
 
 export const RuntimeName = t.keyof({ vllm: null, transformers: null }, '"vllm" | "transformers"');

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonEmptyString, NonNegativeNumber, PositiveInt, PositiveNumber, numberWhere, strictObject } from './decode.js';
+import { NonEmptyString, NonNegativeNumber, PositiveInt, PositiveNumber, numberWhere, strictObject } from './codecs.js';
 
 const Fraction = numberWhere('Fraction', 'a number in (0, 1]', (n) => n > 0 && n <= 1);
 const Port = numberWhere('Port', 'a port number 1-65535', (n) => Number.isInteger(n) && n >= 1 && n <= 65535);

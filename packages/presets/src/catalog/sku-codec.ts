@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonEmptyString, PositiveInt, PositiveNumber, strictObject, stringWhere } from './decode.js';
+import { NonEmptyString, PositiveInt, PositiveNumber, strictObject, stringWhere } from './codecs.js';
 
 /** A GPU VM size (Azure) or instance type (AWS). Memory figures are GiB; gpuMemoryGiB is per GPU. */
 export interface GpuSku {

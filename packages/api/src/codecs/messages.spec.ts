@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
-import { DecodeError, decode, decodeOrThrow, formatIssue } from './decode.js';
-import { HttpUrl, PositiveInt, oneOf, withRules } from './codecs/primitives.js';
-import { AnyWorkspace } from './workspace/codec.js';
-import { makeTuningWorkspace } from './testing/factories.js';
+import { DecodeError, decode, decodeOrThrow, formatIssue } from '@kaito-ts/core';
+import { HttpUrl, PositiveInt, oneOf, withRules } from './primitives.js';
+import { AnyWorkspace } from '../workspace/codec.js';
+import { makeTuningWorkspace } from '../testing/factories.js';
 
-describe('decode errors', () => {
+describe('Workspace codec errors', () => {
   it('name the field path with list indexes and quote the bad value', () => {
     const ws = makeTuningWorkspace({ tuning: { input: { urls: ['https://ok.example.com/a.parquet', 'ftp://files.example.com/b.parquet'] } } });
     const result = decode(AnyWorkspace, ws);
