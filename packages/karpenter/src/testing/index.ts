@@ -5,4 +5,4 @@
 export { FakeCloudProvider, type FakeCloudProviderOptions } from './fake-cloud-provider.js';
 export { makeNodeClaim, makeMachine, makeNode, makeNodeRequest, DEFAULT_TEST_INSTANCE_TYPE, type NodeOptions } from './factories.js';
 export { LifecycleHarness, type LifecycleHarnessOptions, type RequestOverrides } from './harness.js';
-export { describeProvisionerConformance, eventually, type ConformanceTarget, type StartedProvisioner, type EventuallyOptions } from './conformance.js';
+export { describeProvisionerConformance, type ConformanceTarget, type StartedProvisioner } from './conformance.js';
