@@ -242,7 +242,7 @@ export const SettingCodecs = {
   },
 
   /** One of `values`; with `ignoreCase`, `DEBUG` reads as `debug` (variables are often upper case). */
-  oneOf<L extends string>(values: readonly [L, ...L[]], opts: { ignoreCase?: boolean } = {}): t.Type<L, L, unknown> {
+  oneOf<const L extends string>(values: readonly [L, ...L[]], opts: { ignoreCase?: boolean } = {}): t.Type<L, L, unknown> {
     const byKey = new Map<string, L>(values.map((v) => [opts.ignoreCase === true ? v.toLowerCase() : v, v]));
     return fromText(values.map((v) => JSON.stringify(v)).join(' | '), `one of: ${values.join(', ')}`, (s) =>
       byKey.get(opts.ignoreCase === true ? s.trim().toLowerCase() : s),
