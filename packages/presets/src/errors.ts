@@ -1,5 +1,5 @@
 // Every error this package throws. Each has a literal `code` so callers can classify without
-// string matching (STYLE.md: "Error subclasses with a literal code and a cause").
+// string matching (docs/development.md, "Errors and logs": a literal code and a cause).
 
 export class CatalogInvalidError extends Error {
   readonly code = 'CatalogInvalid' as const;
