@@ -125,6 +125,13 @@ describe('settingsHelp', () => {
   });
 });
 
+describe('settingsHelp without variables', () => {
+  it('leaves the environment column out', () => {
+    const help = settingsHelp(defineSettings({ keys: { flag: 'keys', codec: C.wholeNumber(), default: '10', description: 'keys per round', placeholder: 'N' } }), 'usage: bench');
+    expect(help.split('\n').slice(2)).toEqual(['  flag        meaning', '  --keys N    keys per round (default 10)', '  -h, --help  print this help']);
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['1500', 1500],

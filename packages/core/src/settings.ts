@@ -189,10 +189,13 @@ export function settingsHelp(table: SettingsTable, usage: string, footer?: strin
     return [`${short}--${spec.flag}${placeholder}`, envNames(spec).join(', '), `${spec.description}${def}`] as const;
   });
   rows.push(['-h, --help', '', 'print this help']);
-  const flagWidth = Math.max(...rows.map((r) => r[0].length));
-  const envWidth = Math.max(...rows.map((r) => r[1].length));
-  const lines = rows.map(([flag, env, what]) => `  ${flag.padEnd(flagWidth)}  ${env.padEnd(envWidth)}  ${what}`.trimEnd());
-  const header = `  ${'flag'.padEnd(flagWidth)}  ${'environment'.padEnd(envWidth)}  meaning`;
+  const flagWidth = Math.max('flag'.length, ...rows.map((r) => r[0].length));
+  // A process without environment fallbacks (a developer CLI) gets no empty column.
+  const withEnv = rows.some((r) => r[1] !== '');
+  const envWidth = Math.max('environment'.length, ...rows.map((r) => r[1].length));
+  const line = (flag: string, env: string, what: string): string => `  ${flag.padEnd(flagWidth)}  ${withEnv ? `${env.padEnd(envWidth)}  ` : ''}${what}`.trimEnd();
+  const lines = rows.map(([flag, env, what]) => line(flag, env, what));
+  const header = line('flag', 'environment', 'meaning');
   return [usage, '', header, ...lines, ...(footer !== undefined ? ['', footer] : [])].join('\n');
 }
 
