@@ -152,10 +152,10 @@ function exampleOf(spec: SettingSpec): string {
 
 /** Turns node's parseArgs errors (code `ERR_PARSE_ARGS_*`, checked by code: under jest they come from another realm) into our one line. */
 function argvError(err: unknown, table: SettingsTable): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error || (typeof err === 'object' && err !== null) ? String((err as { message?: unknown }).message) : String(err);
+  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
   if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return err;
-  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  // node names the argument in quotes: "Unknown option '--x'", "Option '--x <value>' argument missing".
+  const quoted = /'([^']*)'/.exec(String(message))?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const flag = quoted.replace(/^-+/, '').split('=')[0] ?? quoted;
     return new SettingsError(`invalid setting: unknown flag ${quoted.startsWith('--') || quoted.length > 2 ? `--${flag}` : quoted}; see --help`, undefined, { cause: err });
