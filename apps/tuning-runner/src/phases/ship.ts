@@ -1,6 +1,7 @@
 /**
  * Phases 5 and 6: check the adapter the trainer wrote, then push it as an OCI image or copy it to
- * the output volume.
+ * the output volume. Neither watches the AbortSignal: once training has finished, a SIGTERM
+ * leaves the push the pod's grace period to complete rather than throw the adapter away.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
