@@ -1,5 +1,5 @@
 // Lint rules for every project. The module-boundary rule enforces the layering in
-// STYLE.md: apps may use libs; libs never import apps; scopes only reach `shared` or themselves.
+// docs/development.md (Project conventions): apps may use libs; libs never import apps; scopes only reach `shared` or themselves.
 import nx from '@nx/eslint-plugin';
 
 export const depConstraints = [

@@ -16,7 +16,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import { loadCredentials } from '../src/oci/docker-config.js';
 import { buildAdapterLayer, imageConfig, imageManifest, MediaTypes, pushAdapter } from '../src/oci/push.js';
 import { parseImageRef } from '../src/oci/reference.js';
@@ -24,16 +24,27 @@ import { RegistryClient } from '../src/oci/registry.js';
 import { createHash } from 'node:crypto';
 import { dockerConfigDir, startRegistry } from '../src/testing/processes.js';
 
-const { values } = parseArgs({
-  options: {
-    'size-mb': { type: 'string', default: '500' },
-    runs: { type: 'string', default: '3' },
-    oras: { type: 'string' },
-  },
+const SETTINGS = defineSettings({
+  sizeMb: { flag: 'size-mb', codec: C.wholeNumber({ min: 1, what: 'a positive number of MB' }), default: '500', description: 'adapter size', placeholder: 'MB' },
+  runs: { flag: 'runs', codec: C.wholeNumber({ min: 1, what: 'a positive number of runs' }), default: '3', description: 'runs of each comparison', placeholder: 'N' },
+  oras: { flag: 'oras', codec: C.optional(C.text), description: 'the oras binary (default: built by scripts/ensure-oras.sh)', example: '/usr/local/bin/oras', placeholder: 'PATH' },
 });
+let parsed;
+try {
+  parsed = parseSettings(SETTINGS, process.argv.slice(2), process.env);
+} catch (err) {
+  if (!isSettingsError(err)) throw err;
+  console.error(`bench/push: ${err.message}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(settingsHelp(SETTINGS, 'usage: npx tsx apps/tuning-runner/bench/push.ts [flags]'));
+  process.exit(0);
+}
+const { values } = parsed;
 const here = import.meta.dirname;
 const oras = values.oras ?? execFileSync('bash', [join(here, '..', 'scripts', 'ensure-oras.sh')], { encoding: 'utf8' }).trim();
-const runs = Number(values.runs);
+const { runs } = values;
 
 /** A LoRA-shaped safetensors file of about `mb` MB with random F32 data, written in chunks. */
 async function writeBigAdapter(dir: string, mb: number): Promise<number> {
@@ -92,7 +103,7 @@ try {
   const adapter = join(work, 'adapter');
   const dataDir = join(work, 'oras', 'data');
   await mkdir(adapter, { recursive: true });
-  const size = await writeBigAdapter(adapter, Number(values['size-mb']));
+  const size = await writeBigAdapter(adapter, values.sizeMb);
   await mkdir(dataDir, { recursive: true });
   execFileSync('cp', [join(adapter, 'adapter_config.json'), join(adapter, 'adapter_model.safetensors'), dataDir]);
   const oversion = spawnSync(oras, ['version'], { encoding: 'utf8' }).stdout.split('\n')[0];

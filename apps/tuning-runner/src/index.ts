@@ -1,6 +1,6 @@
 export * from './reasons.js';
 export * from './errors.js';
-export { Settings, SETTINGS, loadSettings, usage } from './settings.js';
+export { SETTINGS, loadSettings, readSettings, usage, type Settings, type ReadSettings } from './settings.js';
 export { runTuning, trainerCommand, type RunDeps, type RunResult } from './run.js';
 export { createLogger, type Logger } from './logger.js';
 export { effectiveConfig, kaitoTemplate, parseTrainingConfig, type TrainingConfig } from './config/tuning-config.js';

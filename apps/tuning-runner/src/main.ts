@@ -8,17 +8,12 @@ import { InvalidSettingsError, messageOf } from './errors.js';
 import { createLogger } from './logger.js';
 import { ExitCodes } from './reasons.js';
 import { runTuning } from './run.js';
-import { loadSettings, usage } from './settings.js';
+import { readSettings, usage } from './settings.js';
 
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(usage());
-    return 0;
-  }
-  let settings;
+  let read;
   try {
-    settings = loadSettings(argv, process.env);
+    read = readSettings(process.argv.slice(2), process.env);
   } catch (err) {
     if (err instanceof InvalidSettingsError) {
       process.stderr.write(`tuning-runner: ${err.message}\n`);
@@ -26,6 +21,11 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  if (read.help) {
+    console.log(usage());
+    return 0;
+  }
+  const { settings } = read;
   const log = createLogger({ level: settings.logLevel, defaultMeta: { component: 'tuning-runner' } });
   const controller = new AbortController();
   const onTerm = (): void => {

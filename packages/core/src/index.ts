@@ -2,3 +2,20 @@
 export * from './decode.js';
 export * from './errors.js';
 export * from './meta.js';
+export {
+  defineSettings,
+  isSettingsError,
+  parseDuration,
+  parseSettings,
+  SettingCodecs,
+  settingLabel,
+  settingsConflict,
+  SettingsError,
+  settingsHelp,
+  type ParsedSettings,
+  type ParseSettingsOptions,
+  type SettingKind,
+  type SettingSpec,
+  type SettingsOf,
+  type SettingsTable,
+} from './settings.js';

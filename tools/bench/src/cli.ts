@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import type { Report } from './report.js';
 
 // The benchmark measures the built library (what production runs). `tsc --build` is incremental:
@@ -25,26 +25,34 @@ const { cacheMemory, fullGc } = await import('./cache-memory.js');
 const { queueThroughput, runnerThroughput } = await import('./queue-throughput.js');
 const { formatReport } = await import('./report.js');
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    keys: { type: 'string', default: '200000' },
-    objects: { type: 'string', default: '10000' },
-    concurrency: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '5' },
-    json: { type: 'boolean', default: false },
-  },
+const positive = (what: string) => C.wholeNumber({ min: 1, what });
+const SETTINGS = defineSettings({
+  keys: { flag: 'keys', codec: positive('a positive number of keys'), default: '200000', description: 'queue: keys through the queue per round', placeholder: 'N' },
+  objects: { flag: 'objects', codec: positive('a positive number of objects'), default: '10000', description: 'cache: objects in the informer cache', placeholder: 'N' },
+  concurrency: { flag: 'concurrency', codec: positive('a positive number of workers'), default: '8', description: 'queue: workers', placeholder: 'N' },
+  rounds: { flag: 'rounds', codec: positive('a positive number of rounds'), default: '5', description: 'queue: measured rounds (after one warm-up)', placeholder: 'N' },
+  json: { flag: 'json', kind: 'switch', codec: C.boolean, default: false, description: 'print the report as JSON' },
 });
 
+let parsed;
+try {
+  parsed = parseSettings(SETTINGS, process.argv.slice(2), process.env, { positionals: true });
+} catch (err) {
+  if (!isSettingsError(err)) throw err;
+  console.error(`bench: ${err.message}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(settingsHelp(SETTINGS, 'usage: npm run bench [-- queue|cache|all] [flags]'));
+  process.exit(0);
+}
+const { values, positionals } = parsed;
 const which = positionals[0] ?? 'all';
 if (!['all', 'queue', 'cache'].includes(which)) {
   console.error(`unknown benchmark ${which}: use queue, cache or all`);
   process.exit(2);
 }
-const keys = Number(values.keys);
-const objects = Number(values.objects);
-const concurrency = Number(values.concurrency);
-const rounds = Number(values.rounds);
+const { keys, objects, concurrency, rounds } = values;
 
 const report: Report = { node: process.version, platform: `${process.platform}/${process.arch}` };
 

@@ -2,16 +2,15 @@
 // tools/cluster CLI: `npm run cluster -- <command>`. Plain lines out; errors are one line with
 // what to do, exit code 1.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { codedError } from '@kaito-ts/core';
+import { codedError, defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import { applyPath } from './apply.js';
 import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
 import { down, runningCluster, status, up } from './cluster.js';
 import { addGpuNode, deleteGpuNodes, parseTaint, waitForNodeReady } from './gpu-node.js';
 import { kubeClientsFor, loadKubeConfig } from './kube.js';
-import { clusterPaths, defaultClusterName } from './paths.js';
+import { clusterPaths, DEFAULT_CLUSTER_NAME } from './paths.js';
 
-const USAGE = `usage: npm run cluster -- <command> [options]
+const COMMANDS = `usage: npm run cluster -- <command> [options]
 
 commands:
   up                      start the local control plane (or reuse the running one)
@@ -23,42 +22,45 @@ commands:
                           add kwok-managed fake GPU node(s) from the SKU catalog
   delete-nodes [NODE...]  delete the named fake GPU nodes, or all of them
   apply PATH              server-side apply a YAML file or directory (e.g. crds/)
-  build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})
+  build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})`;
 
-common options:
-  --cluster NAME          cluster name (default $KAITO_TS_CLUSTER, else kaito-ts)
-  --kubeconfig PATH       add-gpu-node, delete-nodes, apply: act on that cluster (e.g. the kind
-                          path) instead of the local one; default $KAITO_TS_KUBECONFIG if set`;
+/** One table for every command; a flag a command does not use is ignored by it. */
+const SETTINGS = defineSettings({
+  cluster: { flag: 'cluster', env: 'KAITO_TS_CLUSTER', codec: C.text, default: DEFAULT_CLUSTER_NAME, description: 'cluster name', placeholder: 'NAME' },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: 'KAITO_TS_KUBECONFIG',
+    codec: C.optional(C.text),
+    description: 'add-gpu-node, delete-nodes, apply: act on that cluster (e.g. the kind path) instead of the local one',
+    example: '/root/.kube/config',
+    placeholder: 'PATH',
+  },
+  json: { flag: 'json', kind: 'switch', codec: C.boolean, default: false, description: 'status: print JSON' },
+  print: { flag: 'print', kind: 'switch', codec: C.boolean, default: false, description: 'kubeconfig: print the content, not the path' },
+  sku: { flag: 'sku', codec: C.optional(C.text), description: 'add-gpu-node: GPU instance type from the catalog', example: 'Standard_NC6s_v3', placeholder: 'SKU' },
+  pool: { flag: 'pool', codec: C.optional(C.text), description: 'add-gpu-node: node pool label', example: 'gpu', placeholder: 'NAME' },
+  name: { flag: 'name', codec: C.optional(C.text), description: 'add-gpu-node: node name (one node only)', example: 'gpu-0', placeholder: 'NODE' },
+  count: { flag: 'count', codec: C.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '1', description: 'add-gpu-node: how many nodes', placeholder: 'N' },
+  taint: { flag: 'taint', kind: 'list', codec: C.list(C.text), description: 'add-gpu-node: a taint (repeatable)', example: 'sku=gpu:NoSchedule', placeholder: 'k=v:Effect' },
+  label: { flag: 'label', kind: 'list', codec: C.list(C.text), description: 'add-gpu-node: a label (repeatable)', example: 'team=a', placeholder: 'k=v' },
+  'disk-gib': { flag: 'disk-gib', codec: C.optional(C.wholeNumber({ min: 1, what: 'a positive whole number' })), description: 'add-gpu-node: ephemeral storage', example: '256', placeholder: 'N' },
+  'no-wait': { flag: 'no-wait', kind: 'switch', codec: C.boolean, default: false, description: "add-gpu-node: do not wait for the node's Ready" },
+});
+
+const USAGE = settingsHelp(SETTINGS, COMMANDS);
 
 class UsageError extends codedError('Usage') {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      cluster: { type: 'string', default: defaultClusterName() },
-      kubeconfig: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      print: { type: 'boolean', default: false },
-      sku: { type: 'string' },
-      pool: { type: 'string' },
-      name: { type: 'string' },
-      count: { type: 'string', default: '1' },
-      taint: { type: 'string', multiple: true, default: [] },
-      label: { type: 'string', multiple: true, default: [] },
-      'disk-gib': { type: 'string' },
-      'no-wait': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const name = values.cluster;
-  const log = (line: string): void => console.log(line);
-  if (values.help || command === undefined || command === 'help') {
+  const parsed = parseSettings(SETTINGS, rest, process.env, { positionals: true });
+  if (parsed.help || command === undefined || command === 'help') {
     console.log(USAGE);
     return;
   }
+  const { values, positionals } = parsed;
+  const name = values.cluster;
+  const log = (line: string): void => console.log(line);
 
   switch (command) {
     case 'up': {
@@ -91,11 +93,11 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'add-gpu-node': {
       if (values.sku === undefined) throw new UsageError('add-gpu-node needs --sku, e.g. --sku Standard_NC6s_v3');
-      const count = positiveInt(values.count, '--count');
+      const count = values.count;
       if (count > 1 && values.name !== undefined) throw new UsageError('--name and --count > 1 cannot be combined');
       const labels = Object.fromEntries(values.label.map(parseLabel));
       const taints = values.taint.map(parseTaint);
-      const disk = values['disk-gib'] !== undefined ? positiveInt(values['disk-gib'], '--disk-gib') : undefined;
+      const disk = values['disk-gib'];
       const clients = await clients_(name, values.kubeconfig);
       for (let i = 0; i < count; i++) {
         const node = await addGpuNode(clients.core, {
@@ -143,18 +145,11 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function clients_(name: string, kubeconfig?: string): Promise<ReturnType<typeof kubeClientsFor>> {
-  const explicit = kubeconfig ?? process.env['KAITO_TS_KUBECONFIG'];
-  if (explicit !== undefined && explicit !== '') return kubeClientsFor(loadKubeConfig(explicit));
+async function clients_(name: string, kubeconfig: string | undefined): Promise<ReturnType<typeof kubeClientsFor>> {
+  if (kubeconfig !== undefined) return kubeClientsFor(loadKubeConfig(kubeconfig));
   const state = await runningCluster({ name });
   if (state === undefined) throw new Error(`cluster ${name} is not running; run: npm run cluster -- up`);
   return kubeClientsFor(loadKubeConfig(state.kubeconfig));
-}
-
-function positiveInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
-  return n;
 }
 
 function parseLabel(text: string): [string, string] {
@@ -166,6 +161,6 @@ function parseLabel(text: string): [string, string] {
 main(process.argv.slice(2)).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   console.error(`cluster: ${message}`);
-  if (err instanceof UsageError) console.error("run 'npm run cluster -- help' for usage");
+  if (err instanceof UsageError || isSettingsError(err)) console.error("run 'npm run cluster -- help' for usage");
   process.exitCode = 1;
 });

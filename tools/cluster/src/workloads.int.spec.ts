@@ -2,11 +2,11 @@
 // resources, nodeSelector, affinity and taints; controllers run workloads; kwok drives pod phases,
 // including simulated failures; ownerReference garbage collection works.
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { eventually } from '@kaito-ts/core/testing';
 import {
   addGpuNode,
   COMPLETE_AFTER_ANNOTATION,
   deleteGpuNodes,
-  eventually,
   simulateAnnotations,
   useNamespace,
   waitForNodeReady,

@@ -4,5 +4,5 @@
  */
 export { KwokCloudProvider, FAULTS, FAULTS_CONFIGMAP, type Fault, type KwokCloudOptions } from './kwok-cloud.js';
 export { InstanceRecord, INSTANCE_LABEL, CLOUD_LABEL, instanceNameFor, providerIDFor, fromConfigMap, toConfigMap } from './instance-record.js';
-export { parseConfig, parseDuration, defaultConfig, ConfigError, USAGE, type KwokProvisionerConfig, type ParsedArgs } from './config.js';
+export { parseConfig, defaultConfig, SETTINGS, USAGE, type KwokProvisionerConfig, type ParsedArgs } from './config.js';
 export { startKwokProvisioner, matchesSelector, StartupError, type RunningKwokProvisioner, type StartOptions } from './provisioner.js';

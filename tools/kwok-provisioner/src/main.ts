@@ -3,7 +3,8 @@
  * kwok-provisioner CLI: `npx tsx tools/kwok-provisioner/src/main.ts --api nodeclaim --launch-delay 10s`.
  * Runs until SIGTERM/SIGINT; exits non-zero with one line on a bad setting or a failed start.
  */
-import { ConfigError, parseConfig, USAGE } from './config.js';
+import { isSettingsError } from '@kaito-ts/core';
+import { parseConfig, USAGE } from './config.js';
 import { StartupError, startKwokProvisioner } from './provisioner.js';
 
 async function main(): Promise<number> {
@@ -11,7 +12,7 @@ async function main(): Promise<number> {
   try {
     parsed = parseConfig(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (isSettingsError(err)) {
       process.stderr.write(`kwok-provisioner: ${err.message}\n`);
       return 2;
     }

@@ -25,6 +25,7 @@ describe('presets CLI', () => {
     ['render phi-3-mini-128k-instruct Standard_NC6s_v3', 0, '--max-model-len=9984'],
     ['render phi-3-mini-128k-instruct Standard_NC6s_v3 --tuning qlora --registry localhost:5001', 0, 'image: localhost:5001/kaito-ts/tuning-runner:0.1.0'],
     ['--help', 0, 'usage: presets <command>'],
+    ['plan --help', 0, '--max-model-len N'],
   ])('`presets %s` exits %i and prints "%s"', (args, code, text) => {
     const r = main(args.split(' '));
     expect(r.code).toBe(code);
@@ -36,13 +37,15 @@ describe('presets CLI', () => {
     ['plan phi-4 Standard_NC6s_v4', 'unknown GPU instance type "Standard_NC6s_v4"; did you mean "Standard_NC6s_v3"'],
     ['plan acme/chat Standard_NC6s_v3', 'model "acme/chat" is not in the catalog'],
     ['plan phi-4', 'expected <model> <sku>'],
-    ['plan phi-4 Standard_NC6s_v3 --runtime tgi', '--runtime: expected one of vllm, transformers, got "tgi"'],
-    ['plan phi-4 Standard_NC6s_v3 --max-nodes two', '--max-nodes: expected a positive integer, got "two"'],
-    ['plan phi-4 Standard_NC6s_v3 --count 0', '--count: expected a positive integer, got "0"'],
-    ['plan phi-4 Standard_NC6s_v3 --bogus', "Unknown option '--bogus'"],
+    ['plan phi-4 Standard_NC6s_v3 --runtime tgi', 'invalid setting --runtime: expected one of: vllm, transformers, got "tgi" (e.g. --runtime=vllm)'],
+    ['plan phi-4 Standard_NC6s_v3 --max-nodes two', 'invalid setting --max-nodes: expected a positive integer, got "two" (e.g. --max-nodes=2)'],
+    ['plan phi-4 Standard_NC6s_v3 --count 0', 'invalid setting --count: expected a positive integer, got "0" (e.g. --count=2)'],
+    ['plan phi-4 Standard_NC6s_v3 --bogus', 'invalid setting: unknown flag --bogus; see --help'],
     // vLLM rejects --max-model-len=4000.5
-    ['render phi-4 Standard_NC24ads_A100_v4 --max-model-len 4000.5', '--max-model-len: expected a positive integer, got "4000.5"'],
-    ['plan phi-4 Standard_NC24ads_A100_v4 --max-nodes 1.5', '--max-nodes: expected a positive integer, got "1.5"'],
+    ['render phi-4 Standard_NC24ads_A100_v4 --max-model-len 4000.5', 'invalid setting --max-model-len: expected a positive integer, got "4000.5"'],
+    ['plan phi-4 Standard_NC24ads_A100_v4 --max-nodes 1.5', 'invalid setting --max-nodes: expected a positive integer, got "1.5"'],
+    ['plan acme/chat-7b Standard_NC24ads_A100_v4 --weights-gib 0', 'invalid setting --weights-gib: expected a positive number, got "0" (e.g. --weights-gib=13.5)'],
+    ['plan phi-4 Standard_NC6s_v3 --output xml', 'invalid setting --output: expected one of: text, json, yaml, got "xml"'],
     ['frobnicate', 'unknown command "frobnicate"'],
   ])('`presets %s` exits 2 saying "%s"', (args, message) => {
     const r = main(args.split(' '));

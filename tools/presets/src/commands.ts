@@ -1,6 +1,5 @@
 // The presets CLI as a pure function of argv: easy to test, printed by cli.ts.
-import { parseArgs } from 'node:util';
-import { codedError } from '@kaito-ts/core';
+import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp, type SettingsOf } from '@kaito-ts/core';
 import {
   getSku,
   inferenceVolumes,
@@ -29,7 +28,7 @@ export interface CliResult {
   err: string;
 }
 
-export const USAGE = `usage: presets <command> [options]
+const COMMANDS = `usage: presets <command> [options]
 
 commands:
   models                          list preset models
@@ -38,102 +37,68 @@ commands:
   suggest <model>                 SKUs that fit, cheapest first
   render <model> <sku>            the container spec (YAML) for a fitting plan
 
-options:
-  --runtime vllm|transformers     inference runtime (default vllm)
-  --tuning lora|qlora             plan tuning instead of inference
-  --max-nodes N                   nodes the model may span (vLLM; default 1)
-  --count N                       plan: the Workspace's resource.count, compared with the fewest nodes that fit (default 1)
-  --max-model-len N               context to serve (default: the model's)
-  --cloud azure|aws|azure-local   suggest: only this cloud
-  --limit N                       suggest: at most N rows (default 10)
-  --name NAME                     render: container name (default: the model name)
-  --registry HOST[/PATH]          render: image registry
-  --output text|json|yaml         plan: output format (default text)
-  custom Hugging Face models (any org/model not in the catalog):
-  --weights-gib N  [--context N --layers N --attention-heads N --kv-heads N --head-dim N --hidden-size N --vocab-size N]`;
+custom Hugging Face models (any org/model not in the catalog): --weights-gib N and, when known,
+--context, --layers, --attention-heads, --kv-heads, --head-dim, --hidden-size, --vocab-size.`;
 
-const options = {
-  runtime: { type: 'string' },
-  tuning: { type: 'string' },
-  'max-nodes': { type: 'string' },
-  count: { type: 'string' },
-  'max-model-len': { type: 'string' },
-  cloud: { type: 'string' },
-  limit: { type: 'string' },
-  name: { type: 'string' },
-  registry: { type: 'string' },
-  output: { type: 'string' },
-  'weights-gib': { type: 'string' },
-  context: { type: 'string' },
-  layers: { type: 'string' },
-  'attention-heads': { type: 'string' },
-  'kv-heads': { type: 'string' },
-  'head-dim': { type: 'string' },
-  'hidden-size': { type: 'string' },
-  'vocab-size': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** Counts and token lengths are whole: a fraction would reach vLLM as --max-model-len=4000.5, which it rejects. */
+const count = (flag: string, description: string) =>
+  ({ flag, codec: C.optional(C.wholeNumber({ min: 1, what: 'a positive integer' })), description, example: '4096', placeholder: 'N' }) as const;
+
+const SETTINGS = defineSettings({
+  runtime: { flag: 'runtime', codec: C.oneOf(['vllm', 'transformers']), default: 'vllm', description: 'inference runtime', placeholder: 'vllm|transformers' },
+  tuning: { flag: 'tuning', codec: C.optional(C.oneOf(['lora', 'qlora'])), description: 'plan tuning instead of inference', example: 'qlora', placeholder: 'lora|qlora' },
+  maxNodes: { ...count('max-nodes', 'nodes the model may span (vLLM; default 1)'), example: '2' },
+  count: { ...count('count', "plan: the Workspace's resource.count, compared with the fewest nodes that fit (default 1)"), example: '2' },
+  maxModelLen: count('max-model-len', "context to serve (default: the model's)"),
+  cloud: { flag: 'cloud', codec: C.optional(C.oneOf(['azure', 'aws', 'azure-local'])), description: 'skus, suggest: only this cloud', example: 'azure', placeholder: 'azure|aws|azure-local' },
+  limit: { flag: 'limit', codec: C.wholeNumber({ min: 1, what: 'a positive integer' }), default: '10', description: 'suggest: at most N rows', placeholder: 'N' },
+  name: { flag: 'name', codec: C.optional(C.text), description: 'render: container name (default: the model name)', example: 'phi-4', placeholder: 'NAME' },
+  registry: { flag: 'registry', codec: C.optional(C.text), description: 'render: image registry', example: 'localhost:5001', placeholder: 'HOST[/PATH]' },
+  output: { flag: 'output', codec: C.oneOf(['text', 'json', 'yaml']), default: 'text', description: 'plan: output format', placeholder: 'text|json|yaml' },
+  weightsGiB: {
+    flag: 'weights-gib',
+    codec: C.optional(C.decimal({ min: 0, minExclusive: true, what: 'a positive number' })),
+    description: 'custom model: weights size',
+    example: '13.5',
+    placeholder: 'N',
+  },
+  contextLength: count('context', 'custom model: context length'),
+  layers: { ...count('layers', 'custom model: hidden layers'), example: '32' },
+  attentionHeads: { ...count('attention-heads', 'custom model: attention heads'), example: '32' },
+  kvHeads: { ...count('kv-heads', 'custom model: key/value heads'), example: '8' },
+  headDim: { ...count('head-dim', 'custom model: head dimension'), example: '128' },
+  hiddenSize: count('hidden-size', 'custom model: hidden size'),
+  vocabSize: { ...count('vocab-size', 'custom model: vocabulary size'), example: '32000' },
+});
+
+export const USAGE = settingsHelp(SETTINGS, COMMANDS);
 
 class UsageError extends codedError('Usage') {}
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
-
-function positive(values: Values, key: keyof Values): number | undefined {
-  const raw = values[key];
-  if (raw === undefined || typeof raw !== 'string') return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${key}: expected a positive number, got "${raw}"`);
-  return n;
-}
-
-/** Counts and token lengths: a fraction would reach vLLM as --max-model-len=4000.5, which it rejects. */
-function int(values: Values, key: keyof Values): number | undefined {
-  const raw = values[key];
-  if (raw === undefined || typeof raw !== 'string') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${key}: expected a positive integer, got "${raw}"`);
-  return n;
-}
-
-function oneOf<T extends string>(values: Values, key: keyof Values, allowed: readonly T[]): T | undefined {
-  const raw = values[key];
-  if (raw === undefined || typeof raw !== 'string') return undefined;
-  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${key}: expected one of ${allowed.join(', ')}, got "${raw}"`);
-  return raw as T;
-}
+type Values = SettingsOf<typeof SETTINGS>;
 
 function modelFrom(name: string, values: Values): PresetModel {
-  const weightsGiB = positive(values, 'weights-gib');
+  const { weightsGiB } = values;
   if (weightsGiB === undefined) return resolveModel(name);
   const custom: Omit<CustomModelInput, 'id'> = { weightsGiB };
-  const set = (flag: keyof Values, key: 'contextLength' | 'layers' | 'attentionHeads' | 'kvHeads' | 'headDim' | 'hiddenSize' | 'vocabSize') => {
-    const v = int(values, flag);
+  for (const key of ['contextLength', 'layers', 'attentionHeads', 'kvHeads', 'headDim', 'hiddenSize', 'vocabSize'] as const) {
+    const v = values[key];
     if (v !== undefined) custom[key] = v;
-  };
-  set('context', 'contextLength');
-  set('layers', 'layers');
-  set('attention-heads', 'attentionHeads');
-  set('kv-heads', 'kvHeads');
-  set('head-dim', 'headDim');
-  set('hidden-size', 'hiddenSize');
-  set('vocab-size', 'vocabSize');
+  }
   return resolveModel(name, custom);
 }
 
 function planOptions(values: Values): { runtime: RuntimeName; options: PlanOptions } {
-  const runtime = oneOf<RuntimeName>(values, 'runtime', ['vllm', 'transformers']) ?? 'vllm';
-  const tuning = oneOf<TuningMethod>(values, 'tuning', ['lora', 'qlora']);
+  const runtime: RuntimeName = values.runtime;
+  const tuning: TuningMethod | undefined = values.tuning;
   const opts: PlanOptions = {};
   if (tuning !== undefined) {
     opts.mode = 'tuning';
     opts.tuningMethod = tuning;
   }
-  const maxNodes = int(values, 'max-nodes');
-  if (maxNodes !== undefined) opts.maxNodes = maxNodes;
-  const count = int(values, 'count');
-  if (count !== undefined) opts.requestedNodes = count;
-  const maxModelLen = int(values, 'max-model-len');
-  if (maxModelLen !== undefined) opts.maxModelLen = maxModelLen;
+  if (values.maxNodes !== undefined) opts.maxNodes = values.maxNodes;
+  if (values.count !== undefined) opts.requestedNodes = values.count;
+  if (values.maxModelLen !== undefined) opts.maxModelLen = values.maxModelLen;
   return { runtime, options: opts };
 }
 
@@ -162,9 +127,11 @@ export function describePlan(p: Plan): string {
 }
 
 function run(argv: string[]): CliResult {
-  const { values, positionals: pos } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  const [command, ...rest] = pos;
-  if (values.help === true || command === undefined || command === 'help') return { code: 0, out: USAGE, err: '' };
+  const parsed = parseSettings(SETTINGS, argv, {}, { positionals: true });
+  if (parsed.help) return { code: 0, out: USAGE, err: '' };
+  const { values } = parsed;
+  const [command, ...rest] = parsed.positionals;
+  if (command === undefined || command === 'help') return { code: 0, out: USAGE, err: '' };
 
   switch (command) {
     case 'models': {
@@ -182,7 +149,7 @@ function run(argv: string[]): CliResult {
     }
     case 'skus': {
       positionals(rest, 0, 'no arguments');
-      const cloud = oneOf(values, 'cloud', ['azure', 'aws', 'azure-local'] as const);
+      const cloud = values.cloud;
       const rows = listSkus()
         .filter((s) => cloud === undefined || s.cloud === cloud)
         .map((s) => [s.name, s.cloud, s.gpuCount, s.gpuProduct, s.gpuMemoryGiB, totalGpuMemoryGiB(s), s.computeCapability, s.vcpu, s.memoryGiB, s.nvmeGiB ?? '-', s.pricePerHourUsd?.toFixed(2) ?? '-']);
@@ -196,15 +163,15 @@ function run(argv: string[]): CliResult {
       const [modelName = '', skuName = ''] = positionals(rest, 2, '<model> <sku>');
       const { runtime, options: opts } = planOptions(values);
       const p = plan(modelFrom(modelName, values), getSku(skuName), runtime, opts);
-      const format = oneOf(values, 'output', ['text', 'json', 'yaml'] as const) ?? 'text';
+      const format = values.output;
       const out = format === 'json' ? JSON.stringify(p, null, 2) : format === 'yaml' ? stringify(p, { aliasDuplicateObjects: false }).trimEnd() : describePlan(p);
       return { code: p.fits ? 0 : 1, out, err: '' };
     }
     case 'suggest': {
       const [modelName = ''] = positionals(rest, 1, '<model>');
       const { runtime, options: opts } = planOptions(values);
-      const cloud = oneOf(values, 'cloud', ['azure', 'aws', 'azure-local'] as const);
-      const limit = int(values, 'limit') ?? 10;
+      const cloud = values.cloud;
+      const limit = values.limit;
       const list = suggestSkus(modelFrom(modelName, values), { ...opts, runtime, ...(cloud !== undefined ? { cloud } : {}) }).slice(0, limit);
       if (list.length === 0) return { code: 1, out: '', err: `no catalog SKU fits ${modelName}${cloud !== undefined ? ` on ${cloud}` : ''}` };
       const rows = list.map((s) => [
@@ -245,10 +212,8 @@ export function main(argv: string[]): CliResult {
     return run(argv);
   } catch (e) {
     if (e instanceof UsageError) return { code: 2, out: '', err: `${e.message}\n\n${USAGE}` };
+    if (isSettingsError(e)) return { code: 2, out: '', err: `${e.message}\n\n${USAGE}` };
     if (isPresetsError(e)) return { code: 2, out: '', err: e.message };
-    // node:util parseArgs errors (checked by code: under jest they come from another realm)
-    const code = (e as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return { code: 2, out: '', err: `${(e as Error).message}\n\n${USAGE}` };
     throw e;
   }
 }

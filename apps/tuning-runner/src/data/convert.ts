@@ -37,6 +37,8 @@ export interface ConvertOptions {
   readonly onProgress?: (rows: number) => void;
   /** The byte-level parquet path (default on); off reads every row as an object. */
   readonly parquetFastPath?: boolean;
+  /** Aborting stops the conversion before the next input file. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -150,6 +152,7 @@ export async function convertToJsonl(inputs: readonly InputFile[], outPath: stri
 
   try {
     for (const input of inputs) {
+      options.signal?.throwIfAborted();
       const inputFormat = await detectFormat(input.path, input.name);
       bytesIn += (await stat(input.path)).size;
       let fileRows: number | undefined;

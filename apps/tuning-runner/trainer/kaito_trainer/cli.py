@@ -21,7 +21,7 @@ def main(argv=None):
     try:
         from .config import load
 
-        plan = load(args.config)
+        plan = load(args.config, dataset_required=not args.check_config)
         if args.check_config:
             events.emit("config-ok", method=plan.method)
             return exits.OK

@@ -2,7 +2,8 @@
 
 The runner sends Kaito's six sections (ModelConfig, QuantizationConfig, LoraConfig,
 TrainingArguments, DatasetConfig, DataCollator) plus `method`, `dataset_file` and
-`dataset_format`. LoraConfig, TrainingArguments and QuantizationConfig are checked against the
+`dataset_format`. `--check-config` runs before the dataset exists, so there the two dataset
+fields may be absent (`dataset_required=False`); when given they are still checked. LoraConfig, TrainingArguments and QuantizationConfig are checked against the
 installed peft / transformers classes, so the message names the version that lacks a field.
 """
 
@@ -48,8 +49,8 @@ class Plan:
     max_length: int
     dataset: dict
     collator: dict
-    dataset_file: str
-    dataset_format: str
+    dataset_file: str | None
+    dataset_format: str | None
 
     @property
     def output_dir(self):
@@ -70,16 +71,16 @@ def _section(config, name):
     return dict(value)
 
 
-def load(path):
+def load(path, dataset_required=True):
     try:
         with open(path, encoding="utf-8") as f:
             config = json.load(f)
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot read the trainer config {path}: {err}") from err
-    return plan_from(config)
+    return plan_from(config, dataset_required)
 
 
-def plan_from(config):
+def plan_from(config, dataset_required=True):
     import peft
     import transformers
 
@@ -133,10 +134,12 @@ def plan_from(config):
     _check_keys("DataCollator", collator, COLLATOR_KEYS, "DataCollatorForLanguageModeling")
 
     dataset_file = config.get("dataset_file")
-    if not dataset_file:
-        raise ConfigError("dataset_file: required (the runner's normalised JSONL)")
     dataset_format = config.get("dataset_format")
-    if dataset_format not in ("messages", "prompt-completion", "text"):
+    if not dataset_required and dataset_file is None and dataset_format is None:
+        pass
+    elif not dataset_file:
+        raise ConfigError("dataset_file: required (the runner's normalised JSONL)")
+    elif dataset_format not in ("messages", "prompt-completion", "text"):
         raise ConfigError(f"dataset_format: expected messages, prompt-completion or text, got {dataset_format!r}")
 
     return Plan(

@@ -57,6 +57,31 @@ def test_check_config_validates_without_training(make_config, tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_check_config_needs_no_dataset_yet(make_config, tmp_path):
+    path = make_config()
+    config = json.loads(open(path).read())
+    del config["dataset_file"], config["dataset_format"]
+    with open(path, "w") as f:
+        json.dump(config, f)
+    proc = start(path, "--check-config")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == exits.OK, err
+    assert [e["event"] for e in events_of(out)] == ["config-ok"]
+
+
+def test_training_still_needs_the_dataset(make_config):
+    path = make_config()
+    config = json.loads(open(path).read())
+    del config["dataset_file"], config["dataset_format"]
+    with open(path, "w") as f:
+        json.dump(config, f)
+    proc = start(path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == exits.INVALID_CONFIG
+    [error] = [e for e in events_of(out) if e["event"] == "error"]
+    assert error["message"].startswith("dataset_file: required")
+
+
 def test_a_bad_config_exits_3_with_an_error_event(make_config):
     proc = start(make_config(lora={"rank": 8}), "--check-config")
     out, _ = proc.communicate(timeout=300)

@@ -4,12 +4,13 @@
  * delete), all reach the cache and the reconciler. Runs on a cluster of its own, so the restart
  * does not disturb other test files using the shared one.
  */
+import { eventually } from '@kaito-ts/core/testing';
 import { defineResource, Resources } from '../api/resource.js';
 import { keyOf, type KubeObject } from '../api/object.js';
 import { watch } from '../controller/watches.js';
 import { Manager } from '../manager/manager.js';
 import { silentLogger } from '../testing/logger.js';
-import { clientFor, dedicatedCluster, deleteDedicatedCluster, eventually, kubeConfigAt, restartApiServer } from './helpers.js';
+import { clientFor, dedicatedCluster, deleteDedicatedCluster, kubeConfigAt, restartApiServer } from './helpers.js';
 
 const CLUSTER = 'cr-apiserver-restart';
 const NAMESPACE = 'restart-test';
@@ -60,7 +61,7 @@ it('loses no update when kube-apiserver restarts mid-watch', async () => {
 
   await restartApiServer(CLUSTER);
   // Write as soon as the new API server answers, while the informer is still backing off.
-  await eventually(() => rest.requestText({ method: 'GET', path: '/readyz' }), { timeoutMs: 90_000, intervalMs: 100, what: 'kube-apiserver ready again' });
+  await eventually(() => rest.requestText({ method: 'GET', path: '/readyz' }), { timeoutMs: 90_000, intervalMs: 100, description: 'kube-apiserver ready again' });
   const a = await client.get(ConfigMaps, 'a', NAMESPACE);
   await client.replace(ConfigMaps, { ...a, data: { v: '2' } });
   await client.mergePatch(ConfigMaps, { name: 'b', namespace: NAMESPACE }, { data: { v: '1' } });
@@ -68,7 +69,7 @@ it('loses no update when kube-apiserver restarts mid-watch', async () => {
   await client.create(ConfigMaps, cm('d', '0'));
 
   const expected = { [`${NAMESPACE}/a`]: '2', [`${NAMESPACE}/b`]: '1', [`${NAMESPACE}/c`]: 'deleted', [`${NAMESPACE}/d`]: '0' };
-  await eventually(() => expect(Object.fromEntries(seen)).toEqual(expected), { timeoutMs: 60_000, what: 'every change reconciled' });
+  await eventually(() => expect(Object.fromEntries(seen)).toEqual(expected), { timeoutMs: 60_000, description: 'every change reconciled' });
   // The cache equals the API server's own list, object for object.
   const listed = (await client.list(ConfigMaps, { namespace: NAMESPACE, labelSelector: `${LABEL}=true` })).map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort();
   expect(configMaps.list(NAMESPACE).filter((o) => o.metadata.labels?.[LABEL]).map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort()).toEqual(listed);

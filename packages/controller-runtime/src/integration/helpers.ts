@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { eventually } from '@kaito-ts/core/testing';
 import { Resources } from '../api/resource.js';
 import { KubeClient } from '../client/kube-client.js';
 import { RestClient, type RestClientOptions } from '../client/rest-client.js';
@@ -28,25 +29,6 @@ export function kubeConfigAt(path: string | undefined = process.env['KUBECONFIG'
 export function clientFor(kc: KubeConfig, options: RestClientOptions = {}): { rest: RestClient; client: KubeClient } {
   const rest = new RestClient(kc, { qps: 100, burst: 200, ...options });
   return { rest, client: new KubeClient(rest, { fieldManager: 'controller-runtime-int-tests' }) };
-}
-
-/** Retries `fn` until it neither throws nor returns false. */
-export async function eventually<T>(fn: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== false) return v;
-      last = new Error('returned false');
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`eventually${opts.what ? ` (${opts.what})` : ''}: ${last instanceof Error ? last.message : String(last)}`, { cause: last });
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
-  }
 }
 
 /** A fresh namespace for one test file: created in beforeAll, deleted in afterAll. */
@@ -78,7 +60,7 @@ export async function ensureCrd(client: KubeClient, crd: { metadata: { name: str
       const got = (await client.get(Resources.CustomResourceDefinition, crd.metadata.name)) as { status?: { conditions?: { type: string; status: string }[] } };
       return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
     },
-    { what: `CRD ${crd.metadata.name} Established` },
+    { description: `CRD ${crd.metadata.name} Established` },
   );
 }
 
@@ -128,7 +110,7 @@ export async function restartApiServer(name: string): Promise<void> {
     await eventually(() => exited(pid), { timeoutMs: 3_000, intervalMs: 100 });
   } catch {
     process.kill(pid, 'SIGKILL');
-    await eventually(() => exited(pid), { timeoutMs: 30_000, intervalMs: 100, what: 'kube-apiserver exited' });
+    await eventually(() => exited(pid), { timeoutMs: 30_000, intervalMs: 100, description: 'kube-apiserver exited' });
   }
   const log = openSync(join(workdir, 'logs', 'kube-apiserver.log'), 'a');
   const child: ChildProcess = spawn(bin, args, { cwd: workdir, detached: true, stdio: ['ignore', log, log] });

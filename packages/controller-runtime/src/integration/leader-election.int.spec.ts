@@ -6,8 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { eventually } from '@kaito-ts/core/testing';
 import { Resources } from '../api/resource.js';
-import { clientFor, eventually, kubeConfigAt, repoRoot, useNamespace } from './helpers.js';
+import { clientFor, kubeConfigAt, repoRoot, useNamespace } from './helpers.js';
 
 const ns = useNamespace('cr-le');
 const LABEL = 'controller-runtime.test/le';
@@ -63,7 +64,7 @@ it('lets exactly one of two processes reconcile, and the other take over after t
   const { client, rest } = clientFor(kubeConfigAt());
   const lease = async () => (await client.get(Resources.Lease, 'le-test', ns.name)) as unknown as Lease;
   procs.push(startProcess('a'), startProcess('b'));
-  const holder = await eventually(async () => (await lease()).spec.holderIdentity || false, { timeoutMs: 60_000, what: 'a leader' });
+  const holder = await eventually(async () => (await lease()).spec.holderIdentity || false, { timeoutMs: 60_000, description: 'a leader' });
 
   const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name, labels: { [LABEL]: 'true' } }, data: {} });
   for (const name of ['one', 'two', 'three']) await client.create(Resources.ConfigMap, cm(name));
@@ -79,7 +80,7 @@ it('lets exactly one of two processes reconcile, and the other take over after t
   expect(last.spec.holderIdentity).toBe(leader.identity);
 
   await client.create(Resources.ConfigMap, cm('four'));
-  await eventually(() => expect(reconciledKeys(standby)).toContain(`${ns.name}/four`), { timeoutMs: 60_000, what: 'the standby reconciles' });
+  await eventually(() => expect(reconciledKeys(standby)).toContain(`${ns.name}/four`), { timeoutMs: 60_000, description: 'the standby reconciles' });
   const taken = await lease();
   expect(taken.spec.holderIdentity).toBe(standby.identity);
   expect(taken.spec.leaseTransitions).toBe((last.spec.leaseTransitions ?? 0) + 1);

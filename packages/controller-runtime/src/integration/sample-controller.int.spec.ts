@@ -2,12 +2,13 @@
  * The sample Widget controller in a Manager against the real local control plane: it converges,
  * follows changes, finalizes, does not retry an invalid spec, and writes nothing when nothing changed.
  */
+import { eventually } from '@kaito-ts/core/testing';
 import { Resources } from '../api/resource.js';
 import { Manager } from '../manager/manager.js';
 import { silentLogger } from '../testing/logger.js';
 import { type Widget, widgetController, widgetCrd, Widgets, WIDGET_FINALIZER } from '../testing/widget-controller.js';
 import type { RestRequest } from '../client/rest-client.js';
-import { apiServerCounter, clientFor, ensureCrd, eventually, kubeConfigAt, useNamespace } from './helpers.js';
+import { apiServerCounter, clientFor, ensureCrd, kubeConfigAt, useNamespace } from './helpers.js';
 
 const ns = useNamespace('cr-sample');
 

@@ -1,2 +1,2 @@
 // Test helpers shared by every project's tests.
-export {};
+export { eventually, type EventuallyOptions } from './eventually.js';

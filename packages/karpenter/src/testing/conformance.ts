@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Resources, RestClient } from '@kaito-ts/controller-runtime';
+import { eventually } from '@kaito-ts/core/testing';
 import { NodeResource, nodeRequestClient, nodeRequestResource, type NodeRequestClient } from '../client.js';
 import type { Instance } from '../cloudprovider/types.js';
 import type { Node } from '../codecs/node.js';
@@ -56,29 +57,6 @@ export interface ConformanceTarget {
   readonly timeouts?: { readonly readyMs?: number; readonly deleteMs?: number; readonly failureMs?: number };
   /** Default: `$KUBECONFIG` (set by the integration global setup). */
   readonly kubeconfig?: string;
-}
-
-export interface EventuallyOptions {
-  readonly timeoutMs: number;
-  readonly intervalMs?: number;
-  readonly description: string;
-}
-
-/** Retries `fn` until it returns without throwing; the last failure is in the timeout error. */
-export async function eventually<T>(fn: () => T | Promise<T>, o: EventuallyOptions): Promise<T> {
-  const deadline = Date.now() + o.timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`${o.description}: not within ${o.timeoutMs} ms; last: ${last instanceof Error ? last.message : String(last)}`, { cause: last });
-    }
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 250));
-  }
 }
 
 const RUN_LABEL = 'conformance.kaito-ts.dev/run';
@@ -241,15 +219,15 @@ export function describeProvisionerConformance(target: ConformanceTarget): void 
           async () => {
             const r = await get(created.metadata.name);
             const instances = await instancesOf(r);
-            if (r.status.providerID === undefined && instances.length > 0) return true;
-            if (r.status.providerID !== undefined) return false;
+            if (r.status.providerID === undefined && instances.length > 0) return 'in flight';
+            if (r.status.providerID !== undefined) return 'already launched';
             return fail('no instance yet');
           },
           { timeoutMs: readyMs, intervalMs: 50, description: 'a create in flight' },
         );
         await provisioner?.stop('crash');
         provisioner = undefined;
-        if (target.interruptibleLaunch === true) expect(interrupted).toBe(true);
+        if (target.interruptibleLaunch === true) expect(interrupted).toBe('in flight');
         provisioner = await target.start();
 
         const r = await waitReady(created.metadata.name);

@@ -14,4 +14,4 @@ export {
   type NodeOptions,
 } from './factories.js';
 export { LifecycleHarness, type LifecycleHarnessOptions, type RequestOverrides } from './harness.js';
-export { describeProvisionerConformance, eventually, type ConformanceTarget, type StartedProvisioner, type EventuallyOptions } from './conformance.js';
+export { describeProvisionerConformance, type ConformanceTarget, type StartedProvisioner } from './conformance.js';

@@ -3,6 +3,7 @@
 // Global setup (tools/cluster/src/jest/global-setup.ts) has started or reused the cluster and set
 // KUBECONFIG; these helpers read it.
 import type { KubernetesObject, V1Namespace } from '@kubernetes/client-node';
+import { eventually } from '@kaito-ts/core/testing';
 import { type ApplyOptions, applyObject, applyYamlText } from '../apply.js';
 import { isNotFound, type KubeClients, kubeClientsFor, loadKubeConfig } from '../kube.js';
 
@@ -25,39 +26,6 @@ export function kubeClients(kubeconfig: string | undefined = process.env['KUBECO
     clientCache.set(kubeconfig, clients);
   }
   return clients;
-}
-
-export interface EventuallyOptions {
-  readonly timeoutMs?: number;
-  readonly intervalMs?: number;
-  /** Said in the timeout error, e.g. "pod web-0 Ready". */
-  readonly description?: string;
-}
-
-/**
- * Retries `fn` until it returns without throwing (and not `false`), then returns its value.
- * Put `expect(...)` calls inside: the last failure is in the timeout error.
- */
-export async function eventually<T>(fn: () => T | Promise<T>, opts: EventuallyOptions = {}): Promise<Exclude<T, false>> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const intervalMs = opts.intervalMs ?? 250;
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = new Error('returned false');
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== false) return value as Exclude<T, false>;
-      last = new Error('returned false');
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() >= deadline) {
-      const what = opts.description !== undefined ? ` (${opts.description})` : '';
-      const why = last instanceof Error ? last.message : String(last);
-      throw new Error(`eventually${what}: not satisfied within ${timeoutMs} ms; last failure: ${why}`, { cause: last });
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** Server-side apply of one object; namespaced objects without a namespace go to `opts.namespace`. */
