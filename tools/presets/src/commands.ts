@@ -1,5 +1,5 @@
 // The presets CLI as a pure function of argv: easy to test, printed by cli.ts.
-import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp, type SettingsOf } from '@kaito-ts/core';
+import { codedError, defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp, type SettingsOf } from '@kaito-ts/core';
 import {
   getSku,
   inferenceVolumes,
