@@ -76,3 +76,15 @@ export {
   statusCodeOf,
   type KubeClients,
 } from './kube.js';
+export {
+  DEFAULT_KUBELET_NAME,
+  RUN_AS_PROCESS_ANNOTATION,
+  kubeletDirs,
+  startProcessKubelet,
+  type ProcessKubeletOptions,
+  type RunningProcessKubelet,
+} from './kubelet/kubelet.js';
+export { PROCESS_KUBELET_LABEL } from './gpu-node.js';
+export { ensureKubeletProcess, kubeletPid, kubeletProcessPaths, stopKubeletProcess } from './kubelet/process.js';
+export { containerLogFile } from './kubelet/pod-worker.js';
+export { defaultImageMapFile, loadImageMap, parseImageMap, containerCommand, ImageMapError, UnmappedImageError } from './kubelet/image-map.js';

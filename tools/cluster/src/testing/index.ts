@@ -122,3 +122,6 @@ export function useNamespace(prefix = 'it'): TestNamespace {
   });
   return handle;
 }
+export { useProcessKubelet, type ProcessKubeletHandle, type UseProcessKubeletOptions } from './process-kubelet.js';
+export { RUN_AS_PROCESS_ANNOTATION } from '../kubelet/kubelet.js';
+export { PROCESS_KUBELET_LABEL } from '../gpu-node.js';
