@@ -8,6 +8,8 @@ import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
 import { down, runningCluster, status, up } from './cluster.js';
 import { addGpuNode, deleteGpuNodes, parseTaint, waitForNodeReady } from './gpu-node.js';
 import { kubeClientsFor, loadKubeConfig } from './kube.js';
+import { DEFAULT_KUBELET_NAME, kubeletDirs } from './kubelet/kubelet.js';
+import { kubeletProcessPaths } from './kubelet/process.js';
 import { clusterPaths, defaultClusterName } from './paths.js';
 
 const USAGE = `usage: npm run cluster -- <command> [options]
@@ -18,8 +20,9 @@ commands:
   status [--json]         show whether the cluster runs and its components
   kubeconfig [--print]    print the kubeconfig path (or its content)
   add-gpu-node --sku SKU [--pool NAME] [--name NODE] [--count N] [--taint k=v:Effect]...
-               [--label k=v]... [--disk-gib N] [--no-wait]
-                          add kwok-managed fake GPU node(s) from the SKU catalog
+               [--label k=v]... [--disk-gib N] [--no-wait] [--run-pods]
+                          add kwok-managed fake GPU node(s) from the SKU catalog; --run-pods:
+                          the process kubelet runs their pods as local processes
   delete-nodes [NODE...]  delete the named fake GPU nodes, or all of them
   apply PATH              server-side apply a YAML file or directory (e.g. crds/)
   build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})
@@ -49,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
       label: { type: 'string', multiple: true, default: [] },
       'disk-gib': { type: 'string' },
       'no-wait': { type: 'boolean', default: false },
+      'run-pods': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -104,11 +108,13 @@ async function main(argv: string[]): Promise<void> {
           labels,
           taints,
           ...(disk !== undefined ? { ephemeralStorageGiB: disk } : {}),
+          ...(values['run-pods'] ? { runPods: DEFAULT_KUBELET_NAME } : {}),
         });
         const nodeName = node.metadata?.name ?? '';
         if (!values['no-wait']) await waitForNodeReady(clients.core, nodeName);
         const gpus = node.status?.allocatable?.['nvidia.com/gpu'] ?? '0';
         console.log(`node/${nodeName} ${values['no-wait'] ? 'created' : 'Ready'} (${values.sku}, nvidia.com/gpu=${gpus})`);
+        if (values['run-pods']) console.log(`  its pods run as local processes; container logs in ${kubeletDirs(kubeletProcessPaths(clusterPaths(name)).dir).logs}`);
       }
       return;
     }
