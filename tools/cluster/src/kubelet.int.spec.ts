@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { eventually, useNamespace, useProcessKubelet } from './testing/index.js';
 
@@ -18,6 +19,14 @@ const state = (p: V1Pod, i = 0) => p.status?.containerStatuses?.[i]?.state;
 
 function pod(name: string, spec: Partial<V1Pod['spec']> & { containers: NonNullable<V1Pod['spec']>['containers'] }): V1Pod {
   return { metadata: { name, namespace: ns.name }, spec: { nodeName: node.nodeName, restartPolicy: 'Never', ...spec } };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 const pidAlive = (pid: number): boolean => {
@@ -252,5 +261,38 @@ describe('pods run by the process kubelet', () => {
     } finally {
       rmSync(host, { recursive: true, force: true });
     }
+  });
+
+  it('serve on 127.0.0.1: podIP 127.0.0.1, an httpGet readiness probe, and a remapped hostPort recorded and proxied', async () => {
+    const { core } = ns.clients;
+    const containerPort = await freePort();
+    const hostPort = await freePort();
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: pod('web', {
+        restartPolicy: 'Always',
+        containers: [
+          {
+            name: 'web',
+            image: 'busybox',
+            command: ['python3', '-m', 'http.server', String(containerPort), '--bind', '127.0.0.1', '--directory', '/srv'],
+            ports: [{ name: 'http', containerPort, hostPort }],
+            readinessProbe: { httpGet: { path: '/hello.txt', port: 'http' }, periodSeconds: 1 },
+            volumeMounts: [{ name: 'content', mountPath: '/srv' }],
+          },
+        ],
+        volumes: [{ name: 'content', configMap: { name: 'site' } }],
+      }),
+    });
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'site' }, data: { 'hello.txt': 'hi from the pod' } } });
+    const ready = await eventually(async () => {
+      const p = await readPod('web');
+      expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      return p;
+    });
+    expect(ready.status?.podIP).toBe('127.0.0.1');
+    expect(JSON.parse(ready.metadata?.annotations?.['kaito-ts.dev/host-ports'] ?? '{}')).toEqual({ [`web/${containerPort}`]: hostPort });
+    expect(await (await fetch(`http://127.0.0.1:${containerPort}/hello.txt`)).text()).toBe('hi from the pod');
+    expect(await (await fetch(`http://127.0.0.1:${hostPort}/hello.txt`)).text()).toBe('hi from the pod');
   });
 });

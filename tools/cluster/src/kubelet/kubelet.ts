@@ -172,6 +172,9 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
         writeStatus: async (p, status) => {
           await client.mergePatch(Resources.Pod, p.metadata, { status }, 'status');
         },
+        annotate: async (p, annotations) => {
+          await client.mergePatch(Resources.Pod, p.metadata, { metadata: { annotations } });
+        },
         nodeAllocatable: node?.status?.allocatable ?? {},
         dirs,
         logger: logger.child({ pod: key, uid: pod.metadata.uid }),

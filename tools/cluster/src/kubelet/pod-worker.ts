@@ -10,6 +10,7 @@ import type { Logger } from '@kaito-ts/controller-runtime';
 import { containerEnv, expand, POD_IP } from './env.js';
 import { containerCommand, type ImageMap, UnmappedImageError } from './image-map.js';
 import { mountScript } from './mount-script.js';
+import { HOST_PORTS_ANNOTATION, hostPorts, type PortProxies, startPortProxies } from './host-ports.js';
 import { probeOnce } from './probes.js';
 import { type StartedProcess, startProcess, stopProcess } from './process-group.js';
 import { type Container, ContainerConfigError, type ObjectLookup, type Pod, VolumeSetupError } from './types.js';
@@ -27,6 +28,8 @@ export interface WorkerDeps {
   readonly lookup: ObjectLookup;
   readonly imageMap: () => ImageMap;
   readonly writeStatus: (pod: Pod, status: Record<string, unknown>) => Promise<void>;
+  /** Merges annotations into the pod's metadata. */
+  readonly annotate: (pod: Pod, annotations: Record<string, string>) => Promise<void>;
   readonly nodeAllocatable: Readonly<Record<string, string>>;
   readonly dirs: KubeletDirs;
   readonly logger: Logger;
@@ -88,6 +91,7 @@ export class PodWorker {
   #writing: Promise<void> | undefined;
   #done: Promise<void> | undefined;
   #graceMs = 30_000;
+  #proxies: PortProxies | undefined;
 
   constructor(pod: Pod, deps: WorkerDeps) {
     this.pod = pod;
@@ -138,6 +142,7 @@ export class PodWorker {
     this.log.info('stopping pod', { graceMs, containers: running.map((r) => r.spec.name) });
     await Promise.all(running.map((r) => (r.proc ? stopProcess(r.proc, graceMs) : undefined)));
     await this.#done;
+    await this.#proxies?.close();
     if (writeStatus) {
       this.#publish();
       await this.#flushed();
@@ -152,6 +157,11 @@ export class PodWorker {
       for (const r of this.#records.values()) r.state = { waiting: { reason: r.init ? 'PodInitializing' : 'ContainerCreating', message: err.message } };
     });
     if (volumes === undefined) return;
+    const ports = hostPorts(this.pod);
+    if (Object.keys(ports).length > 0) {
+      this.#proxies = await startPortProxies(this.pod);
+      await this.#d.annotate(this.pod, { [HOST_PORTS_ANNOTATION]: JSON.stringify(ports) });
+    }
     this.#readyToStart = true;
     this.#publish();
 
@@ -185,6 +195,7 @@ export class PodWorker {
     await this.#stopSidecars();
     const main = this.pod.spec.containers.map((c) => this.#records.get(c.name) as Record_);
     this.#phase = main.every((r) => 'terminated' in r.state && r.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed';
+    await this.#proxies?.close();
     this.log.info('pod finished', { phase: this.#phase });
     this.#publish();
   }
