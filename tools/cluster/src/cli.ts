@@ -8,7 +8,7 @@ import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
 import { down, runningCluster, status, up } from './cluster.js';
 import { addGpuNode, deleteGpuNodes, parseTaint, waitForNodeReady } from './gpu-node.js';
 import { kubeClientsFor, loadKubeConfig } from './kube.js';
-import { DEFAULT_KUBELET_NAME, kubeletDirs } from './kubelet/kubelet.js';
+import { DEFAULT_KUBELET_NAME, kubeletDirs } from './kubelet/dirs.js';
 import { kubeletProcessPaths } from './kubelet/process.js';
 import { clusterPaths, defaultClusterName } from './paths.js';
 

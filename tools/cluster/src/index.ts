@@ -76,10 +76,9 @@ export {
   statusCodeOf,
   type KubeClients,
 } from './kube.js';
+export { DEFAULT_KUBELET_NAME, kubeletDirs, type KubeletDirs } from './kubelet/dirs.js';
 export {
-  DEFAULT_KUBELET_NAME,
   RUN_AS_PROCESS_ANNOTATION,
-  kubeletDirs,
   startProcessKubelet,
   type ProcessKubeletOptions,
   type RunningProcessKubelet,

@@ -20,13 +20,13 @@ import {
 import { PROCESS_KUBELET_LABEL } from '../gpu-node.js';
 import { type ImageMap, loadImageMap } from './image-map.js';
 import { heartbeat } from './node-heartbeat.js';
-import { now, PodWorker, type KubeletDirs } from './pod-worker.js';
+import { DEFAULT_KUBELET_NAME, type KubeletDirs, kubeletDirs } from './dirs.js';
+import { now, PodWorker } from './pod-worker.js';
 import { sweepContainers } from './process-group.js';
 import type { ObjectLookup, Pod } from './types.js';
 
 /** A pod on any node that asks to run as a process (served by kubelets with `servesAnnotated`). */
 export const RUN_AS_PROCESS_ANNOTATION = 'kaito-ts.dev/run-as-process';
-export const DEFAULT_KUBELET_NAME = 'default';
 
 export interface ProcessKubeletOptions {
   readonly kubeConfig: KubeConfig;
@@ -49,10 +49,6 @@ export interface RunningProcessKubelet {
   readonly manager: Manager;
   /** Stops every pod's processes (SIGTERM, grace capped at `graceMs`, SIGKILL) and the controller. */
   stop(options?: { graceMs?: number }): Promise<void>;
-}
-
-export function kubeletDirs(dir: string): KubeletDirs {
-  return { root: dir, pods: join(dir, 'pods'), logs: join(dir, 'logs'), pids: join(dir, 'pids') };
 }
 
 const asPod = (o: KubeObject): Pod => o as unknown as Pod;

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@kaito-ts/controller-runtime';
+import type { KubeletDirs } from './dirs.js';
 import { containerEnv, expand, POD_IP } from './env.js';
 import { containerCommand, type ImageMap, UnmappedImageError } from './image-map.js';
 import { mountScript } from './mount-script.js';
@@ -15,14 +16,6 @@ import { probeOnce } from './probes.js';
 import { type StartedProcess, startProcess, stopProcess } from './process-group.js';
 import { type Container, ContainerConfigError, type ObjectLookup, type Pod, VolumeSetupError } from './types.js';
 import { containerMounts, type PreparedVolume, prepareVolumes } from './volumes.js';
-
-export interface KubeletDirs {
-  /** The kubelet's own directory (marker for its processes). */
-  readonly root: string;
-  readonly pods: string;
-  readonly logs: string;
-  readonly pids: string;
-}
 
 export interface WorkerDeps {
   readonly lookup: ObjectLookup;

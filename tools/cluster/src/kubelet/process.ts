@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import type { ClusterPaths } from '../paths.js';
 import { repoRoot, toolDir } from '../paths.js';
-import { kubeletDirs } from './kubelet.js';
+import { kubeletDirs } from './dirs.js';
 import { sweepContainers } from './process-group.js';
 
 export interface KubeletProcessPaths {
