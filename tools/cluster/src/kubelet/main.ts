@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@kaito-ts/controller-runtime';
 import { loadKubeConfig } from '../kube.js';
-import { DEFAULT_KUBELET_NAME, startProcessKubelet } from './kubelet.js';
+import { DEFAULT_KUBELET_NAME } from './dirs.js';
+import { startProcessKubelet } from './kubelet.js';
 
 const USAGE = `usage: main.ts --dir DIR --kubeconfig PATH [--name NAME] [--images FILE] [--log-level error|warn|info|debug]`;
 
