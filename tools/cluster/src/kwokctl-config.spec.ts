@@ -33,7 +33,7 @@ describe('kwokctlConfiguration', () => {
 
   it('has kwok manage only nodes annotated kwok.x-k8s.io/node=fake, so process-kubelet nodes are left alone', () => {
     expect(conf.componentsPatches.find((p) => p.name === 'kwok-controller')?.extraArgs).toEqual([
-      { key: 'manage-all-nodes', value: 'false' },
+      { key: 'manage-all-nodes', value: 'false', override: true },
       { key: 'manage-nodes-with-annotation-selector', value: 'kwok.x-k8s.io/node=fake' },
     ]);
   });

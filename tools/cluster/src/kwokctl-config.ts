@@ -57,12 +57,13 @@ export function kwokctlConfiguration(paths: ClusterPaths, v: Versions): Record<s
       kubeAdmission: true,
     },
     componentsPatches: [
-      // kwok manages only the nodes annotated kwok.x-k8s.io/node=fake (as on the kind path), so
+      // kwok manages only the nodes annotated kwok.x-k8s.io/node=fake (as on the kind path; kwokctl
+      // passes --manage-all-nodes=true, which the override replaces), so
       // nodes served by the process kubelet (src/kubelet) get no kwok heartbeats and no pod stages.
       {
         name: 'kwok-controller',
         extraArgs: [
-          { key: 'manage-all-nodes', value: 'false' },
+          { key: 'manage-all-nodes', value: 'false', override: true },
           { key: 'manage-nodes-with-annotation-selector', value: 'kwok.x-k8s.io/node=fake' },
         ],
       },
