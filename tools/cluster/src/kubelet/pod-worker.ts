@@ -463,7 +463,9 @@ export class PodWorker {
 
   #publish(): void {
     this.#dirty = true;
-    this.#writing ??= this.#flush().finally(() => (this.#writing = undefined));
+    // Cleared in #flush's own finally, in the same turn as its last look at #dirty: a change
+    // published after that starts a new flush instead of being lost.
+    if (this.#writing === undefined) this.#writing = this.#flush();
   }
 
   async #flushed(): Promise<void> {
@@ -471,22 +473,27 @@ export class PodWorker {
   }
 
   async #flush(): Promise<void> {
-    while (this.#dirty) {
-      this.#dirty = false;
-      try {
-        await this.#d.writeStatus(this.pod, this.status());
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (code === 404) return;
-        this.log.warn('writing pod status failed; retrying', { error: err instanceof Error ? err.message : String(err) });
-        this.#dirty = true;
-        await this.#sleep(1000, new AbortController().signal);
+    try {
+      while (this.#dirty) {
+        this.#dirty = false;
+        try {
+          await this.#d.writeStatus(this.pod, this.status());
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          if (code === 404) return;
+          this.log.warn('writing pod status failed; retrying', { error: err instanceof Error ? err.message : String(err) });
+          this.#dirty = true;
+          await this.#sleep(1000, new AbortController().signal);
+        }
       }
+    } finally {
+      this.#writing = undefined;
     }
   }
 }
 
 export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
   const s = Math.round(ms / 1000);
   return s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
 }
