@@ -236,7 +236,7 @@ describe('pods run by the process kubelet', () => {
             {
               name: 'main',
               image: 'busybox',
-              command: ['sh', '-c', 'trap "echo TERM > /out/signal; exit 0" TERM; while true; do sleep 0.2; done'],
+              command: ['sh', '-c', 'trap "echo TERM > /out/signal; exit 0" TERM; echo trapped; while true; do sleep 0.2; done'],
               volumeMounts: [{ name: 'out', mountPath: '/out', readOnly: false }],
             },
           ],
@@ -246,6 +246,8 @@ describe('pods run by the process kubelet', () => {
       const running = await eventually(async () => {
         const p = await readPod('sigterm');
         expect(state(p)?.running).toBeDefined();
+        // The trap is set once the log says so.
+        expect(node.logs(p, 'main')).toBe('trapped\n');
         return p;
       });
       const pid = Number(/^process:\/\/(\d+)$/.exec(running.status?.containerStatuses?.[0]?.containerID ?? '')?.[1]);

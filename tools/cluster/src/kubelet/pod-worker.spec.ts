@@ -108,12 +108,20 @@ describe('PodWorker', () => {
   });
 
   it('stops a running pod with SIGTERM, then SIGKILL after the grace period', async () => {
-    const { w, statuses } = worker({
+    const { w, statuses, pod } = worker({
       restartPolicy: 'Always',
-      containers: [{ name: 'stubborn', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done'] }],
+      containers: [{ name: 'stubborn', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; echo trapped; while true; do sleep 0.1; done'] }],
     });
     void w.start();
-    while (!statuses.some((s) => s.containerStatuses[0]?.state['running'] !== undefined)) await new Promise((r) => setTimeout(r, 50));
+    // Signal only once the trap is set (the log says so), or SIGTERM would end it at once.
+    const log = (): string => {
+      try {
+        return readFileSync(containerLogFile(kubeletDirs(dir), pod, 'stubborn', 0), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    while (log() !== 'trapped\n') await new Promise((r) => setTimeout(r, 50));
     const t0 = Date.now();
     await w.terminate(500);
     const took = Date.now() - t0;
