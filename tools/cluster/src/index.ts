@@ -86,4 +86,6 @@ export {
 export { PROCESS_KUBELET_LABEL } from './gpu-node.js';
 export { ensureKubeletProcess, kubeletPid, kubeletProcessPaths, stopKubeletProcess } from './kubelet/process.js';
 export { containerLogFile } from './kubelet/pod-worker.js';
+export { WRITABLE_HOST_PATHS_ANNOTATION } from './kubelet/volumes.js';
+export { HOST_PORTS_ANNOTATION } from './kubelet/host-ports.js';
 export { defaultImageMapFile, loadImageMap, parseImageMap, containerCommand, ImageMapError, UnmappedImageError } from './kubelet/image-map.js';

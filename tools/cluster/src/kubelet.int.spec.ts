@@ -228,21 +228,20 @@ describe('pods run by the process kubelet', () => {
     const { core } = ns.clients;
     const host = mkdtempSync(join(tmpdir(), 'kubelet-sigterm-'));
     try {
-      await core.createNamespacedPod({
-        namespace: ns.name,
-        body: pod('sigterm', {
-          terminationGracePeriodSeconds: 20,
-          containers: [
-            {
-              name: 'main',
-              image: 'busybox',
-              command: ['sh', '-c', 'trap "echo TERM > /out/signal; exit 0" TERM; echo trapped; while true; do sleep 0.2; done'],
-              volumeMounts: [{ name: 'out', mountPath: '/out', readOnly: false }],
-            },
-          ],
-          volumes: [{ name: 'out', hostPath: { path: host } }],
-        }),
+      const body = pod('sigterm', {
+        terminationGracePeriodSeconds: 20,
+        containers: [
+          {
+            name: 'main',
+            image: 'busybox',
+            command: ['sh', '-c', 'trap "echo TERM > /out/signal; exit 0" TERM; echo trapped; while true; do sleep 0.2; done'],
+            volumeMounts: [{ name: 'out', mountPath: '/out' }],
+          },
+        ],
+        volumes: [{ name: 'out', hostPath: { path: host } }],
       });
+      body.metadata = { ...body.metadata, annotations: { 'kaito-ts.dev/writable-host-paths': 'out' } };
+      await core.createNamespacedPod({ namespace: ns.name, body });
       const running = await eventually(async () => {
         const p = await readPod('sigterm');
         expect(state(p)?.running).toBeDefined();

@@ -21,7 +21,10 @@ beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pod-worker-spec-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function worker(spec: Pod['spec']): { w: PodWorker; statuses: Status[]; pod: Pod } {
-  const pod: Pod = { metadata: { name: 'p', namespace: 'ns', uid: `uid-${Math.random().toString(36).slice(2)}` }, spec };
+  const pod: Pod = {
+    metadata: { name: 'p', namespace: 'ns', uid: `uid-${Math.random().toString(36).slice(2)}`, annotations: { 'kaito-ts.dev/writable-host-paths': 'out,state' } },
+    spec,
+  };
   const statuses: Status[] = [];
   const w = new PodWorker(pod, {
     lookup: { configMap: async () => ({ k: 'v' }), secret: async () => undefined, serviceAccountToken: async () => '' },
@@ -47,11 +50,11 @@ describe('PodWorker', () => {
       restartPolicy: 'Never',
       volumes: [{ name: 'out', hostPath: { path: dir } }],
       initContainers: [
-        { name: 'first', image: 'busybox', command: ['sh', '-c', 'echo first >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out', readOnly: false }] },
-        { name: 'side', image: 'busybox', restartPolicy: 'Always', command: ['sh', '-c', 'echo side >> /out/order; exec sleep 60'], volumeMounts: [{ name: 'out', mountPath: '/out', readOnly: false }] },
-        { name: 'second', image: 'busybox', command: ['sh', '-c', 'sleep 0.2; echo second >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out', readOnly: false }] },
+        { name: 'first', image: 'busybox', command: ['sh', '-c', 'echo first >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out'}] },
+        { name: 'side', image: 'busybox', restartPolicy: 'Always', command: ['sh', '-c', 'echo side >> /out/order; exec sleep 60'], volumeMounts: [{ name: 'out', mountPath: '/out'}] },
+        { name: 'second', image: 'busybox', command: ['sh', '-c', 'sleep 0.2; echo second >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out'}] },
       ],
-      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo main >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out', readOnly: false }] }],
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo main >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out'}] }],
     });
     await w.start();
     await w.terminate(1000);
@@ -91,7 +94,7 @@ describe('PodWorker', () => {
           name: 'main',
           image: 'busybox',
           command: ['sh', '-c', 'echo x >> /state/runs; n=$(wc -l < /state/runs); echo "run $n"; test "$n" -ge 3'],
-          volumeMounts: [{ name: 'state', mountPath: '/state', readOnly: false }],
+          volumeMounts: [{ name: 'state', mountPath: '/state'}],
         },
       ],
     });

@@ -60,11 +60,23 @@ describe('volumes', () => {
     await expect(prepareVolumes(base([{ name: 'v', secret: { secretName: 'gone', optional: true } }]), dir, lookup, {})).resolves.toBeDefined();
   });
 
-  it('mounts subPaths, keeps config volumes read-only and hostPath read-only unless readOnly: false', () => {
+  it('mounts hostPath volumes read-only unless the pod lists them as writable', async () => {
+    const pod = base([
+      { name: 'in', hostPath: { path: dir } },
+      { name: 'out', hostPath: { path: dir } },
+    ]);
+    const annotated: Pod = { ...pod, metadata: { ...pod.metadata, annotations: { 'kaito-ts.dev/writable-host-paths': 'out, other' } } };
+    const vols = await prepareVolumes(annotated, dir, lookup, {});
+    expect(vols.get('in')).toEqual({ path: dir, alwaysReadOnly: true });
+    expect(vols.get('out')).toEqual({ path: dir, alwaysReadOnly: false });
+  });
+
+  it('mounts subPaths and keeps read-only volumes read-only whatever the volumeMount says', () => {
     const vols = new Map([
-      ['cfg', { path: '/p/cfg', alwaysReadOnly: true, hostPath: false }],
-      ['host', { path: '/data', alwaysReadOnly: false, hostPath: true }],
-      ['tmp', { path: '/p/tmp', alwaysReadOnly: false, hostPath: false }],
+      ['cfg', { path: '/p/cfg', alwaysReadOnly: true }],
+      ['host', { path: '/data', alwaysReadOnly: true }],
+      ['rw', { path: '/data', alwaysReadOnly: false }],
+      ['tmp', { path: '/p/tmp', alwaysReadOnly: false }],
     ]);
     expect(
       containerMounts(
@@ -72,8 +84,9 @@ describe('volumes', () => {
           name: 'c',
           volumeMounts: [
             { name: 'cfg', mountPath: '/mnt/config/training_config.yaml', subPath: 'training_config.yaml', readOnly: false },
-            { name: 'host', mountPath: '/in' },
-            { name: 'host', mountPath: '/out', readOnly: false },
+            { name: 'host', mountPath: '/in', readOnly: false },
+            { name: 'rw', mountPath: '/out' },
+            { name: 'rw', mountPath: '/out-ro', readOnly: true },
             { name: 'tmp', mountPath: '/tmp/x' },
           ],
         },
@@ -83,6 +96,7 @@ describe('volumes', () => {
       { source: '/p/cfg/training_config.yaml', target: '/mnt/config/training_config.yaml', readOnly: true },
       { source: '/data', target: '/in', readOnly: true },
       { source: '/data', target: '/out', readOnly: false },
+      { source: '/data', target: '/out-ro', readOnly: true },
       { source: '/p/tmp', target: '/tmp/x', readOnly: false },
     ]);
     expect(() => containerMounts({ name: 'c', volumeMounts: [{ name: 'tmp', mountPath: '/x', subPath: '../../etc' }] }, vols)).toThrow('leaves volume "tmp"');

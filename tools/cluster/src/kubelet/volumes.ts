@@ -12,10 +12,23 @@ import { type Container, type ObjectLookup, type Pod, VolumeSetupError } from '.
 export interface PreparedVolume {
   /** Where the volume's content is on this machine. */
   readonly path: string;
-  /** configMap, secret, downwardAPI and projected volumes are always read-only, like a kubelet's. */
+  /**
+   * configMap, secret, downwardAPI and projected volumes are always read-only, like a kubelet's;
+   * a hostPath too, unless the pod lists it in WRITABLE_HOST_PATHS_ANNOTATION.
+   */
   readonly alwaysReadOnly: boolean;
-  /** hostPath: read-only unless the volumeMount says `readOnly: false`. */
-  readonly hostPath: boolean;
+}
+
+/**
+ * hostPath volumes (comma-separated names) a pod may write to. Unlike a kubelet, the process
+ * kubelet mounts this machine's directories read-only by default; `readOnly: false` on the
+ * volumeMount cannot ask for more, because the API server drops it as the default.
+ */
+export const WRITABLE_HOST_PATHS_ANNOTATION = 'kaito-ts.dev/writable-host-paths';
+
+function writableHostPaths(pod: Pod): Set<string> {
+  const raw = pod.metadata.annotations?.[WRITABLE_HOST_PATHS_ANNOTATION] ?? '';
+  return new Set(raw.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 const DEFAULT_MODE = 0o644;
@@ -34,16 +47,17 @@ export async function prepareVolumes(
   nodeAllocatable: Readonly<Record<string, string>>,
 ): Promise<Map<string, PreparedVolume>> {
   const out = new Map<string, PreparedVolume>();
+  const writable = writableHostPaths(pod);
   for (const v of pod.spec.volumes ?? []) {
     if (v.hostPath !== undefined) {
       if (v.hostPath.type === 'DirectoryOrCreate') await mkdir(v.hostPath.path, { recursive: true });
-      out.set(v.name, { path: v.hostPath.path, alwaysReadOnly: false, hostPath: true });
+      out.set(v.name, { path: v.hostPath.path, alwaysReadOnly: !writable.has(v.name) });
       continue;
     }
     const dir = join(podDir, 'volumes', v.name);
     await mkdir(dir, { recursive: true });
     if (v.emptyDir !== undefined) {
-      out.set(v.name, { path: dir, alwaysReadOnly: false, hostPath: false });
+      out.set(v.name, { path: dir, alwaysReadOnly: false });
       continue;
     }
     const files = await volumeFiles(pod, v, lookup, nodeAllocatable);
@@ -55,7 +69,7 @@ export async function prepareVolumes(
       await writeFile(target, f.content);
       await chmod(target, f.mode);
     }
-    out.set(v.name, { path: dir, alwaysReadOnly: true, hostPath: false });
+    out.set(v.name, { path: dir, alwaysReadOnly: true });
   }
   return out;
 }
@@ -155,7 +169,7 @@ export function containerMounts(container: Container, volumes: ReadonlyMap<strin
     const sub = m.subPath ?? '';
     const source = sub === '' ? v.path : normalize(join(v.path, sub));
     if (sub !== '' && !source.startsWith(`${v.path}/`)) throw new VolumeSetupError(`container "${container.name}": subPath "${sub}" leaves volume "${m.name}"`);
-    const readOnly = v.alwaysReadOnly || (v.hostPath ? m.readOnly !== false : m.readOnly === true);
+    const readOnly = v.alwaysReadOnly || m.readOnly === true;
     return { source, target: m.mountPath, readOnly };
   });
 }
