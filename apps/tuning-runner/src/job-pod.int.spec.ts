@@ -6,7 +6,7 @@
  * image is pulled back by that digest.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,6 +36,8 @@ let dataUrl: string;
 const python = trainerPython();
 
 beforeAll(async () => {
+  // The image maps to the built runner (tools/cluster/kubelet-images.yaml).
+  if (!existsSync(join(__dirname, '..', 'dist', 'main.js'))) throw new Error('build the tuning-runner first: npx tsc -b apps/tuning-runner/tsconfig.json');
   root = await mkdtemp(join(tmpdir(), 'tr-job-'));
   modelDir = join(root, 'model');
   const built = spawnSync(python, ['-m', 'kaito_trainer.tiny', '--out', modelDir], { cwd: TRAINER_DIR, encoding: 'utf8' });

@@ -55,6 +55,9 @@ const asPod = (o: KubeObject): Pod => o as unknown as Pod;
 const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<RunningProcessKubelet> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the process kubelet must run as root: each container gets its own mount namespace (unshare --mount) and bind mounts');
+  }
   const name = o.name ?? DEFAULT_KUBELET_NAME;
   const logger = o.logger ?? createLogger({ defaultMeta: { component: 'process-kubelet', kubelet: name } });
   const dirs = kubeletDirs(o.dir);

@@ -17,6 +17,9 @@ interface Status {
 }
 
 let dir: string;
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('these tests start containers with unshare --mount and bind mounts: run them as root');
+});
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pod-worker-spec-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
