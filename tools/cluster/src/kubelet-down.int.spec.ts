@@ -47,7 +47,7 @@ afterAll(async () => {
   await down({ name, log });
 });
 
-it('up starts the process kubelet (nodes added with --run-pods, pods annotated run-as-process); down stops it and every container', async () => {
+it('up starts the process kubelet (nodes added with --run-pods, pods annotated run-as-process); a deleted node takes its pod's processes along; down stops the kubelet and every container', async () => {
   await up({ name, log });
   const kubelet = kubeletPid(paths);
   expect(kubelet).toBeDefined();
@@ -85,6 +85,12 @@ it('up starts the process kubelet (nodes added with --run-pods, pods annotated r
   expect(simulated.status?.containerStatuses?.[0]?.containerID).toBeUndefined();
   const dir = kubeletProcessPaths(paths).dir;
   expect(ourContainers(dir).sort()).toEqual([...pids].sort());
+
+  // The node goes: its pod's processes go with it (the pod object is left to the pod GC).
+  const [onNode, optedIn] = pids as [number, number];
+  await core.deleteNode({ name: 'process-node' });
+  await eventually(() => expect(alive(onNode)).toBe(false), { timeoutMs: 20_000, description: 'the deleted node pod process gone' });
+  expect(ourContainers(dir)).toEqual([optedIn]);
 
   await down({ name, log });
   expect(alive(kubelet!)).toBe(false);
