@@ -47,7 +47,7 @@ afterAll(async () => {
   await down({ name, log });
 });
 
-it('up starts the process kubelet (nodes added with --run-pods, pods annotated run-as-process); a deleted node takes its pod's processes along; down stops the kubelet and every container', async () => {
+it('up starts the process kubelet (nodes added with --run-pods, pods annotated run-as-process); a deleted node takes the processes of its pods along; down stops the kubelet and every container', async () => {
   await up({ name, log });
   const kubelet = kubeletPid(paths);
   expect(kubelet).toBeDefined();
