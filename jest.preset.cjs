@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = __dirname;
-const esm = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'hyparquet', 'hyparquet-compressors', '@marcbachmann/cel-js'];
+const esm = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'hyparquet', 'hyparquet-compressors', 'hyparquet-writer', 'hysnappy', 'fzstd', '@marcbachmann/cel-js'];
 
 function workspaceMappers() {
   // Map each workspace package *by its package.json name* to its TypeScript source.

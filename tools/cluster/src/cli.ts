@@ -8,6 +8,8 @@ import { BINARY_NAMES, type BinaryName, ensureBinaries } from './binaries.js';
 import { down, runningCluster, status, up } from './cluster.js';
 import { addGpuNode, deleteGpuNodes, parseTaint, waitForNodeReady } from './gpu-node.js';
 import { kubeClientsFor, loadKubeConfig } from './kube.js';
+import { DEFAULT_KUBELET_NAME, kubeletDirs } from './kubelet/dirs.js';
+import { kubeletProcessPaths } from './kubelet/process.js';
 import { clusterPaths, DEFAULT_CLUSTER_NAME } from './paths.js';
 
 const COMMANDS = `usage: npm run cluster -- <command> [options]
@@ -18,8 +20,9 @@ commands:
   status [--json]         show whether the cluster runs and its components
   kubeconfig [--print]    print the kubeconfig path (or its content)
   add-gpu-node --sku SKU [--pool NAME] [--name NODE] [--count N] [--taint k=v:Effect]...
-               [--label k=v]... [--disk-gib N] [--no-wait]
-                          add kwok-managed fake GPU node(s) from the SKU catalog
+               [--label k=v]... [--disk-gib N] [--no-wait] [--run-pods]
+                          add kwok-managed fake GPU node(s) from the SKU catalog; --run-pods:
+                          the process kubelet runs their pods as local processes
   delete-nodes [NODE...]  delete the named fake GPU nodes, or all of them
   apply PATH              server-side apply a YAML file or directory (e.g. crds/)
   build [NAME...]         build missing binaries (${BINARY_NAMES.join(', ')})`;
@@ -45,6 +48,13 @@ const SETTINGS = defineSettings({
   label: { flag: 'label', kind: 'list', codec: C.list(C.text), description: 'add-gpu-node: a label (repeatable)', example: 'team=a', placeholder: 'k=v' },
   'disk-gib': { flag: 'disk-gib', codec: C.optional(C.wholeNumber({ min: 1, what: 'a positive whole number' })), description: 'add-gpu-node: ephemeral storage', example: '256', placeholder: 'N' },
   'no-wait': { flag: 'no-wait', kind: 'switch', codec: C.boolean, default: false, description: "add-gpu-node: do not wait for the node's Ready" },
+  'run-pods': {
+    flag: 'run-pods',
+    kind: 'switch',
+    codec: C.boolean,
+    default: false,
+    description: "add-gpu-node: the process kubelet runs the node's pods as local processes",
+  },
 });
 
 const USAGE = settingsHelp(SETTINGS, COMMANDS);
@@ -107,11 +117,13 @@ async function main(argv: string[]): Promise<void> {
           labels,
           taints,
           ...(disk !== undefined ? { ephemeralStorageGiB: disk } : {}),
+          ...(values['run-pods'] ? { runPods: DEFAULT_KUBELET_NAME } : {}),
         });
         const nodeName = node.metadata?.name ?? '';
         if (!values['no-wait']) await waitForNodeReady(clients.core, nodeName);
         const gpus = node.status?.allocatable?.['nvidia.com/gpu'] ?? '0';
         console.log(`node/${nodeName} ${values['no-wait'] ? 'created' : 'Ready'} (${values.sku}, nvidia.com/gpu=${gpus})`);
+        if (values['run-pods']) console.log(`  its pods run as local processes; container logs in ${kubeletDirs(kubeletProcessPaths(clusterPaths(name)).dir).logs}`);
       }
       return;
     }

@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { applyPath, waitForCrdsEstablished } from './apply.js';
 import { binaryPath, CLUSTER_BINARIES, ensureBinaries } from './binaries.js';
 import { isReady, kubeClientsFor, loadKubeConfig } from './kube.js';
+import { ensureKubeletProcess, kubeletPid, stopKubeletProcess } from './kubelet/process.js';
 import { COMPONENTS, kwokctlConfigurationYaml } from './kwokctl-config.js';
 import { type ClusterPaths, clusterPaths, defaultClusterName, toolDir } from './paths.js';
 import { type Versions, versions } from './versions.js';
@@ -87,6 +88,10 @@ export function clusterProblem(state: ClusterState, paths: ClusterPaths): string
   if (differ.length > 0) {
     return `was started from other binaries (${differ.map((k) => `${k} ${String(state.versions?.[k])}, pinned ${pinned[k]}`).join('; ')})`;
   }
+  // kwokctl's configuration (e.g. which nodes kwok manages) only takes effect on create.
+  if (existsSync(paths.kwokctlConfigFile) && readFileSync(paths.kwokctlConfigFile, 'utf8') !== kwokctlConfigurationYaml(paths, pinned)) {
+    return 'was started with another kwokctl configuration';
+  }
   const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (state.pids ?? {});
   const dead = COMPONENTS.filter((c) => pids[c] === undefined || !isOurProcess(pids[c], paths));
   return dead.length > 0 ? `has components that are not running (${dead.join(', ')})` : undefined;
@@ -117,6 +122,7 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
     const existing = await runningCluster(opts);
     if (existing !== undefined) {
       log(`cluster: ${name} already running at ${existing.server}`);
+      await ensureKubeletProcess(paths, log);
       return { state: existing, started: false, seconds: (Date.now() - t0) / 1000 };
     }
     if (existsSync(paths.kwokClusterDir) || existsSync(paths.stateDir)) {
@@ -164,6 +170,7 @@ export async function up(opts: ClusterOptions = {}): Promise<UpResult> {
         pids: readPids(paths),
       };
       writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      await ensureKubeletProcess(paths, log);
       const seconds = (Date.now() - t0) / 1000;
       log(`cluster: ${name} ready at ${state.server} in ${seconds.toFixed(1)}s; KUBECONFIG=${paths.kubeconfig}`);
       return { state, started: true, seconds };
@@ -202,6 +209,8 @@ export async function status(opts: ClusterOptions = {}): Promise<ClusterStatus> 
     pid,
     alive: isOurProcess(pid, paths),
   }));
+  const kubelet = kubeletPid(paths);
+  if (kubelet !== undefined) components.push({ name: 'process-kubelet', pid: kubelet, alive: true });
   const ready = state !== undefined && existsSync(state.kubeconfig) && (await isReady(loadKubeConfig(state.kubeconfig)));
   return {
     name,
@@ -215,6 +224,8 @@ export async function status(opts: ClusterOptions = {}): Promise<ClusterStatus> 
 
 async function stopAndRemove(paths: ClusterPaths, name: string, opts: ClusterOptions): Promise<void> {
   const pids = existsSync(paths.kwokClusterDir) ? readPids(paths) : (readState(paths)?.pids ?? {});
+  // First the process kubelet and its containers, while the API server still answers it.
+  await stopKubeletProcess(paths, logger(opts));
   if (existsSync(paths.kwokClusterDir) && existsSync(binaryPath(paths, 'kwokctl'))) {
     // delete needs some kubeconfig to drop its context from; give it a scratch file, not ~/.kube/config.
     const scratch = join(paths.stateDir, 'kwokctl-contexts.yaml');

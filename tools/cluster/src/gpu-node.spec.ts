@@ -6,6 +6,7 @@ import {
   KWOK_NODE_ANNOTATION,
   parseTaint,
   poolHash,
+  PROCESS_KUBELET_LABEL,
   skuOrThrow,
 } from './gpu-node.js';
 
@@ -112,5 +113,14 @@ describe('parseTaint', () => {
 
   it('rejects a taint without an effect', () => {
     expect(() => parseTaint('sku=gpu')).toThrow(/expected key=value:NoSchedule/);
+  });
+});
+
+describe('gpuNodeManifest with runPods', () => {
+  it('labels the node for the process kubelet and keeps kwok off it', () => {
+    const node = gpuNodeManifest(skuOrThrow('Standard_NC6s_v3'), { runPods: 'default' });
+    expect(node.metadata?.labels?.[PROCESS_KUBELET_LABEL]).toBe('default');
+    expect(node.metadata?.annotations?.[KWOK_NODE_ANNOTATION]).toBe('process-kubelet');
+    expect(node.status?.nodeInfo?.kubeletVersion).toBe('process-kubelet');
   });
 });

@@ -22,7 +22,17 @@ export interface GpuNodeOptions {
   /** ephemeral-storage capacity; default the SKU's NVMe size, else 256 GiB (a typical GPU OS disk). */
   readonly ephemeralStorageGiB?: number;
   readonly providerID?: string;
+  /**
+   * Run this node's pods as local processes: the name of the process kubelet that serves it
+   * (`kaito-ts.dev/process-kubelet=<name>`, usually `default`). kwok then leaves the node alone.
+   */
+  readonly runPods?: string;
 }
+
+/** Label naming the process kubelet that runs a node's pods (src/kubelet). */
+export const PROCESS_KUBELET_LABEL = 'kaito-ts.dev/process-kubelet';
+/** The kwok annotation's value on process-kubelet nodes: anything but `fake` keeps kwok off. */
+export const PROCESS_NODE_ANNOTATION_VALUE = 'process-kubelet';
 
 export const DEFAULT_EPHEMERAL_STORAGE_GIB = 256;
 export const MAX_PODS = 110;
@@ -111,9 +121,13 @@ export function gpuNodeManifest(sku: GpuSku, opts: GpuNodeOptions = {}): V1Node 
     kind: 'Node',
     metadata: {
       name,
-      labels: { ...gpuNodeLabels(sku, name, opts.pool), ...opts.labels },
+      labels: {
+        ...gpuNodeLabels(sku, name, opts.pool),
+        ...(opts.runPods !== undefined ? { [PROCESS_KUBELET_LABEL]: opts.runPods, type: 'process-kubelet' } : {}),
+        ...opts.labels,
+      },
       annotations: {
-        [KWOK_NODE_ANNOTATION]: 'fake',
+        [KWOK_NODE_ANNOTATION]: opts.runPods !== undefined ? PROCESS_NODE_ANNOTATION_VALUE : 'fake',
         'node.alpha.kubernetes.io/ttl': '0',
         ...opts.annotations,
       },
@@ -129,10 +143,10 @@ export function gpuNodeManifest(sku: GpuSku, opts: GpuNodeOptions = {}): V1Node 
         architecture: 'amd64',
         operatingSystem: 'linux',
         bootID: '',
-        containerRuntimeVersion: 'kwok',
+        containerRuntimeVersion: opts.runPods !== undefined ? 'process' : 'kwok',
         kernelVersion: 'kwok',
         kubeProxyVersion: 'kwok',
-        kubeletVersion: 'kwok',
+        kubeletVersion: opts.runPods !== undefined ? 'process-kubelet' : 'kwok',
         machineID: '',
         osImage: 'kwok fake GPU node',
         systemUUID: '',

@@ -76,3 +76,16 @@ export {
   statusCodeOf,
   type KubeClients,
 } from './kube.js';
+export { DEFAULT_KUBELET_NAME, kubeletDirs, type KubeletDirs } from './kubelet/dirs.js';
+export {
+  RUN_AS_PROCESS_ANNOTATION,
+  startProcessKubelet,
+  type ProcessKubeletOptions,
+  type RunningProcessKubelet,
+} from './kubelet/kubelet.js';
+export { PROCESS_KUBELET_LABEL } from './gpu-node.js';
+export { ensureKubeletProcess, kubeletPid, kubeletProcessPaths, stopKubeletProcess } from './kubelet/process.js';
+export { containerLogFile } from './kubelet/pod-worker.js';
+export { WRITABLE_HOST_PATHS_ANNOTATION } from './kubelet/volumes.js';
+export { HOST_PORTS_ANNOTATION } from './kubelet/host-ports.js';
+export { defaultImageMapFile, loadImageMap, parseImageMap, containerCommand, ImageMapError, UnmappedImageError } from './kubelet/image-map.js';

@@ -31,6 +31,13 @@ describe('kwokctlConfiguration', () => {
     expect(conf.options['enableCRDs']).toEqual(['Stage']);
   });
 
+  it('has kwok manage only nodes annotated kwok.x-k8s.io/node=fake, so process-kubelet nodes are left alone', () => {
+    expect(conf.componentsPatches.find((p) => p.name === 'kwok-controller')?.extraArgs).toEqual([
+      { key: 'manage-all-nodes', value: 'false', override: true },
+      { key: 'manage-nodes-with-annotation-selector', value: 'kwok.x-k8s.io/node=fake' },
+    ]);
+  });
+
   it('keeps the controllers workloads need and disables only unneeded ones', () => {
     const controllers = conf.componentsPatches
       .find((p) => p.name === 'kube-controller-manager')

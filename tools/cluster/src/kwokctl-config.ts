@@ -57,6 +57,16 @@ export function kwokctlConfiguration(paths: ClusterPaths, v: Versions): Record<s
       kubeAdmission: true,
     },
     componentsPatches: [
+      // kwok manages only the nodes annotated kwok.x-k8s.io/node=fake (as on the kind path; kwokctl
+      // passes --manage-all-nodes=true, which the override replaces), so
+      // nodes served by the process kubelet (src/kubelet) get no kwok heartbeats and no pod stages.
+      {
+        name: 'kwok-controller',
+        extraArgs: [
+          { key: 'manage-all-nodes', value: 'false', override: true },
+          { key: 'manage-nodes-with-annotation-selector', value: 'kwok.x-k8s.io/node=fake' },
+        ],
+      },
       {
         name: 'kube-controller-manager',
         extraArgs: [{ key: 'controllers', value: ['*', ...DISABLED_CONTROLLERS.map((c) => `-${c}`)].join(',') }],

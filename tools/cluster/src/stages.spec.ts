@@ -36,3 +36,12 @@ describe('kwok stages', () => {
     expect(byName.get(name)?.spec.selector.matchExpressions).toContainEqual({ key: annotationKey, operator: 'DoesNotExist' });
   });
 });
+
+describe('kwok stages and the process kubelet', () => {
+  it.each(stages.filter((s) => s.spec.resourceRef.kind === 'Pod').map((s) => s.metadata.name))('%s leaves pods annotated run-as-process alone', (name) => {
+    expect(byName.get(name)?.spec.selector.matchExpressions).toContainEqual({
+      key: '.metadata.annotations["kaito-ts.dev/run-as-process"]',
+      operator: 'DoesNotExist',
+    });
+  });
+});

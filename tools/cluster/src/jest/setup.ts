@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { applyPath, manifestFiles, parseYamlObjects, waitForCrdsEstablished } from '../apply.js';
 import { down, runningCluster, up } from '../cluster.js';
 import { isReady, kubeClientsFor, loadKubeConfig } from '../kube.js';
-import { repoRoot } from '../paths.js';
+import { ensureKubeletProcess } from '../kubelet/process.js';
+import { clusterPaths, repoRoot } from '../paths.js';
 
 /** Set when setup started the cluster, so teardown stops only what setup started. */
 export const STARTED_ENV = 'KAITO_TS_CLUSTER_STARTED_BY_JEST';
@@ -27,6 +28,7 @@ export async function setup(): Promise<void> {
     if (running !== undefined) {
       kubeconfig = running.kubeconfig;
       log(`reusing the running local cluster at ${running.server}`);
+      await ensureKubeletProcess(clusterPaths(running.name), log);
     } else {
       const result = await up({ log });
       kubeconfig = result.state.kubeconfig;

@@ -90,3 +90,8 @@ export function useNamespace(prefix = 'it'): TestNamespace {
   });
   return handle;
 }
+export { useProcessKubelet, type ProcessKubeletHandle, type UseProcessKubeletOptions } from './process-kubelet.js';
+export { RUN_AS_PROCESS_ANNOTATION } from '../kubelet/kubelet.js';
+export { WRITABLE_HOST_PATHS_ANNOTATION } from '../kubelet/volumes.js';
+export { HOST_PORTS_ANNOTATION } from '../kubelet/host-ports.js';
+export { PROCESS_KUBELET_LABEL } from '../gpu-node.js';

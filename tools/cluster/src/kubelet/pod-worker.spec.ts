@@ -1,0 +1,138 @@
+// The pod worker with real processes (unshare + bind mounts: this needs root, as the process
+// kubelet does) and a fake API: statuses are recorded instead of written.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@kaito-ts/controller-runtime/testing';
+import { kubeletDirs } from './dirs.js';
+import { parseImageMap } from './image-map.js';
+import { containerLogFile, PodWorker } from './pod-worker.js';
+import type { Pod } from './types.js';
+
+interface Status {
+  phase: string;
+  conditions: { type: string; status: string }[];
+  containerStatuses: { name: string; ready: boolean; restartCount: number; state: Record<string, Record<string, unknown>> }[];
+  initContainerStatuses?: { name: string; state: Record<string, Record<string, unknown>> }[];
+}
+
+let dir: string;
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('these tests start containers with unshare --mount and bind mounts: run them as root');
+});
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pod-worker-spec-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function worker(spec: Pod['spec']): { w: PodWorker; statuses: Status[]; pod: Pod } {
+  const pod: Pod = {
+    metadata: { name: 'p', namespace: 'ns', uid: `uid-${Math.random().toString(36).slice(2)}`, annotations: { 'kaito-ts.dev/writable-host-paths': 'out,state' } },
+    spec,
+  };
+  const statuses: Status[] = [];
+  const w = new PodWorker(pod, {
+    lookup: { configMap: async () => ({ k: 'v' }), secret: async () => undefined, serviceAccountToken: async () => '' },
+    imageMap: () => parseImageMap('images: [{ image: busybox }]', 'images.yaml'),
+    writeStatus: async (_p, s) => void statuses.push(JSON.parse(JSON.stringify(s)) as Status),
+    annotate: async () => undefined,
+    nodeAllocatable: {},
+    dirs: kubeletDirs(dir),
+    logger: silentLogger(),
+    baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    backoff: { initialMs: 100, maxMs: 400 },
+    retryMs: 100,
+  });
+  return { w, statuses, pod };
+}
+
+const last = (s: Status[]): Status => s[s.length - 1] as Status;
+
+describe('PodWorker', () => {
+  it('runs init containers in order before the main container, keeps a native sidecar running, and succeeds', async () => {
+    const out = join(dir, 'order');
+    const { w, statuses } = worker({
+      restartPolicy: 'Never',
+      volumes: [{ name: 'out', hostPath: { path: dir } }],
+      initContainers: [
+        { name: 'first', image: 'busybox', command: ['sh', '-c', 'echo first >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out'}] },
+        { name: 'side', image: 'busybox', restartPolicy: 'Always', command: ['sh', '-c', 'echo side >> /out/order; exec sleep 60'], volumeMounts: [{ name: 'out', mountPath: '/out'}] },
+        { name: 'second', image: 'busybox', command: ['sh', '-c', 'sleep 0.2; echo second >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out'}] },
+      ],
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo main >> /out/order'], volumeMounts: [{ name: 'out', mountPath: '/out'}] }],
+    });
+    await w.start();
+    await w.terminate(1000);
+    expect(readFileSync(out, 'utf8')).toBe('first\nside\nsecond\nmain\n');
+    const s = last(statuses);
+    expect(s.phase).toBe('Succeeded');
+    expect(s.conditions.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    expect(s.initContainerStatuses?.map((c) => [c.name, Object.keys(c.state)[0]])).toEqual([
+      ['first', 'terminated'],
+      ['side', 'terminated'],
+      ['second', 'terminated'],
+    ]);
+    expect(s.containerStatuses[0]?.state['terminated']).toMatchObject({ exitCode: 0, reason: 'Completed' });
+  });
+
+  it('fails the pod when an init container fails under restartPolicy Never; the main container never starts', async () => {
+    const { w, statuses } = worker({
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'init', image: 'busybox', command: ['sh', '-c', 'echo "no GPU"; exit 4'], terminationMessagePolicy: 'FallbackToLogsOnError' }],
+      containers: [{ name: 'main', image: 'busybox', command: ['true'] }],
+    });
+    await w.start();
+    const s = last(statuses);
+    expect(s.phase).toBe('Failed');
+    expect(s.initContainerStatuses?.[0]?.state['terminated']).toMatchObject({ exitCode: 4, reason: 'Error', message: 'no GPU' });
+    expect(s.containerStatuses[0]?.state['waiting']).toBeDefined();
+    expect(s.conditions.find((c) => c.type === 'Initialized')?.status).toBe('False');
+  });
+
+  it('restarts OnFailure with a growing back-off until the container succeeds, logging each run to its own file', async () => {
+    const marker = join(dir, 'runs');
+    const { w, statuses, pod } = worker({
+      restartPolicy: 'OnFailure',
+      volumes: [{ name: 'state', hostPath: { path: dir } }],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: ['sh', '-c', 'echo x >> /state/runs; n=$(wc -l < /state/runs); echo "run $n"; test "$n" -ge 3'],
+          volumeMounts: [{ name: 'state', mountPath: '/state'}],
+        },
+      ],
+    });
+    await w.start();
+    expect(readFileSync(marker, 'utf8')).toBe('x\nx\nx\n');
+    const s = last(statuses);
+    expect(s.phase).toBe('Succeeded');
+    expect(s.containerStatuses[0]?.restartCount).toBe(2);
+    const backoffs = statuses.map((x) => x.containerStatuses[0]?.state['waiting']?.['message']).filter((m): m is string => typeof m === 'string' && m.startsWith('back-off'));
+    expect(backoffs.map((m) => m.split(' ')[1])).toEqual(['100ms', '200ms']);
+    for (const [i, text] of [[0, 'run 1\n'], [1, 'run 2\n'], [2, 'run 3\n']] as const) {
+      expect(readFileSync(containerLogFile(kubeletDirs(dir), pod, 'main', i), 'utf8')).toBe(text);
+    }
+  });
+
+  it('stops a running pod with SIGTERM, then SIGKILL after the grace period', async () => {
+    const { w, statuses, pod } = worker({
+      restartPolicy: 'Always',
+      containers: [{ name: 'stubborn', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; echo trapped; while true; do sleep 0.1; done'] }],
+    });
+    void w.start();
+    // Signal only once the trap is set (the log says so), or SIGTERM would end it at once.
+    const log = (): string => {
+      try {
+        return readFileSync(containerLogFile(kubeletDirs(dir), pod, 'stubborn', 0), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    while (log() !== 'trapped\n') await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await w.terminate(500);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(5000);
+    expect(last(statuses).containerStatuses[0]?.state['terminated']).toMatchObject({ exitCode: 137, reason: 'Error' });
+  });
+});
