@@ -10,7 +10,7 @@ import { RUN_AS_PROCESS_ANNOTATION } from './kubelet/kubelet.js';
 import { MARKER_ENV } from './kubelet/process-group.js';
 import { kubeletPid, kubeletProcessPaths } from './kubelet/process.js';
 import { clusterPaths } from './paths.js';
-import { eventually } from './testing/index.js';
+import { eventually } from '@kaito-ts/core/testing';
 
 jest.setTimeout(240_000);
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { eventually, useNamespace, useProcessKubelet } from './testing/index.js';
+import { eventually } from '@kaito-ts/core/testing';
+import { useNamespace, useProcessKubelet } from './testing/index.js';
 
 const ns = useNamespace('process-kubelet');
 const node = useProcessKubelet();
