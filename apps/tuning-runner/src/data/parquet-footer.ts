@@ -43,7 +43,10 @@ export async function readCheckedFooter(path: string, name: string, limits: Limi
     try {
       metadata = parquetMetadata(footer.buffer.slice(footer.byteOffset, footer.byteOffset + footer.length));
     } catch (err) {
-      throw new DatasetError(name, undefined, `unreadable parquet metadata: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      // hyparquet's own errors say what is wrong; a TypeError/RangeError from inside it (a field
+      // missing or of the wrong kind) would only show its internals: it stays in `cause`.
+      const problem = err instanceof TypeError || err instanceof RangeError ? 'the footer is malformed (a field is missing or of the wrong type)' : err instanceof Error ? err.message : String(err);
+      throw new DatasetError(name, undefined, `unreadable parquet metadata: ${problem}`, { cause: err });
     }
   } finally {
     await handle.close();

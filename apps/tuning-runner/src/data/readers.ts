@@ -104,7 +104,9 @@ export async function* readJsonArray(path: string, name: string, limits: Limits 
   let row = 0;
   let numbers: number[] = [];
   let values: unknown[] = [];
+  const tooLong = (): DatasetError => new DatasetError(name, `row ${row + 1}`, `the row is over the ${showBytes(limits.maxRowBytes)} row limit (maxRowBytes)`);
   const finish = (text: string): void => {
+    if (text.length > limits.maxRowBytes) throw tooLong();
     row++;
     try {
       values.push(JSON.parse(text));
@@ -156,9 +158,7 @@ export async function* readJsonArray(path: string, name: string, limits: Limits 
     if (state === 'in') {
       element += text.slice(segment);
       // UTF-16 units, a lower bound on the bytes: refused before the element grows further.
-      if (element.length > limits.maxRowBytes) {
-        throw new DatasetError(name, `row ${row + 1}`, `the row is over the ${showBytes(limits.maxRowBytes)} row limit (maxRowBytes)`);
-      }
+      if (element.length > limits.maxRowBytes) throw tooLong();
     }
   };
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
