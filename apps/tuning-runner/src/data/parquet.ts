@@ -8,7 +8,7 @@
  */
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, JSDuckDBValueConverter, type DuckDBResult, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
 import { DatasetError } from '../errors.js';
-import type { Limits } from './limits.js';
+import { showBytes, type Limits } from './limits.js';
 import { readCheckedFooter, type RowGroupSpan } from './parquet-footer.js';
 import type { RowBatch } from './readers.js';
 
@@ -21,9 +21,14 @@ const toJs: DuckDBValueConverter<JS> = (value, type, converter) => {
   return JSDuckDBValueConverter(value, type, converter);
 };
 
-function problemOf(err: unknown, path: string, name: string): string {
-  // DuckDB names the local path; the user knows the file by its name.
-  return (err instanceof Error ? err.message : String(err)).split(path).join(name);
+function problemOf(err: unknown, path: string, name: string, limits: Limits): string {
+  // DuckDB names the local path (the user knows the file by its name) and follows its first
+  // line with advice for SQL users ("SET threads=…") that means nothing here.
+  const first = (err instanceof Error ? err.message : String(err)).split(path).join(name).split('\n')[0] ?? '';
+  if (/^Out of Memory Error/.test(first)) {
+    return `a page or value needs more than the ${showBytes(limits.parquetMemoryBytes)} the parquet reader may use (parquetMemoryBytes): ${first}`;
+  }
+  return first;
 }
 
 const SELECT = 'SELECT * FROM read_parquet($path)';
@@ -66,7 +71,7 @@ export async function* readParquet(path: string, name: string, limits: Limits): 
   try {
     const fail = async (err: unknown, next: number): Promise<DatasetError> => {
       const found = await locate(connection, path, groups, next, err);
-      return new DatasetError(name, found.where, `cannot decode parquet data: ${problemOf(found.err, path, name)}`, { cause: found.err });
+      return new DatasetError(name, found.where, `cannot decode parquet data: ${problemOf(found.err, path, name, limits)}`, { cause: found.err });
     };
     let result: DuckDBResult;
     try {
