@@ -8,7 +8,7 @@ import { args, JsonlSink, measure } from './sink.js';
 const [input, output] = args();
 await measure(async () => {
   const sink = await JsonlSink.open(output);
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MiB' });
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '64MiB' });
   const connection = await instance.connect();
   const result = await connection.stream(`SELECT * FROM read_parquet('${input.replace(/'/g, "''")}')`);
   for await (const rows of result.yieldRowObjectJs()) {

@@ -39,8 +39,8 @@ describe('hostile input within the memory cap', () => {
   it.each([
     ['one-line.jsonl', () => `{"text":"${HUGE}"}\n`, /^one-line\.jsonl: line 1: the line is over the 64 MiB row limit \(maxRowBytes\)$/],
     ['one-element.json', () => `[{"text":"${HUGE}"}]`, /^one-element\.json: row 1: the row is over the 64 MiB row limit \(maxRowBytes\)$/],
-    // DuckDB's memory limit (128 MiB) refuses a 100 MiB value before it reaches JS.
-    ['one-value.parquet', () => craftParquet({ values: ['fine', HUGE] }), /^one-value\.parquet: rows 1-2: cannot decode parquet data: a page or value needs more than the 128 MiB the parquet reader may use \(parquetMemoryBytes\): Out of Memory Error: failed to allocate/],
+    // DuckDB's memory limit (64 MiB) refuses a 100 MiB value before it reaches JS.
+    ['one-value.parquet', () => craftParquet({ values: ['fine', HUGE] }), /^one-value\.parquet: rows 1-2: cannot decode parquet data: a page or value needs more than the 64 MiB the parquet reader may use \(parquetMemoryBytes\): Out of Memory Error: failed to allocate/],
     ['claims-1GiB.parquet', () => craftParquet({ codec: 'GZIP', pageHeader: { 2: i32(1024 * MiB) } }), /^claims-1GiB\.parquet: rows 1-2: cannot decode parquet data: /],
     ['claims-2^31-values.parquet', () => craftParquet({ dataPageHeader: { 1: i32(2 ** 31 - 1) }, pageHeader: { 2: i32(2 ** 31 - 1) } }), /^claims-2\^31-values\.parquet: rows 1-2: cannot decode parquet data: /],
   ])('%s ends as InvalidDataset within 512 MiB', async (name, content, message) => {

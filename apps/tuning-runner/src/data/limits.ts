@@ -20,7 +20,7 @@ export const MiB = 1024 * 1024;
 export const DEFAULT_LIMITS: Limits = {
   maxRowBytes: 64 * MiB,
   maxMetadataBytes: 16 * MiB,
-  parquetMemoryBytes: 128 * MiB,
+  parquetMemoryBytes: 64 * MiB,
 };
 
 export function showBytes(n: number): string {
