@@ -47,7 +47,7 @@ const { values, positionals } = parseArgs({
 
 const which = positionals[0] ?? 'all';
 if (!['all', 'queue', 'cache'].includes(which)) {
-  console.error(`unknown benchmark ${which}: use queue, cache or all`);
+  console.error(`unknown benchmark ${which}: use queue, cache, all or convert`);
   process.exit(2);
 }
 const keys = Number(values.keys);

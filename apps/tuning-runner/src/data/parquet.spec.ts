@@ -174,4 +174,14 @@ describe('parquet input', () => {
     const outcome = await convert(path);
     expect(!outcome.ok && outcome.error).toMatch(/^chat\.parquet: rows 21-40: cannot decode parquet data: /);
   });
+
+  it('reads a file whose name has glob characters, and only that file', async () => {
+    const rows = dollyRows(3);
+    await writeDollyParquet(join(dir, 'train*.parquet'), rows);
+    await writeDollyParquet(join(dir, 'train-other.parquet'), dollyRows(5, 9));
+    expect(await convert(join(dir, 'train*.parquet'))).toEqual({ ok: true, jsonl: jsonlOf(rows) });
+    await writeDollyParquet(join(dir, 'a[1].parquet'), rows);
+    await writeDollyParquet(join(dir, 'a1.parquet'), dollyRows(5, 9));
+    expect(await convert(join(dir, 'a[1].parquet'))).toEqual({ ok: true, jsonl: jsonlOf(rows) });
+  });
 });

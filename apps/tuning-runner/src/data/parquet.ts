@@ -7,6 +7,9 @@
  * first (`parquet-footer.ts`), since DuckDB trusts its schema.
  */
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, JSDuckDBValueConverter, type DuckDBResult, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { DatasetError } from '../errors.js';
 import { showBytes, type Limits } from './limits.js';
 import { readCheckedFooter, type RowGroupSpan } from './parquet-footer.js';
@@ -58,8 +61,34 @@ async function locate(connection: DuckDBConnection, path: string, groups: readon
   return { where: first ? `rows ${first.first}-${first.last}` : `row ${next}`, err };
 }
 
-export async function* readParquet(path: string, name: string, limits: Limits): AsyncGenerator<RowBatch> {
-  const { groups } = await readCheckedFooter(path, name, limits);
+/**
+ * DuckDB reads a path with `*`, `?`, `[` or `{` as a glob (`x*.parquet` would read its neighbours
+ * too), and has no switch for that: it is given a link with a plain name in a private directory.
+ */
+async function plainPath(path: string): Promise<{ link: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tuning-parquet-'));
+  const link = join(dir, 'input.parquet');
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  if (GLOB.test(link)) {
+    await remove();
+    throw new Error(`the temporary directory ${dir} has a glob character in its path; set TMPDIR to a plain path`);
+  }
+  await symlink(resolve(path), link);
+  return { link, remove };
+}
+const GLOB = /[*?[\]{}]/;
+
+export async function* readParquet(file: string, name: string, limits: Limits): AsyncGenerator<RowBatch> {
+  const { groups } = await readCheckedFooter(file, name, limits);
+  const { link, remove } = await plainPath(file);
+  try {
+    yield* readRows(link, name, groups, limits);
+  } finally {
+    await remove();
+  }
+}
+
+async function* readRows(path: string, name: string, groups: readonly RowGroupSpan[], limits: Limits): AsyncGenerator<RowBatch> {
   const instance = await DuckDBInstance.create(':memory:', {
     threads: '1',
     memory_limit: `${Math.floor(limits.parquetMemoryBytes / 1024)}KiB`,
