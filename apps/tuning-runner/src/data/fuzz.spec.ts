@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DatasetError } from '../errors.js';
 import { dollyRows, prng, writeDollyParquet } from '../testing/fixtures.js';
-import { bin, craftParquet, i32, i64, struct, type Thrift } from '../testing/parquet-craft.js';
+import { bin, craftParquet, i32, i64, snappyBomb, struct, zstdBomb, type Thrift } from '../testing/parquet-craft.js';
 import { convertToJsonl } from './convert.js';
 import { MiB, type Limits } from './limits.js';
 
@@ -131,6 +131,12 @@ function structuralInputs(): { name: string; bytes: Uint8Array | string; expect:
     { name: 'compressed-2^31.parquet', bytes: craftParquet({ pageHeader: { 3: i32(2 ** 31 - 1) } }), expect: /rows 1-2: cannot decode parquet data/ },
     { name: 'gzip-bomb.parquet', bytes: craftParquet({ codec: 'GZIP', pageBytes: bomb }), expect: /rows 1-2: cannot decode parquet data/ },
     { name: 'gzip-bomb-claimed.parquet', bytes: craftParquet({ codec: 'GZIP', pageBytes: bomb, pageHeader: { 2: i32(48 * MiB) } }), expect: /rows 1-2: cannot decode parquet data/ },
+    // The header claims the true page size; the stream inflates far past it, or claims more itself.
+    { name: 'snappy-bomb.parquet', bytes: craftParquet({ codec: 'SNAPPY', pageBytes: snappyBomb(48 * MiB) }), expect: /rows 1-2: cannot decode parquet data/ },
+    { name: 'snappy-claims-1GiB.parquet', bytes: craftParquet({ codec: 'SNAPPY', pageBytes: snappyBomb(64, 1024 * MiB) }), expect: /rows 1-2: cannot decode parquet data/ },
+    { name: 'zstd-bomb.parquet', bytes: craftParquet({ codec: 'ZSTD', pageBytes: zstdBomb(48 * MiB) }), expect: /rows 1-2: cannot decode parquet data/ },
+    { name: 'zstd-claims-1GiB.parquet', bytes: craftParquet({ codec: 'ZSTD', pageBytes: zstdBomb(64, 1024 * MiB) }), expect: /rows 1-2: cannot decode parquet data/ },
+    { name: 'zstd-bomb-claimed.parquet', bytes: craftParquet({ codec: 'ZSTD', pageBytes: zstdBomb(48 * MiB), pageHeader: { 2: i32(48 * MiB) } }), expect: /rows 1-2: cannot decode parquet data/ },
     { name: 'footer-claims-4GiB.parquet', bytes: Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(16), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from('PAR1')]), expect: /the footer claims 4294967295 bytes/ },
     { name: 'rows-lie.parquet', bytes: craftParquet({ rows: 2 ** 40 }), expect: /./ },
     { name: 'bad-utf8.parquet', bytes: craftParquet({ values: ['ok', new Uint8Array([0x6f, 0xff, 0xfe])] }), expect: /rows 1-2: cannot decode parquet data: .*not valid UTF8/ },

@@ -1,13 +1,13 @@
 /**
  * Hostile input at the default limits, each converted in a fresh process whose peak RSS (VmHWM)
- * must stay within 512 MiB: single rows of 100 MiB in every text format and in parquet, and
- * parquet pages whose headers claim gigabytes. Each must end as InvalidDataset naming the place.
+ * must stay within 512 MiB: single rows of 100 MiB in JSON Lines, JSON and parquet, and parquet
+ * pages whose headers or compressed streams (gzip, zstd, snappy) claim or inflate to a gigabyte. Each must end as InvalidDataset naming the place.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { i32, craftParquet } from '../testing/parquet-craft.js';
+import { craftParquet, i32, snappyBomb, zstdBomb } from '../testing/parquet-craft.js';
 import { MiB } from './limits.js';
 
 const CAP = 512 * MiB;
@@ -42,6 +42,8 @@ describe('hostile input within the memory cap', () => {
     // DuckDB's memory limit (64 MiB) refuses a 100 MiB value before it reaches JS.
     ['one-value.parquet', () => craftParquet({ values: ['fine', HUGE] }), /^one-value\.parquet: rows 1-2: cannot decode parquet data: a page or value needs more than the 64 MiB the parquet reader may use \(parquetMemoryBytes\): Out of Memory Error: failed to allocate/],
     ['claims-1GiB.parquet', () => craftParquet({ codec: 'GZIP', pageHeader: { 2: i32(1024 * MiB) } }), /^claims-1GiB\.parquet: rows 1-2: cannot decode parquet data: /],
+    ['zstd-1GiB.parquet', () => craftParquet({ codec: 'ZSTD', pageBytes: zstdBomb(1024 * MiB), pageHeader: { 2: i32(1024 * MiB) } }), /^zstd-1GiB\.parquet: rows 1-2: cannot decode parquet data: /],
+    ['snappy-1GiB.parquet', () => craftParquet({ codec: 'SNAPPY', pageBytes: snappyBomb(64 * MiB, 1024 * MiB) }), /^snappy-1GiB\.parquet: rows 1-2: cannot decode parquet data: /],
     ['claims-2^31-values.parquet', () => craftParquet({ dataPageHeader: { 1: i32(2 ** 31 - 1) }, pageHeader: { 2: i32(2 ** 31 - 1) } }), /^claims-2\^31-values\.parquet: rows 1-2: cannot decode parquet data: /],
   ])('%s ends as InvalidDataset within 512 MiB', async (name, content, message) => {
     const result = await peak(name, content());

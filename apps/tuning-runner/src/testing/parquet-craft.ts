@@ -107,20 +107,57 @@ export interface CraftOptions {
   readonly pageHeader?: Fields;
   /** Overrides fields of the data page header (1: num_values). */
   readonly dataPageHeader?: Fields;
-  readonly codec?: 'UNCOMPRESSED' | 'GZIP';
+  /** SNAPPY and ZSTD need `pageBytes` (there is no compressor for them here). */
+  readonly codec?: 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'ZSTD';
   /** The page bytes as stored (default: the values, PLAIN, compressed by `codec`). */
   readonly pageBytes?: Uint8Array;
   /** The uncompressed size the page header claims (default: the true size). */
   readonly rows?: number;
 }
 
-const CODEC = { UNCOMPRESSED: 0, GZIP: 2 } as const;
+const CODEC = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, ZSTD: 6 } as const;
+
+/** A snappy stream claiming `claimed` bytes that expands to `size` bytes of "a" (a literal, then copies). */
+export function snappyBomb(size: number, claimed = size): Uint8Array {
+  const out: number[] = [];
+  for (let n = claimed; ; n = Math.floor(n / 128)) {
+    if (n < 128) {
+      out.push(n);
+      break;
+    }
+    out.push((n & 0x7f) | 0x80);
+  }
+  out.push(0x00, 0x61); // literal of 1 byte: "a"
+  // Copies of 64 bytes at offset 1 (2-byte-offset copy, tag 0b111111_10).
+  for (let done = 1; done + 64 <= size; done += 64) out.push(0xfe, 0x01, 0x00);
+  return new Uint8Array(out);
+}
+
+/** A zstd frame claiming `claimed` bytes made of RLE blocks (4 bytes per 128 KiB): `size` zero bytes. */
+export function zstdBomb(size: number, claimed = size): Uint8Array {
+  const header = Buffer.alloc(13);
+  header.writeUInt32LE(0xfd2fb528, 0);
+  header[4] = 0xe0; // 8-byte content size, single segment
+  header.writeBigUInt64LE(BigInt(claimed), 5);
+  const blocks: Buffer[] = [header];
+  const BLOCK = 128 * 1024;
+  for (let done = 0; done < size; done += BLOCK) {
+    const n = Math.min(BLOCK, size - done);
+    const last = done + n >= size ? 1 : 0;
+    const b = Buffer.alloc(4);
+    b.writeUIntLE(last | (1 << 1) | (n << 3), 0, 3); // RLE block of n bytes
+    b[3] = 0;
+    blocks.push(b);
+  }
+  return new Uint8Array(Buffer.concat(blocks));
+}
 
 /** A text-format parquet file (`{"text": …}` rows) with one row group, one column and one page. */
 export function craftParquet(options: CraftOptions = {}): Uint8Array {
   const values = options.values ?? ['first row', 'second row'];
   const plain = plainStrings(values);
   const codec = options.codec ?? 'UNCOMPRESSED';
+  if ((codec === 'SNAPPY' || codec === 'ZSTD') && !options.pageBytes) throw new Error(`craftParquet: ${codec} needs pageBytes`);
   const page = options.pageBytes ?? (codec === 'GZIP' ? new Uint8Array(gzipSync(plain)) : plain);
   const header = thrift({
     1: i32(0), // DATA_PAGE
