@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- queue|cache] [--keys N] [--objects N] [--concurrency N] [--json]`
+ * `npm run bench -- convert [--size-mb N] [--rows-per-group N]` (see convert-bench.ts)
  *
  * Prints work-queue throughput (target ≥ 20,000 keys/s through a no-op reconcile) and the informer
  * cache's memory for 10,000 objects (target ≤ 2× their JSON size). Numbers, not pass/fail: the
@@ -10,6 +11,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import type { Report } from './report.js';
+
+// The conversion benchmark measures the tuning runner from source in child processes; it needs
+// no library build.
+if (process.argv[2] === 'convert') {
+  const { convertBench } = await import('./convert-bench.js');
+  await convertBench(process.argv.slice(3));
+  process.exit(0);
+}
 
 // The benchmark measures the built library (what production runs). `tsc --build` is incremental:
 // a no-op when dist is up to date, a rebuild after a change, so numbers never come from stale code.
@@ -49,7 +58,7 @@ if (parsed.help) {
 const { values, positionals } = parsed;
 const which = positionals[0] ?? 'all';
 if (!['all', 'queue', 'cache'].includes(which)) {
-  console.error(`unknown benchmark ${which}: use queue, cache or all`);
+  console.error(`unknown benchmark ${which}: use queue, cache, all or convert`);
   process.exit(2);
 }
 const { keys, objects, concurrency, rounds } = values;

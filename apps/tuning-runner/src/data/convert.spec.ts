@@ -112,6 +112,42 @@ describe('convertToJsonl', () => {
   });
 });
 
+describe('convertToJsonl options', () => {
+  it('stops between batches when the signal aborts, with its reason', async () => {
+    const path = join(dir, 'many.jsonl');
+    // Over 1 MiB: the reader yields a batch per 1 MiB chunk read.
+    await writeFile(path, Array.from({ length: 60_000 }, (_, i) => JSON.stringify({ text: `row ${i}` })).join('\n'));
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const reason = new Error('run cancelled');
+    const run = convertToJsonl([{ path, name: 'many.jsonl' }], join(dir, 'out.jsonl'), {
+      signal: controller.signal,
+      onProgress: (rows) => {
+        seen.push(rows);
+        controller.abort(reason);
+      },
+    });
+    await expect(run).rejects.toBe(reason);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeLessThan(60_000);
+  });
+
+  it('does not start when the signal has already aborted', async () => {
+    const input = await file('a.jsonl', `${JSON.stringify({ text: 'a' })}\n`);
+    const reason = new Error('too late');
+    await expect(convertToJsonl([input], join(dir, 'out.jsonl'), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+  });
+
+  it('refuses a row whose JSONL line is over maxRowBytes, with its location', async () => {
+    // Each CSV record is under the limit; the second one's conversation is not.
+    const input = await file('dolly.csv', 'instruction,response\nHi.,Yo.\nSay hello to everyone.,Hello everyone!\n');
+    const line = `${JSON.stringify(chat('Say hello to everyone.', 'Hello everyone!'))}\n`;
+    await expect(convertToJsonl([input], join(dir, 'out.jsonl'), { limits: { maxRowBytes: line.length - 1 } })).rejects.toThrow(
+      `dolly.csv: row 2: the row is ${line.length} bytes as JSON, over the ${line.length - 1} bytes row limit`,
+    );
+  });
+});
+
 describe('convertToJsonl errors', () => {
   it('names the jsonl line that is not JSON', async () => {
     const input = await file('bad.jsonl', `${JSON.stringify({ text: 'ok' })}\n${JSON.stringify({ text: 'ok' })}\n{"text": oops}\n`);

@@ -1,17 +1,15 @@
 /**
- * Streaming readers, one per input format. Each yields batches of raw records so the caller
- * pays one await per batch, not per row; memory holds one batch (one parquet row group, ~1 MiB
- * of text for the others).
+ * Streaming readers, one per input format (parquet in `parquet.ts`). Each yields batches of raw
+ * records so the caller pays one await per batch, not per row; memory holds one batch (2,048
+ * parquet rows, ~1 MiB of text for the others) and at most one row of `maxRowBytes`.
  */
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import { pipeline } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { parse as parseCsv, CsvError } from 'csv-parse';
-import { parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { DatasetError } from '../errors.js';
 import type { InputFormat } from './detect.js';
-import { openFileBuffer } from './file-buffer.js';
+import { readParquet } from './parquet.js';
+import { DEFAULT_LIMITS, showBytes, type Limits } from './limits.js';
 
 export interface RowBatch {
   /** `row` counts records from 1; `line` is the JSONL line number. */
@@ -24,18 +22,33 @@ export interface RowBatch {
 const BATCH = 1024;
 const CHUNK = 1 << 20;
 
+class InvalidUtf8 extends Error {}
+
 function problemOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function* readJsonl(path: string, name: string): AsyncGenerator<RowBatch> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+/**
+ * JSON Lines, split on newline bytes: a line's chunks are kept as they came and joined once
+ * when its newline arrives, so a huge line costs linear time (re-scanning a growing string for
+ * "\n" was quadratic: 18 s for a 200 MB line), and a line past `maxRowBytes` is refused as soon
+ * as it passes the limit. Each line is decoded with a fatal UTF-8 decoder.
+ */
+export async function* readJsonl(path: string, name: string, limits: Limits = DEFAULT_LIMITS): AsyncGenerator<RowBatch> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let pieces: Buffer[] = [];
+  let pending = 0;
   let line = 0;
   let numbers: number[] = [];
   let values: unknown[] = [];
-  const take = (text: string): void => {
+  const take = (bytes: Buffer): void => {
     line++;
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch (err) {
+      throw new DatasetError(name, `line ${line}`, 'invalid UTF-8: the line holds bytes that are not UTF-8 text', { cause: err });
+    }
     const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
     if (trimmed === '') return;
     try {
@@ -45,28 +58,43 @@ export async function* readJsonl(path: string, name: string): AsyncGenerator<Row
     }
     numbers.push(line);
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
-    const text = rest + decoder.write(chunk as Buffer);
+  const tooLong = (): DatasetError =>
+    new DatasetError(name, `line ${line + 1}`, `the line is over the ${showBytes(limits.maxRowBytes)} row limit (maxRowBytes)`);
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      take(text.slice(start, nl));
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      if (pending + nl - start > limits.maxRowBytes) throw tooLong();
+      const piece = chunk.subarray(start, nl);
+      take(pieces.length === 0 ? piece : Buffer.concat([...pieces, piece]));
+      pieces = [];
+      pending = 0;
       start = nl + 1;
     }
-    rest = text.slice(start);
+    if (start < chunk.length) {
+      pending += chunk.length - start;
+      if (pending > limits.maxRowBytes) throw tooLong();
+      pieces.push(chunk.subarray(start));
+    }
     if (values.length >= BATCH) {
       yield { unit: 'line', numbers, values };
       numbers = [];
       values = [];
     }
   }
-  rest += decoder.end();
-  if (rest.trim() !== '') take(rest);
+  if (pending > 0) take(Buffer.concat(pieces));
   if (values.length > 0) yield { unit: 'line', numbers, values };
 }
 
 /** A top-level JSON array, split into elements by a small scanner and parsed one at a time. */
-export async function* readJsonArray(path: string, name: string): AsyncGenerator<RowBatch> {
-  const decoder = new StringDecoder('utf8');
+export async function* readJsonArray(path: string, name: string, limits: Limits = DEFAULT_LIMITS): AsyncGenerator<RowBatch> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const decode = (chunk?: Buffer): string => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch (err) {
+      throw new DatasetError(name, `row ${row + 1}`, 'invalid UTF-8: the file holds bytes that are not UTF-8 text', { cause: err });
+    }
+  };
   type State = 'start' | 'before-first' | 'after-comma' | 'in' | 'end';
   let state = 'start' as State;
   let depth = 0;
@@ -76,7 +104,9 @@ export async function* readJsonArray(path: string, name: string): AsyncGenerator
   let row = 0;
   let numbers: number[] = [];
   let values: unknown[] = [];
+  const tooLong = (): DatasetError => new DatasetError(name, `row ${row + 1}`, `the row is over the ${showBytes(limits.maxRowBytes)} row limit (maxRowBytes)`);
   const finish = (text: string): void => {
+    if (text.length > limits.maxRowBytes) throw tooLong();
     row++;
     try {
       values.push(JSON.parse(text));
@@ -125,27 +155,51 @@ export async function* readJsonArray(path: string, name: string): AsyncGenerator
         i--; // re-read this character inside the element
       }
     }
-    if (state === 'in') element += text.slice(segment);
+    if (state === 'in') {
+      element += text.slice(segment);
+      // UTF-16 units, a lower bound on the bytes: refused before the element grows further.
+      if (element.length > limits.maxRowBytes) throw tooLong();
+    }
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
-    process(decoder.write(chunk as Buffer));
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    process(decode(chunk));
     if (values.length >= BATCH) {
       yield { unit: 'row', numbers, values };
       numbers = [];
       values = [];
     }
   }
-  process(decoder.end());
+  process(decode());
   if (state !== 'end') throw new DatasetError(name, row > 0 ? `row ${row + 1}` : undefined, 'invalid JSON: the array is not closed (truncated file?)');
   if (values.length > 0) yield { unit: 'row', numbers, values };
 }
 
-export async function* readCsv(path: string, name: string): AsyncGenerator<RowBatch> {
+export async function* readCsv(path: string, name: string, limits: Limits = DEFAULT_LIMITS): AsyncGenerator<RowBatch> {
   // pipeline, not .pipe(): a read error must reach the parser (else it is an unhandled 'error'
-  // event that kills the process), and stopping early must close the file.
+  // event that kills the process), and stopping early must close the file. The text goes
+  // through a fatal UTF-8 decoder first: csv-parse would replace invalid bytes silently.
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const utf8 = new Transform({
+    readableObjectMode: true,
+    transform(chunk: Buffer, _encoding, done): void {
+      try {
+        done(null, decoder.decode(chunk, { stream: true }));
+      } catch {
+        done(new InvalidUtf8());
+      }
+    },
+    flush(done): void {
+      try {
+        done(null, decoder.decode());
+      } catch {
+        done(new InvalidUtf8());
+      }
+    },
+  });
   const parser = pipeline(
     createReadStream(path, { highWaterMark: CHUNK }),
-    parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }),
+    utf8,
+    parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false, max_record_size: limits.maxRowBytes }),
     () => undefined, // errors surface through the for-await below
   );
   let row = 0;
@@ -163,42 +217,17 @@ export async function* readCsv(path: string, name: string): AsyncGenerator<RowBa
       }
     }
   } catch (err) {
+    if (err instanceof InvalidUtf8) throw new DatasetError(name, `row ${row + 1}`, 'invalid UTF-8: the file holds bytes that are not UTF-8 text', { cause: err });
+    if (err instanceof CsvError && err.code === 'CSV_MAX_RECORD_SIZE') {
+      throw new DatasetError(name, `row ${row + 1}`, `the row is over the ${showBytes(limits.maxRowBytes)} row limit (maxRowBytes)`, { cause: err });
+    }
     if (err instanceof CsvError) throw new DatasetError(name, `row ${row + 1}`, `invalid CSV: ${err.message}`, { cause: err });
     throw err;
   }
   if (values.length > 0) yield { unit: 'row', numbers, values };
 }
 
-/** One row group at a time through a file-backed AsyncBuffer. */
-export async function* readParquet(path: string, name: string): AsyncGenerator<RowBatch> {
-  const file = await openFileBuffer(path);
-  try {
-    let metadata: FileMetaData;
-    try {
-      metadata = await parquetMetadataAsync(file);
-    } catch (err) {
-      throw new DatasetError(name, undefined, `unreadable parquet metadata: ${problemOf(err)}`, { cause: err });
-    }
-    let start = 0;
-    for (const group of metadata.row_groups) {
-      const end = start + Number(group.num_rows);
-      let rows: Record<string, unknown>[];
-      try {
-        rows = await parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end, compressors });
-      } catch (err) {
-        throw new DatasetError(name, `rows ${start + 1}-${end}`, `cannot decode parquet data: ${problemOf(err)}`, { cause: err });
-      }
-      const numbers = new Array<number>(rows.length);
-      for (let i = 0; i < rows.length; i++) numbers[i] = start + i + 1;
-      yield { unit: 'row', numbers, values: rows };
-      start = end;
-    }
-  } finally {
-    await file.close();
-  }
-}
-
-export function readerFor(format: InputFormat): (path: string, name: string) => AsyncGenerator<RowBatch> {
+export function readerFor(format: InputFormat): (path: string, name: string, limits: Limits) => AsyncGenerator<RowBatch> {
   switch (format) {
     case 'parquet':
       return readParquet;
