@@ -19,16 +19,16 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-const kindCodec = t.keyof(Object.fromEntries(FAULT_KINDS.map((k) => [k, null])) as Record<FaultKind, null>, FAULT_KINDS.join(' | '));
+const kindCodec = t.keyof(Object.fromEntries(FAULT_KINDS.map((k) => [k, null])) as Record<FaultKind, null>, FAULT_KINDS.map((k) => `"${k}"`).join(' | '));
 const methodCodec = t.keyof({ PUT: null, GET: null, DELETE: null, '*': null }, '"PUT" | "GET" | "DELETE" | "*"');
 const positiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 const nonNegativeInt = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
 
 /** A fault rule as written in the config file or posted to the admin API. */
-export const FaultSpec = t.exact(
-  t.intersection([
-    t.type({ kind: kindCodec }),
-    t.partial({
+export const FaultSpec = t.intersection(
+  [
+    t.exact(t.type({ kind: kindCodec })),
+    t.exact(t.partial({
       /** Which requests it hits; default: the one the kind belongs to (PUT for create faults, DELETE for StuckDelete, `*` for 429/500). */
       method: methodCodec,
       /** Agent pool name; default any (and list requests for 429/500). */
@@ -43,8 +43,8 @@ export const FaultSpec = t.exact(
       delayMs: nonNegativeInt,
       /** AllocationFailed: `operation` fails the async operation after 201 (as Azure compute does); default `request` (the PUT itself fails). */
       phase: t.keyof({ request: null, operation: null }, '"request" | "operation"'),
-    }),
-  ]),
+    })),
+  ],
   'FaultSpec',
 );
 export type FaultSpec = t.TypeOf<typeof FaultSpec>;
