@@ -16,7 +16,7 @@ import type { Logger } from '@kaito-ts/logging';
 import { findSku as catalogFindSku, type GpuSku } from '@kaito-ts/presets';
 import { AgentPoolBody, type OperationRecord, POOL_NAME, type PoolRecord } from './agent-pool.js';
 import { armError, type ArmResponse } from './arm-error.js';
-import { allocationFailed, type FaultBook, faultResponse } from './faults.js';
+import { allocationFailed, ANY_REQUEST_FAULTS, CREATE_FAULTS, type FaultBook, faultResponse } from './faults.js';
 import { type NodeSink, poolNode } from './node-sink.js';
 
 export interface ClusterConfig {
@@ -50,8 +50,6 @@ export interface ArmOptions {
   readonly logger?: Logger;
   readonly findSku?: (name: string) => GpuSku | undefined;
   readonly apiVersions?: readonly string[];
-  /** Called after every state change (persistence). */
-  readonly onChange?: (state: ArmStateSnapshot) => void;
 }
 
 export interface ArmStateSnapshot {
@@ -133,8 +131,9 @@ export class ArmState {
     return run;
   }
 
+  /** Hook for every state change: a log line at debug, so a run can be replayed from the log. */
   #changed(): void {
-    this.#o.onChange?.(this.snapshot());
+    this.#o.logger?.debug('arm state changed', { pools: [...this.#pools.values()].map((p) => `${p.name}:${p.state}`) });
   }
 
   async #advance(): Promise<void> {
@@ -259,7 +258,7 @@ export class ArmState {
 
   /** A 429/500 rule hitting a read. */
   #faulted(facts: { method: 'GET'; pool?: string }): ArmResponse | undefined {
-    const fault = this.#o.faults.take(facts, ['TooManyRequests', 'InternalServerError']);
+    const fault = this.#o.faults.take(facts, ANY_REQUEST_FAULTS);
     return fault === undefined ? undefined : faultResponse(fault, { location: this.#o.cluster.location, vmSize: '' });
   }
 
@@ -283,7 +282,7 @@ export class ArmState {
     }
     const creating = existing === undefined;
     const facts = { method: 'PUT' as const, pool: name, vmSize, creating };
-    const throttle = this.#o.faults.take(facts, ['TooManyRequests', 'InternalServerError']);
+    const throttle = this.#o.faults.take(facts, ANY_REQUEST_FAULTS);
     const sku = this.#findSku(vmSize);
     const ctx = { location: this.#o.cluster.location, vmSize, ...(sku !== undefined ? { sku } : {}) };
     if (throttle !== undefined) return faultResponse(throttle, ctx) ?? armError(500, { code: 'InternalServerError', message: 'fault' });
@@ -309,7 +308,7 @@ export class ArmState {
           message: `The requested VM size ${vmSize} is not offered in location '${this.#o.cluster.location}' (the simulator offers the Azure SKUs of the GPU catalog). See https://aka.ms/azureskunotavailable for details.`,
         });
       }
-      const fault = this.#o.faults.take(facts, ['QuotaExceeded', 'OperationNotAllowedQuota', 'SkuNotAvailable', 'AllocationFailed', 'SlowCreate']);
+      const fault = this.#o.faults.take(facts, CREATE_FAULTS);
       const failNow = fault !== undefined && !(fault.kind === 'AllocationFailed' && fault.phase === 'operation') && fault.kind !== 'SlowCreate';
       if (failNow) return faultResponse(fault, ctx) ?? armError(500, { code: 'InternalServerError', message: 'fault' });
       const opId = randomUUID();
@@ -374,7 +373,7 @@ export class ArmState {
 
   #delete(name: string): ArmResponse {
     const pool = this.#pools.get(name);
-    const fault = this.#o.faults.take({ method: 'DELETE', pool: name, ...(pool !== undefined ? { vmSize: pool.properties.vmSize } : {}) }, ['TooManyRequests', 'InternalServerError', 'StuckDelete']);
+    const fault = this.#o.faults.take({ method: 'DELETE', pool: name, ...(pool !== undefined ? { vmSize: pool.properties.vmSize } : {}) }, [...ANY_REQUEST_FAULTS, 'StuckDelete']);
     if (fault !== undefined && fault.kind !== 'StuckDelete') return faultResponse(fault, { location: this.#o.cluster.location, vmSize: pool?.properties.vmSize ?? '' }) ?? armError(500, { code: 'InternalServerError', message: 'fault' });
     // ARM answers a DELETE of something absent with 204 No Content.
     if (pool === undefined) return { status: 204 };

@@ -10,12 +10,16 @@ import { armError, type ArmResponse } from './arm-error.js';
 export const FAULT_KINDS = [
   'QuotaExceeded',
   'OperationNotAllowedQuota',
+  'InsufficientVCPUQuota',
   'SkuNotAvailable',
   'AllocationFailed',
+  'ZonalAllocationFailed',
+  'OverconstrainedAllocationRequest',
   'TooManyRequests',
   'InternalServerError',
   'SlowCreate',
   'StuckDelete',
+  'Custom',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -43,6 +47,10 @@ export const FaultSpec = t.intersection(
       delayMs: nonNegativeInt,
       /** AllocationFailed: `operation` fails the async operation after 201 (as Azure compute does); default `request` (the PUT itself fails). */
       phase: t.keyof({ request: null, operation: null }, '"request" | "operation"'),
+      /** Custom: the HTTP status, ARM error code and message to answer with. */
+      status: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 400 && n <= 599, 'an HTTP error status 400–599'),
+      code: t.string,
+      message: t.string,
     })),
   ],
   'FaultSpec',
@@ -64,7 +72,19 @@ export interface RequestFacts {
   readonly creating?: boolean;
 }
 
-const CREATE_FAULTS: readonly FaultKind[] = ['QuotaExceeded', 'OperationNotAllowedQuota', 'SkuNotAvailable', 'AllocationFailed', 'SlowCreate'];
+/** Kinds that hit only the PUT creating a pool. */
+export const CREATE_FAULTS: readonly FaultKind[] = [
+  'QuotaExceeded',
+  'OperationNotAllowedQuota',
+  'InsufficientVCPUQuota',
+  'SkuNotAvailable',
+  'AllocationFailed',
+  'ZonalAllocationFailed',
+  'OverconstrainedAllocationRequest',
+  'SlowCreate',
+];
+/** Kinds that hit any request they match (reads, writes, deletes). */
+export const ANY_REQUEST_FAULTS: readonly FaultKind[] = ['TooManyRequests', 'InternalServerError', 'Custom'];
 
 function defaultMethod(kind: FaultKind): FaultSpec['method'] {
   if (CREATE_FAULTS.includes(kind)) return 'PUT';
@@ -132,7 +152,7 @@ export interface FaultContext {
  * resource provider returns; quota messages carry the numbers ARM puts in them, so a provisioner
  * can tell the user which quota, where, and by how much.
  */
-export function faultResponse(fault: Pick<FaultSpec, 'kind' | 'retryAfterSeconds'>, ctx: FaultContext): ArmResponse | undefined {
+export function faultResponse(fault: Pick<FaultSpec, 'kind' | 'retryAfterSeconds' | 'status' | 'code' | 'message'>, ctx: FaultContext): ArmResponse | undefined {
   const cores = ctx.sku?.vcpu ?? 0;
   const family = familyOf(ctx.vmSize);
   const quotaMessage =
@@ -148,6 +168,26 @@ export function faultResponse(fault: Pick<FaultSpec, 'kind' | 'retryAfterSeconds
         message: `Preflight validation check for resource(s) for container service failed. ${quotaMessage}`,
         details: [{ code: 'QuotaExceeded', message: quotaMessage, target: family }],
       });
+    case 'InsufficientVCPUQuota':
+      return armError(400, {
+        code: 'InsufficientVCPUQuota',
+        message: `Insufficient regional vcpu quota left for location ${ctx.location}. left regional vcpu quota 0, requested quota ${cores}. Submit a request for Quota increase.`,
+        details: [{ code: 'QuotaExceeded', message: quotaMessage, target: 'cores' }],
+      });
+    case 'ZonalAllocationFailed':
+      return armError(409, {
+        code: 'ZonalAllocationFailed',
+        message: `Allocation failed. We do not have sufficient capacity for the requested VM size ${ctx.vmSize} in this zone of ${ctx.location}. Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance`,
+      });
+    case 'OverconstrainedAllocationRequest':
+      return armError(409, {
+        code: 'OverconstrainedAllocationRequest',
+        message: `Allocation failed. VM(s) with the following constraints cannot be allocated, because the condition is too restrictive: VM size ${ctx.vmSize}, location ${ctx.location}. Please remove some constraints and try again.`,
+      });
+    case 'Custom': {
+      const status = fault.status ?? 500;
+      return armError(status, { code: fault.code ?? 'InternalServerError', message: fault.message ?? `Injected ${status} (simulated).` }, fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : undefined);
+    }
     case 'SkuNotAvailable':
       return armError(400, {
         code: 'SkuNotAvailable',

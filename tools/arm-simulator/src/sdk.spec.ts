@@ -135,13 +135,16 @@ describe('injected faults', () => {
   it.each([
     ['QuotaExceeded', 400, 'QuotaExceeded'],
     ['OperationNotAllowedQuota', 400, 'OperationNotAllowed'],
+    ['InsufficientVCPUQuota', 400, 'InsufficientVCPUQuota'],
     ['SkuNotAvailable', 400, 'SkuNotAvailable'],
     ['AllocationFailed', 409, 'AllocationFailed'],
+    ['ZonalAllocationFailed', 409, 'ZonalAllocationFailed'],
+    ['OverconstrainedAllocationRequest', 409, 'OverconstrainedAllocationRequest'],
     ['TooManyRequests', 429, 'TooManyRequests'],
     ['InternalServerError', 500, 'InternalServerError'],
   ] as const)('%s arrives as a RestError %i %s, once', async (kind, status, code) => {
     const c = client();
-    const name = `f${kind.slice(0, 8).toLowerCase()}`;
+    const name = `f${kind.replace(/[a-z]/g, '').toLowerCase()}${kind.length}`;
     await addFault({ kind, times: 1 });
     const err = await rejection(c.agentPools.createOrUpdate(RG, CLUSTER, name, { vmSize: A100, count: 1 }, poll).pollUntilDone());
     expect(err.statusCode).toBe(status);
@@ -163,6 +166,20 @@ describe('injected faults', () => {
     const err = await rejection(client().managedClusters.get(RG, CLUSTER));
     expect(err.statusCode).toBe(429);
     expect(err.response?.headers.get('retry-after')).toBe('7');
+  });
+
+  it('answers a Custom fault with its status, code and Retry-After', async () => {
+    await addFault({ kind: 'Custom', status: 409, code: 'InvalidParameter', message: 'osDiskSizeGB is too small', method: 'PUT', times: 1 });
+    const err = await rejection(client().agentPools.createOrUpdate(RG, CLUSTER, 'custom1', { vmSize: A100 }, poll).submitted());
+    expect([err.statusCode, err.code, err.message]).toEqual([409, 'InvalidParameter', 'osDiskSizeGB is too small']);
+  });
+
+  it('re-creates a Failed pool on the next PUT', async () => {
+    const c = client();
+    await addFault({ kind: 'AllocationFailed', phase: 'operation', pool: 'refail1', times: 1 });
+    await c.agentPools.createOrUpdate(RG, CLUSTER, 'refail1', { vmSize: A100 }, poll).catch(() => undefined);
+    expect((await c.agentPools.get(RG, CLUSTER, 'refail1')).provisioningState).toBe('Failed');
+    await expect(c.agentPools.createOrUpdate(RG, CLUSTER, 'refail1', { vmSize: A100 }, poll)).resolves.toMatchObject({ provisioningState: 'Succeeded' });
   });
 
   it('keeps failing with a persistent fault until it is removed', async () => {
