@@ -15,9 +15,9 @@ function config(argv: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('parseConfig', () => {
   it('reads flags, with durations and the trusted token from its file', () => {
-    const c = config(['--federated-token-file', tokenFile, '--port', '8443', '--create-delay', '1m30s', '--page-size', '3', '--stopped', '--nodes', 'none']);
+    const c = config(['--federated-token-file', tokenFile, '--port', '8443', '--create-delay', '1m30s', '--page-size', '3', '--token-lifetime', '2m', '--stopped', '--nodes', 'none']);
     expect(c).toMatchObject({ port: 8443, createDelayMs: 90_000, pageSize: 3, powerState: 'Stopped', nodes: 'none' });
-    expect(c.entra.federatedToken).toBe('projected');
+    expect(c.entra).toMatchObject({ federatedToken: 'projected', tokenLifetimeSeconds: 120 });
   });
 
   it('falls back to ARM_SIMULATOR_* environment variables', () => {

@@ -42,6 +42,7 @@ export const USAGE = `usage: npm run arm-simulator -- [flags]   (each flag also 
   --create-delay D           how long a pool create takes (default 5s; 500ms, 2m, …)
   --delete-delay D           how long a pool delete takes (default 2s)
   --page-size N              agent pools per LIST page (default 100)
+  --token-lifetime D         lifetime of issued access tokens (default 1h)
   --poll-retry-after S       Retry-After seconds on 201/202 and in-progress polls (default: none)
   --faults-file F            JSON list of fault rules applied from the start (see docs/arm-simulator.md)
   --stopped                  start with the managed cluster Stopped
@@ -80,6 +81,7 @@ const FLAGS = {
   'create-delay': { type: 'string' },
   'delete-delay': { type: 'string' },
   'page-size': { type: 'string' },
+  'token-lifetime': { type: 'string' },
   'poll-retry-after': { type: 'string' },
   'faults-file': { type: 'string' },
   stopped: { type: 'boolean' },
@@ -136,7 +138,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         tenantId: get('tenant-id') ?? '00000000-0000-0000-0000-000000000001',
         clientId: get('client-id') ?? '00000000-0000-0000-0000-000000000002',
         federatedToken,
-        tokenLifetimeSeconds: 3600,
+        tokenLifetimeSeconds: Math.max(1, Math.round(parseDuration(get('token-lifetime') ?? '1h', '--token-lifetime') / 1000)),
       },
       createDelayMs: parseDuration(get('create-delay') ?? '5s', '--create-delay'),
       deleteDelayMs: parseDuration(get('delete-delay') ?? '2s', '--delete-delay'),
