@@ -38,6 +38,22 @@ describe('ArmState', () => {
     expect([...nodes.nodes.keys()]).toEqual([expect.stringMatching(/^aks-gpu1-\d{8}-vmss000000$/)]);
   });
 
+  it('makes one node per VM of the pool, numbered as the scale set numbers them, and removes them all on delete', async () => {
+    const { state, nodes, clock } = setup();
+    await state.handle({ ...put('gpu3'), body: { properties: { vmSize: 'Standard_NC24ads_A100_v4', count: 2 } } });
+    clock.now += 1000;
+    await state.advance();
+    expect([...nodes.nodes.values()].map((n) => n.providerID.replace(/.*\/virtualMachineScaleSets\//, ''))).toEqual([
+      expect.stringMatching(/^aks-gpu3-\d{8}-vmss\/virtualMachines\/0$/),
+      expect.stringMatching(/^aks-gpu3-\d{8}-vmss\/virtualMachines\/1$/),
+    ]);
+    expect((await state.handle({ ...get('gpu3'), method: 'DELETE' })).status).toBe(202);
+    clock.now += 1000;
+    await state.advance();
+    expect(nodes.nodes.size).toBe(0);
+    expect((await state.handle(get('gpu3'))).status).toBe(404);
+  });
+
   it('answers a missing api-version with 400 MissingApiVersionParameter and an unknown one with InvalidApiVersionParameter', async () => {
     const { state } = setup();
     const missing = await state.handle({ ...get('x'), query: new URLSearchParams() });

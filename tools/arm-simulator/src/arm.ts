@@ -80,6 +80,8 @@ export class ArmState {
   readonly #pools = new Map<string, PoolRecord>();
   readonly #operations = new Map<string, OperationRecord>();
   #powerState: PowerState = 'Running';
+  /** Pools whose last transition attempt failed: logged once per failure streak, not every tick. */
+  readonly #failing = new Set<string>();
   #lock: Promise<unknown> = Promise.resolve();
 
   constructor(options: ArmOptions, restored?: ArmStateSnapshot) {
@@ -142,9 +144,11 @@ export class ArmState {
       try {
         if (pool.state === 'Creating' && pool.readyAt !== undefined && pool.readyAt <= now) await this.#finishCreate(pool);
         else if (pool.state === 'Deleting' && typeof pool.goneAt === 'number' && pool.goneAt <= now) await this.#finishDelete(pool);
+        this.#failing.delete(pool.name);
       } catch (err) {
         // The node side failed (API server down?): stay in progress and try again next tick.
-        this.#o.logger?.warn('agent pool transition failed; will retry', { pool: pool.name, state: pool.state, error: (err as Error).message });
+        if (!this.#failing.has(pool.name)) this.#o.logger?.warn('agent pool transition failed; retrying every tick', { pool: pool.name, state: pool.state, error: (err as Error).message });
+        this.#failing.add(pool.name);
       }
     }
   }
