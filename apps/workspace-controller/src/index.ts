@@ -4,3 +4,16 @@
  */
 export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './controllers/workspace/node-requests.js';
 export { workloadReadiness, type WorkloadReadiness } from './controllers/workspace/readiness.js';
+export {
+  desiredInferenceWorkload,
+  headlessServiceName,
+  leaderAddress,
+  workspaceRuntime,
+  InvalidWorkloadSpecError,
+  SERVICE_PORT,
+  type InferenceWorkload,
+  type InferenceWorkloadInput,
+} from './controllers/workspace/inference-workload.js';
+export { inferenceStatus, resourceReady, inferenceReady, workspaceReady, type ObservedInference, type ConditionVerdict } from './controllers/workspace/conditions.js';
+export { podHealth, type PodHealth } from './controllers/workspace/pod-health.js';
+export { inferenceRevision, needsRollout, REVISION_HASH_ANNOTATION } from './controllers/workspace/revision.js';
