@@ -1,6 +1,7 @@
 /**
  * @kaito-ts/workspace-controller (in progress): the pure planners the Workspace controller is
- * built on. The process (`main.ts`, the controllers on a Manager) comes later; see README.md.
+ * built on — node requests, the inference StatefulSet and Services, the inference revision, and
+ * the Workspace's status. The API-calling layer and the process (`main.ts`) come later; see README.md.
  */
 export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './controllers/workspace/node-requests.js';
 export { workloadReadiness, type WorkloadReadiness } from './controllers/workspace/readiness.js';

@@ -130,6 +130,7 @@ describe('desiredInferenceWorkload: options from the Workspace', () => {
   it.each<[string, (w: Workspace) => Workspace, RegExp]>([
     ['a Workspace without a uid', (w) => ({ ...w, metadata: { name: w.metadata.name, namespace: 'default' } }), /metadata.uid are required/],
     ['a template Workspace', (w) => ({ ...w, inference: { template: {} } }), /inference.preset is required/],
+    ['a Workspace with adapters, until their puller init containers exist', (w) => ({ ...w, inference: { ...w.inference, adapters: [{ source: { name: 'a', image: 'r/a:1' } }] } }), /inference.adapters are not supported yet/],
   ])('rejects %s', (_name, change, message) => {
     const model = getModel(PHI);
     expect(() => desiredInferenceWorkload({ workspace: change(makeInferenceWorkspace()), model, plan: plan(model, SKU) })).toThrow(message);

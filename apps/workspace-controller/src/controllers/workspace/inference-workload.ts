@@ -112,14 +112,17 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
   const labels = { [Labels.workspace]: name };
   const objectLabels = { ...labels, [Labels.workspaceNamespace]: namespace };
   const multiNode = plan.nodeCount > 1;
-  const adapters = (ws.inference?.adapters ?? []).map((a) => ({ name: a.source.name, ...(a.strength !== undefined ? { strength: a.strength } : {}) }));
+  if ((ws.inference?.adapters ?? []).length > 0) {
+    // The render would mount an empty /mnt/adapter: without the puller init containers that fill
+    // it, the Workspace would report Ready while serving none of its adapters.
+    throw new InvalidWorkloadSpecError(`workspace ${name}: inference.adapters are not supported yet (their puller init containers are still to come); remove them to serve the base model`);
+  }
   const renderOptions = {
     name,
     ...(input.registry !== undefined ? { registry: input.registry } : {}),
     ...(input.imageTag !== undefined ? { imageTag: input.imageTag } : {}),
     ...(preset.presetOptions?.modelAccessSecret !== undefined ? { hfTokenSecret: preset.presetOptions.modelAccessSecret } : {}),
     ...(ws.inference?.config !== undefined ? { configMap: ws.inference.config } : {}),
-    ...(adapters.length > 0 ? { adapters } : {}),
     ...(multiNode ? { leaderAddress: leaderAddress({ name, namespace }) } : {}),
   };
   const container = renderInferenceContainer(plan, model, renderOptions);
