@@ -1,0 +1,180 @@
+/**
+ * The inference workload of a preset Workspace (a pure planner), in Kaito's wire shape
+ * (`kaito-project/kaito: pkg/workspace/inference/preset_inferences.go`, `manifests/manifests.go`):
+ *
+ * - StatefulSet `<name>`: one pod per node (`replicas` = the plan's node count, required
+ *   anti-affinity on `kubernetes.io/hostname`), pinned to the Workspace's nodes by required node
+ *   affinity on the labels its node requests carry, tolerating the `sku=gpu:NoSchedule` taint.
+ *   The container (image, command, GPU requests, probes and startup budget, `HF_TOKEN`) is
+ *   `@kaito-ts/presets`' render; several nodes use its multi-node variant (pod 0 leads a Ray
+ *   cluster and serves, the others join it through the headless Service).
+ * - Service `<name>`: port 80 → the runtime's port (5000), to pod 0 only; LoadBalancer when the
+ *   Workspace says `kaito.sh/enablelb: "True"` (exactly), else ClusterIP.
+ * - Service `<name>-headless`: the pods' DNS names, the multi-node leader's address.
+ *
+ * Everything carries a controller ownerReference to the Workspace, so deleting the Workspace
+ * deletes them. The StatefulSet carries the inference revision (see revision.ts).
+ */
+import { codedError } from '@kaito-ts/core';
+import { Annotations, Labels, RESERVED_LABEL_KEYS, type Workspace } from '@kaito-ts/api';
+import { KAITO_GPU_TAINT, WellKnownLabels } from '@kaito-ts/karpenter';
+import { inferenceRuntime, inferenceVolumes, renderInferenceContainer, type Plan, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
+import type { V1NodeSelectorRequirement, V1OwnerReference, V1Service, V1StatefulSet, V1Toleration } from '@kubernetes/client-node';
+import { inferenceRevision, REVISION_HASH_ANNOTATION } from './revision.js';
+
+/** The Workspace asks for something the workload cannot be built from; fix the spec. */
+export class InvalidWorkloadSpecError extends codedError('InvalidSpec') {}
+
+/** The label the StatefulSet controller puts on each pod with its name. */
+const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+/** The Service's port (Kaito's: clients call `http://<name>/v1/...`). */
+export const SERVICE_PORT = 80;
+const RUNTIMES: readonly RuntimeName[] = ['vllm', 'transformers'];
+
+export interface InferenceWorkloadInput {
+  readonly workspace: Workspace;
+  /** A fitting inference plan for the Workspace's preset, SKU and runtime (`workspaceRuntime`). */
+  readonly plan: Plan;
+  readonly model: PresetModel;
+  /** Image registry override (a mirror of mcr.microsoft.com/aks/kaito). */
+  readonly registry?: string;
+  readonly imageTag?: string;
+}
+
+export interface InferenceWorkload {
+  readonly statefulSet: V1StatefulSet;
+  readonly service: V1Service;
+  readonly headlessService: V1Service;
+}
+
+/** The runtime a Workspace asks for: the `kaito.sh/runtime` annotation, `vllm` when absent. */
+export function workspaceRuntime(workspace: Pick<Workspace, 'metadata'>): RuntimeName {
+  const value = workspace.metadata.annotations?.[Annotations.runtime];
+  if (value === undefined) return 'vllm';
+  const runtime = RUNTIMES.find((r) => r === value);
+  if (runtime === undefined) {
+    throw new InvalidWorkloadSpecError(
+      `metadata.annotations["${Annotations.runtime}"]: expected one of ${RUNTIMES.map((r) => `"${r}"`).join(', ')}, got ${JSON.stringify(value)} (e.g. ${Annotations.runtime}: vllm)`,
+    );
+  }
+  return runtime;
+}
+
+export const headlessServiceName = (workspace: string): string => `${workspace}-headless`;
+
+/** Pod 0's stable DNS name, where the other pods of a multi-node workload find the Ray head. */
+export function leaderAddress(workspace: { readonly name: string; readonly namespace: string }): string {
+  return `${workspace.name}-0.${headlessServiceName(workspace.name)}.${workspace.namespace}.svc.cluster.local`;
+}
+
+function identity(ws: Workspace): { name: string; namespace: string; uid: string } {
+  const { name, namespace, uid } = ws.metadata;
+  if (namespace === undefined || uid === undefined) {
+    // Only a Workspace read from the API server has both; a planner fed anything else is a bug.
+    throw new InvalidWorkloadSpecError(`workspace ${name}: metadata.namespace and metadata.uid are required to own its workload (read it from the API server)`);
+  }
+  return { name, namespace, uid };
+}
+
+function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
+  return { apiVersion: ws.apiVersion, kind: ws.kind, name: ws.metadata.name, uid, controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * The node labels that mark the Workspace's nodes: its user matchLabels (reserved keys stripped,
+ * as Kaito does) and the workspace labels its node requests carry onto their Nodes.
+ */
+function nodeRequirements(ws: Workspace, name: string, namespace: string): V1NodeSelectorRequirement[] {
+  const user = Object.entries(ws.resource.labelSelector.matchLabels ?? {}).filter(([k]) => !RESERVED_LABEL_KEYS.includes(k));
+  return [
+    ...user.map(([key, value]) => ({ key, operator: 'In', values: [value] })),
+    { key: Labels.workspace, operator: 'In', values: [name] },
+    { key: Labels.workspaceNamespace, operator: 'In', values: [namespace] },
+  ];
+}
+
+const TOLERATIONS: readonly V1Toleration[] = [
+  { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+  { key: KAITO_GPU_TAINT.key, operator: 'Equal', value: KAITO_GPU_TAINT.value, effect: KAITO_GPU_TAINT.effect },
+];
+
+/** The StatefulSet and Services that serve a preset Workspace. */
+export function desiredInferenceWorkload(input: InferenceWorkloadInput): InferenceWorkload {
+  const { workspace: ws, plan, model } = input;
+  const { name, namespace, uid } = identity(ws);
+  const preset = ws.inference?.preset;
+  if (preset === undefined) throw new InvalidWorkloadSpecError(`workspace ${name}: inference.preset is required for a preset workload (template workspaces are not planned here)`);
+  const runtime = workspaceRuntime(ws);
+  if (plan.runtime !== runtime) {
+    throw new InvalidWorkloadSpecError(`workspace ${name}: the plan is for runtime ${plan.runtime} but the Workspace asks for ${runtime}; plan with workspaceRuntime(workspace)`);
+  }
+  const owner = ownerReference(ws, uid);
+  const labels = { [Labels.workspace]: name };
+  const objectLabels = { ...labels, [Labels.workspaceNamespace]: namespace };
+  const multiNode = plan.nodeCount > 1;
+  if ((ws.inference?.adapters ?? []).length > 0) {
+    // The render would mount an empty /mnt/adapter: without the puller init containers that fill
+    // it, the Workspace would report Ready while serving none of its adapters.
+    throw new InvalidWorkloadSpecError(`workspace ${name}: inference.adapters are not supported yet (their puller init containers are still to come); remove them to serve the base model`);
+  }
+  const renderOptions = {
+    name,
+    ...(input.registry !== undefined ? { registry: input.registry } : {}),
+    ...(input.imageTag !== undefined ? { imageTag: input.imageTag } : {}),
+    ...(preset.presetOptions?.modelAccessSecret !== undefined ? { hfTokenSecret: preset.presetOptions.modelAccessSecret } : {}),
+    ...(ws.inference?.config !== undefined ? { configMap: ws.inference.config } : {}),
+    ...(multiNode ? { leaderAddress: leaderAddress({ name, namespace }) } : {}),
+  };
+  const container = renderInferenceContainer(plan, model, renderOptions);
+  const pullSecrets = preset.presetOptions?.imagePullSecrets ?? [];
+
+  const statefulSet: V1StatefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace, labels: objectLabels, annotations: { [REVISION_HASH_ANNOTATION]: inferenceRevision(ws) }, ownerReferences: [owner] },
+    spec: {
+      replicas: plan.nodeCount,
+      // all pods at once: a multi-node model only starts when every pod has joined
+      podManagementPolicy: 'Parallel',
+      serviceName: headlessServiceName(name),
+      selector: { matchLabels: labels },
+      persistentVolumeClaimRetentionPolicy: { whenScaled: 'Retain', whenDeleted: 'Delete' },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [container],
+          volumes: inferenceVolumes(plan, renderOptions),
+          tolerations: TOLERATIONS.map((t) => ({ ...t })),
+          affinity: {
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: nodeRequirements(ws, name, namespace) }] } },
+            // one pod per node: each pod takes all of its node's GPUs
+            podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: WellKnownLabels.hostname }] },
+          },
+          ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((s) => ({ name: s })) } : {}),
+        },
+      },
+    },
+  };
+
+  const port = inferenceRuntime(runtime).port;
+  const loadBalancer = ws.metadata.annotations?.[Annotations.enableLoadBalancer] === 'True';
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels: objectLabels, ownerReferences: [owner] },
+    spec: {
+      type: loadBalancer ? 'LoadBalancer' : 'ClusterIP',
+      // pod 0 only: in a multi-node workload only the leader serves HTTP
+      selector: { ...labels, [POD_NAME_LABEL]: `${name}-0` },
+      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: port, protocol: 'TCP' }],
+      publishNotReadyAddresses: true,
+    },
+  };
+  const headlessService: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: headlessServiceName(name), namespace, labels: objectLabels, ownerReferences: [owner] },
+    spec: { clusterIP: 'None', selector: labels, publishNotReadyAddresses: true },
+  };
+  return { statefulSet, service, headlessService };
+}

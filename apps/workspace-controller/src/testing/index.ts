@@ -1,0 +1,5 @@
+/**
+ * Factories for tests of code built on the workspace controller's planners:
+ * `import { makePod } from '@kaito-ts/workspace-controller/testing'`.
+ */
+export { makeContainerStatus, makePod, type PodOptions } from './pods.js';
