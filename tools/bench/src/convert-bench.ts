@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { parseArgs } from 'node:util';
 import { formatConvertTable, type CandidateResult } from './convert-report.js';
+import { defineSettings, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 
 const APP = resolve(import.meta.dirname, '..', '..', '..', 'apps', 'tuning-runner');
 export const CANDIDATES = ['hyparquet', 'parquet-wasm', 'duckdb', 'converter'] as const;
@@ -56,16 +56,20 @@ async function runCandidate(name: string, input: string, output: string): Promis
   return { name, rows: r.rows, bytesIn: statSync(input).size, bytesOut: r.bytesOut, wallS: r.wallS, cpuS: r.cpuS, peakRss: Math.max(polled, r.peakRss), sha256: await sha256(output) };
 }
 
+const CONVERT_SETTINGS = defineSettings({
+  sizeMb: { flag: 'size-mb', codec: C.wholeNumber({ min: 1, what: 'a positive number of MB' }), default: '1024', description: 'size of the generated parquet file', placeholder: 'N' },
+  rowsPerGroup: { flag: 'rows-per-group', codec: C.wholeNumber({ min: 1, what: 'a positive number of rows' }), default: '250000', description: 'rows per row group', placeholder: 'N' },
+  dir: { flag: 'dir', codec: C.absolutePath, default: join(tmpdir(), 'kaito-ts-bench'), description: 'where the input and outputs go', placeholder: 'DIR' },
+  only: { flag: 'only', codec: C.optional(C.text), description: `only these candidates, comma-separated (${CANDIDATES.join(', ')})`, example: 'converter', placeholder: 'LIST' },
+});
+
 export async function convertBench(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      'size-mb': { type: 'string', default: '1024' },
-      'rows-per-group': { type: 'string', default: '250000' },
-      dir: { type: 'string', default: join(tmpdir(), 'kaito-ts-bench') },
-      only: { type: 'string' },
-    },
-  });
+  const parsed = parseSettings(CONVERT_SETTINGS, argv, {});
+  if (parsed.help) {
+    console.log(settingsHelp(CONVERT_SETTINGS, 'usage: npm run bench -- convert [flags]'));
+    return;
+  }
+  const values = { ...parsed.values, 'size-mb': String(parsed.values.sizeMb), 'rows-per-group': String(parsed.values.rowsPerGroup) };
   mkdirSync(values.dir, { recursive: true });
   const input = join(values.dir, `dolly-${values['size-mb']}MB-SNAPPY-${values['rows-per-group']}.parquet`);
   if (!existsSync(input)) {

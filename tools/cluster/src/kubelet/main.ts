@@ -6,30 +6,35 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import { createLogger } from '@kaito-ts/controller-runtime';
 import { loadKubeConfig } from '../kube.js';
 import { DEFAULT_KUBELET_NAME } from './dirs.js';
 import { startProcessKubelet } from './kubelet.js';
 
-const USAGE = `usage: main.ts --dir DIR --kubeconfig PATH [--name NAME] [--images FILE] [--log-level error|warn|info|debug]`;
+const SETTINGS = defineSettings({
+  dir: { flag: 'dir', codec: C.absolutePath, description: "the kubelet's state directory (pods, logs, the ready file)", example: '/root/.cache/kaito-ts/clusters/kaito-ts/kubelet', placeholder: 'DIR' },
+  kubeconfig: { flag: 'kubeconfig', codec: C.text, description: 'the cluster to serve', example: '/root/.cache/kaito-ts/kwok/clusters/kaito-ts/kubeconfig.yaml', placeholder: 'PATH' },
+  name: { flag: 'name', codec: C.text, default: DEFAULT_KUBELET_NAME, description: 'serve nodes labelled kaito-ts.dev/process-kubelet=NAME', placeholder: 'NAME' },
+  images: { flag: 'images', codec: C.optional(C.text), description: 'the image → command mapping file (default tools/cluster/kubelet-images.yaml)', example: 'kubelet-images.yaml', placeholder: 'FILE' },
+  logLevel: { flag: 'log-level', codec: C.oneOf(['error', 'warn', 'info', 'debug'], { ignoreCase: true }), default: 'info', description: 'error | warn | info | debug', placeholder: 'LEVEL' },
+});
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      dir: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      name: { type: 'string', default: DEFAULT_KUBELET_NAME },
-      images: { type: 'string' },
-      'log-level': { type: 'string', default: 'info' },
-    },
-  });
-  if (values.dir === undefined || values.kubeconfig === undefined) {
-    process.stderr.write(`process-kubelet: --dir and --kubeconfig are required\n${USAGE}\n`);
+  let values;
+  try {
+    const parsed = parseSettings(SETTINGS, process.argv.slice(2), {});
+    if (parsed.help) {
+      process.stdout.write(`${settingsHelp(SETTINGS, 'usage: main.ts --dir DIR --kubeconfig PATH [options]')}\n`);
+      return 0;
+    }
+    values = parsed.values;
+  } catch (err) {
+    if (!isSettingsError(err)) throw err;
+    process.stderr.write(`process-kubelet: ${err.message}\n`);
     return 2;
   }
-  const logger = createLogger({ level: values['log-level'], format: 'json', defaultMeta: { component: 'process-kubelet', kubelet: values.name } });
+  const logger = createLogger({ level: values.logLevel, format: 'json', defaultMeta: { component: 'process-kubelet', kubelet: values.name } });
   const kubelet = await startProcessKubelet({
     kubeConfig: loadKubeConfig(values.kubeconfig),
     name: values.name,
