@@ -11,7 +11,7 @@
  * Every request and the ticker run through one lock, so transitions never interleave.
  */
 import { randomUUID } from 'node:crypto';
-import { decode, formatIssue } from '@kaito-ts/api';
+import { decode, formatIssue } from '@kaito-ts/core';
 import type { Logger } from '@kaito-ts/logging';
 import { findSku as catalogFindSku, type GpuSku } from '@kaito-ts/presets';
 import { AgentPoolBody, type OperationRecord, POOL_NAME, type PoolRecord } from './agent-pool.js';

@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { codedError } from '@kaito-ts/core';
 
 const run = promisify(execFile);
 
@@ -24,9 +25,7 @@ export interface Certificates {
   readonly keyPem: string;
 }
 
-export class CertificateError extends Error {
-  readonly code = 'CertificateGenerationFailed' as const;
-}
+export class CertificateError extends codedError('CertificateGenerationFailed') {}
 
 const SERVER_EXTENSIONS = [
   'basicConstraints=critical,CA:FALSE',

@@ -1,13 +1,13 @@
 /**
  * CLI settings, from flags with environment fallbacks (`--create-delay` / `ARM_SIMULATOR_CREATE_DELAY`),
- * checked at start: a bad value stops the process with one line naming it and an example.
+ * read by the repository's settings helper (@kaito-ts/core): a bad value stops the process with one
+ * line naming it and an example.
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { decode, formatIssue } from '@kaito-ts/api';
 import * as t from 'io-ts';
+import { decode, defineSettings, formatIssue, parseSettings, SettingCodecs, settingLabel, SettingsError, settingsHelp } from '@kaito-ts/core';
 import type { ClusterConfig, PowerState } from './arm.js';
 import type { EntraConfig } from './entra.js';
 import { FaultSpec } from './faults.js';
@@ -26,144 +26,169 @@ export interface ArmSimulatorConfig {
   /** `kube`: pools' nodes are made in the cluster of `kubeconfig`; `none`: nowhere. */
   readonly nodes: 'kube' | 'none';
   readonly kubeconfig?: string;
-  readonly logLevel: string;
+  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
-export class ConfigError extends Error {
-  readonly code = 'InvalidConfig' as const;
+const envOf = (flag: string): string => `ARM_SIMULATOR_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+/** A setting with no default that must be given: unset reads `required: <why>` rather than "got nothing". */
+function required<C extends t.Mixed>(codec: C, why: string): t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> {
+  return new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
+    codec.name,
+    codec.is,
+    (u, c) => (u === undefined ? t.failure(u, c, `required: ${why}`) : codec.validate(u, c)),
+    codec.encode,
+  );
 }
 
-export const USAGE = `usage: npm run arm-simulator -- [flags]   (each flag also reads ARM_SIMULATOR_<FLAG>, e.g. ARM_SIMULATOR_PORT)
-  --port N                   HTTPS port on 127.0.0.1 (default 0: any free port; the URL is printed and written to <state-dir>/endpoint.json)
-  --state-dir DIR            where tls/ca.pem, tls/server.pem and endpoint.json go (default $TMPDIR/kaito-ts-arm-simulator)
-  --subscription ID          --resource-group NAME   --cluster-name NAME   --location REGION
-  --tenant-id ID             --client-id ID          (the workload identity the token endpoint serves)
-  --federated-token-file F   the projected service-account token the federated credential trusts (required)
-  --create-delay D           how long a pool create takes (default 5s; 500ms, 2m, …)
-  --delete-delay D           how long a pool delete takes (default 2s)
-  --page-size N              agent pools per LIST page (default 100)
-  --token-lifetime D         lifetime of issued access tokens (default 1h)
-  --poll-retry-after S       Retry-After seconds on 201/202 and in-progress polls (default: none)
-  --faults-file F            JSON list of fault rules applied from the start (see docs/arm-simulator.md)
-  --stopped                  start with the managed cluster Stopped
-  --nodes kube|none          make each pool's node in a Kubernetes cluster (default kube) or nowhere
-  --kubeconfig F             cluster for --nodes kube (default: KUBECONFIG / ~/.kube/config)
-  --log-level L              error|warn|info|debug (default info)`;
+const text = (flag: string, defaultValue: string, description: string, placeholder: string) =>
+  ({ flag, env: envOf(flag), codec: SettingCodecs.text, default: defaultValue, description, placeholder }) as const;
+const duration = (flag: string, defaultValue: string, description: string) =>
+  ({ flag, env: envOf(flag), codec: SettingCodecs.duration, default: defaultValue, description, placeholder: 'DURATION' }) as const;
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Every flag falls back to `ARM_SIMULATOR_<FLAG>` (upper case, - → _). */
+export const SETTINGS = defineSettings({
+  port: {
+    flag: 'port',
+    env: envOf('port'),
+    codec: SettingCodecs.wholeNumber({ max: 65535 }),
+    default: '0',
+    description: 'HTTPS port on 127.0.0.1; 0: any free port, the URL is printed and written to <state-dir>/endpoint.json',
+    example: '8443',
+    placeholder: 'N',
+  },
+  stateDir: text('state-dir', join(tmpdir(), 'kaito-ts-arm-simulator'), 'where tls/ca.pem, tls/server.pem and endpoint.json go', 'DIR'),
+  subscription: text('subscription', '00000000-0000-0000-0000-000000000000', 'subscription id of the managed cluster', 'ID'),
+  resourceGroup: text('resource-group', 'kaito-ts', 'resource group of the managed cluster', 'NAME'),
+  clusterName: text('cluster-name', 'kaito-ts-aks', 'name of the managed cluster', 'NAME'),
+  location: text('location', 'eastus', 'region of the managed cluster', 'REGION'),
+  tenantId: text('tenant-id', '00000000-0000-0000-0000-000000000001', 'tenant of the workload identity the token endpoint serves', 'ID'),
+  clientId: text('client-id', '00000000-0000-0000-0000-000000000002', 'client id of the workload identity the token endpoint serves', 'ID'),
+  federatedTokenFile: {
+    flag: 'federated-token-file',
+    env: envOf('federated-token-file'),
+    codec: required(SettingCodecs.text, 'the file whose contents the token endpoint accepts as the client assertion'),
+    description: 'the projected service-account token the federated credential trusts (required)',
+    example: '/var/run/secrets/azure/tokens/azure-identity-token',
+    placeholder: 'FILE',
+  },
+  createDelayMs: duration('create-delay', '5s', 'how long a pool create takes'),
+  deleteDelayMs: duration('delete-delay', '2s', 'how long a pool delete takes'),
+  pageSize: {
+    flag: 'page-size',
+    env: envOf('page-size'),
+    codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }),
+    default: '100',
+    description: 'agent pools per LIST page',
+    placeholder: 'N',
+  },
+  tokenLifetimeMs: duration('token-lifetime', '1h', 'lifetime of issued access tokens'),
+  pollRetryAfterSeconds: {
+    flag: 'poll-retry-after',
+    env: envOf('poll-retry-after'),
+    codec: SettingCodecs.optional(SettingCodecs.wholeNumber()),
+    description: 'Retry-After seconds on 201/202 and in-progress polls (default: none, the client picks)',
+    example: '5',
+    placeholder: 'SECONDS',
+  },
+  faultsFile: {
+    flag: 'faults-file',
+    env: envOf('faults-file'),
+    codec: SettingCodecs.optional(SettingCodecs.text),
+    description: 'JSON list of fault rules applied from the start (see docs/arm-simulator.md)',
+    example: 'faults.json',
+    placeholder: 'FILE',
+  },
+  stopped: { flag: 'stopped', env: envOf('stopped'), kind: 'switch', codec: SettingCodecs.boolean, default: false, description: 'start with the managed cluster Stopped' },
+  nodes: {
+    flag: 'nodes',
+    env: envOf('nodes'),
+    codec: SettingCodecs.oneOf(['kube', 'none']),
+    default: 'kube',
+    description: "make each pool's nodes in a Kubernetes cluster (kube) or nowhere (none)",
+    placeholder: 'kube|none',
+  },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: envOf('kubeconfig'),
+    codec: SettingCodecs.optional(SettingCodecs.text),
+    description: 'cluster for --nodes kube (default: KUBECONFIG, ~/.kube/config or in-cluster)',
+    example: '/root/.kube/config',
+    placeholder: 'PATH',
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: envOf('log-level'),
+    codec: SettingCodecs.oneOf(['error', 'warn', 'info', 'debug'], { ignoreCase: true }),
+    default: 'info',
+    description: 'error | warn | info | debug (any case)',
+    placeholder: 'LEVEL',
+  },
+});
 
-// A copy of kwok-provisioner's parser: importing that package would pull the whole provisioner in.
-function parseDuration(text: string, what: string): number {
-  const s = text.trim();
-  if (/^\d+$/.test(s)) return Number(s);
-  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== s) throw new ConfigError(`${what}: expected a duration such as 500ms, 5s or 2m, got "${text}"`);
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2] ?? 'ms'] ?? 1), 0);
-}
-
-function wholeNumber(text: string, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const s = text.trim();
-  const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  if (!(n >= min && n <= max)) throw new ConfigError(`${what}: expected a whole number ${min}–${max}, got "${text}"`);
-  return n;
-}
-
-const FLAGS = {
-  port: { type: 'string' },
-  'state-dir': { type: 'string' },
-  subscription: { type: 'string' },
-  'resource-group': { type: 'string' },
-  'cluster-name': { type: 'string' },
-  location: { type: 'string' },
-  'tenant-id': { type: 'string' },
-  'client-id': { type: 'string' },
-  'federated-token-file': { type: 'string' },
-  'create-delay': { type: 'string' },
-  'delete-delay': { type: 'string' },
-  'page-size': { type: 'string' },
-  'token-lifetime': { type: 'string' },
-  'poll-retry-after': { type: 'string' },
-  'faults-file': { type: 'string' },
-  stopped: { type: 'boolean' },
-  nodes: { type: 'string' },
-  kubeconfig: { type: 'string' },
-  'log-level': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const USAGE = settingsHelp(
+  SETTINGS,
+  'arm-simulator: a local Azure Resource Manager and Entra token endpoint over HTTPS.\n\nusage: npm run arm-simulator -- [--flag=value …]; durations: 500ms, 5s, 2m, 1h, 1m30s',
+);
 
 export type ParsedArgs = { readonly help: true } | { readonly help: false; readonly config: ArmSimulatorConfig };
 
-export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}; see --help`);
-  }
-  if (values['help'] === true) return { help: true };
-  const get = (flag: keyof typeof FLAGS): string | undefined => {
-    const v = values[flag];
-    if (typeof v === 'string') return v;
-    const e = env[`ARM_SIMULATOR_${flag.toUpperCase().replace(/-/g, '_')}`];
-    return e !== undefined && e !== '' ? e : undefined;
-  };
-  const tokenFile = get('federated-token-file');
-  if (tokenFile === undefined) throw new ConfigError('--federated-token-file: required: the file whose contents the token endpoint accepts as the client assertion, e.g. /var/run/secrets/azure/tokens/azure-identity-token');
-  let federatedToken: string;
-  try {
-    federatedToken = readFileSync(tokenFile, 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError(`--federated-token-file: cannot read ${tokenFile}: ${(err as Error).message}`);
-  }
-  if (federatedToken === '') throw new ConfigError(`--federated-token-file: ${tokenFile} is empty`);
-  const nodes = get('nodes') ?? 'kube';
-  if (nodes !== 'kube' && nodes !== 'none') throw new ConfigError(`--nodes: expected kube or none, got "${nodes}"`);
-  const logLevel = (get('log-level') ?? 'info').toLowerCase();
-  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`--log-level: expected error, warn, info or debug, got "${logLevel}"`);
-  const retry = get('poll-retry-after');
-  const faultsFile = get('faults-file');
-  const kubeconfig = get('kubeconfig');
+/** Flags win over `ARM_SIMULATOR_*` variables, which win over defaults. Throws SettingsError, one line. */
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ParsedArgs {
+  const parsed = parseSettings(SETTINGS, argv, env);
+  if (parsed.help) return { help: true };
+  const v = parsed.values;
   return {
     help: false,
     config: {
-      port: wholeNumber(get('port') ?? '0', '--port', 0, 65535),
-      stateDir: get('state-dir') ?? join(tmpdir(), 'kaito-ts-arm-simulator'),
-      cluster: {
-        subscriptionId: get('subscription') ?? '00000000-0000-0000-0000-000000000000',
-        resourceGroup: get('resource-group') ?? 'kaito-ts',
-        name: get('cluster-name') ?? 'kaito-ts-aks',
-        location: get('location') ?? 'eastus',
-      },
+      port: v.port,
+      stateDir: v.stateDir,
+      cluster: { subscriptionId: v.subscription, resourceGroup: v.resourceGroup, name: v.clusterName, location: v.location },
       entra: {
-        tenantId: get('tenant-id') ?? '00000000-0000-0000-0000-000000000001',
-        clientId: get('client-id') ?? '00000000-0000-0000-0000-000000000002',
-        federatedToken,
-        tokenLifetimeSeconds: Math.max(1, Math.round(parseDuration(get('token-lifetime') ?? '1h', '--token-lifetime') / 1000)),
+        tenantId: v.tenantId,
+        clientId: v.clientId,
+        federatedToken: readTokenFile(v.federatedTokenFile),
+        tokenLifetimeSeconds: Math.max(1, Math.round(v.tokenLifetimeMs / 1000)),
       },
-      createDelayMs: parseDuration(get('create-delay') ?? '5s', '--create-delay'),
-      deleteDelayMs: parseDuration(get('delete-delay') ?? '2s', '--delete-delay'),
-      pageSize: wholeNumber(get('page-size') ?? '100', '--page-size', 1),
-      ...(retry !== undefined ? { pollRetryAfterSeconds: wholeNumber(retry, '--poll-retry-after', 0) } : {}),
-      powerState: values['stopped'] === true || get('stopped') === 'true' ? 'Stopped' : 'Running',
-      faults: faultsFile !== undefined ? readFaults(faultsFile) : [],
-      nodes,
-      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-      logLevel,
+      createDelayMs: v.createDelayMs,
+      deleteDelayMs: v.deleteDelayMs,
+      pageSize: v.pageSize,
+      ...(v.pollRetryAfterSeconds !== undefined ? { pollRetryAfterSeconds: v.pollRetryAfterSeconds } : {}),
+      powerState: v.stopped ? 'Stopped' : 'Running',
+      faults: v.faultsFile !== undefined ? readFaults(v.faultsFile) : [],
+      nodes: v.nodes,
+      ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+      logLevel: v.logLevel,
     },
   };
 }
 
-/** A faults file: a JSON list of fault rules. */
+/** The same one-line shape as the helper's own errors, for a setting whose file is unusable. */
+const fileError = (spec: (typeof SETTINGS)[keyof typeof SETTINGS], problem: string, cause?: unknown): SettingsError =>
+  new SettingsError(`invalid setting ${settingLabel(spec)}: ${problem}`, spec.flag, cause !== undefined ? { cause } : undefined);
+
+function readTokenFile(file: string): string {
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw fileError(SETTINGS.federatedTokenFile, `cannot read ${file}: ${(err as Error).message}`, err);
+  }
+  if (token === '') throw fileError(SETTINGS.federatedTokenFile, `${file} is empty; it must hold the projected service-account token`);
+  return token;
+}
+
+/** A faults file: a JSON list of fault rules. Throws SettingsError naming the bad rule's field. */
 export function readFaults(file: string): FaultSpec[] {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`--faults-file: cannot read ${file} as JSON: ${(err as Error).message}`);
+    throw fileError(SETTINGS.faultsFile, `cannot read ${file} as JSON: ${(err as Error).message}`, err);
   }
   const d = decode(t.array(FaultSpec), value);
   if (!d.ok) {
-    throw new ConfigError(`--faults-file ${file}: ${d.issues.map(formatIssue).join('; ')} (example: [{"kind":"QuotaExceeded","vmSize":"Standard_NC24ads_A100_v4"}])`);
+    throw fileError(SETTINGS.faultsFile, `${file}: ${d.issues.map(formatIssue).join('; ')} (e.g. [{"kind":"QuotaExceeded","vmSize":"Standard_NC24ads_A100_v4"}])`);
   }
   return d.value;
 }

@@ -7,8 +7,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubeClientsFor, loadKubeConfig } from '@kaito-ts/cluster';
+import { isSettingsError } from '@kaito-ts/core';
 import { createLogger } from '@kaito-ts/logging';
-import { ConfigError, parseConfig, USAGE } from './config.js';
+import { parseConfig, USAGE } from './config.js';
 import { KubeNodeSink, MemoryNodeSink } from './node-sink.js';
 import { startArmSimulator } from './server.js';
 
@@ -17,7 +18,7 @@ async function main(): Promise<number> {
   try {
     parsed = parseConfig(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (isSettingsError(err)) {
       process.stderr.write(`arm-simulator: ${err.message}\n`);
       return 2;
     }

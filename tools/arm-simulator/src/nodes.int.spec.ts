@@ -4,7 +4,8 @@
  */
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { WorkloadIdentityCredential } from '@azure/identity';
-import { eventually, isNotFound, kubeClients, waitForNodeReady } from '@kaito-ts/cluster/testing';
+import { isNotFound, kubeClients, waitForNodeReady } from '@kaito-ts/cluster/testing';
+import { eventually } from '@kaito-ts/core/testing';
 import { KubeNodeSink } from './node-sink.js';
 import { type TestArmSimulator, startTestArmSimulator, TEST_CLIENT_ID, TEST_CLUSTER, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION, TEST_TENANT } from './testing/index.js';
 

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { decode, formatIssue } from '@kaito-ts/api';
+import { decode, formatIssue } from '@kaito-ts/core';
 import type { Logger } from '@kaito-ts/logging';
 import { findSku } from '@kaito-ts/presets';
 import * as t from 'io-ts';
