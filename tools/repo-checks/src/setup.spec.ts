@@ -1,10 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { repoRoot } from './index.js';
 
 // The set-up path as a newcomer meets it. As root (CI), the user paths run as a throwaway user
 // made here with `useradd`/`runuser`; as anyone else, the no-sudo path runs as that user.
-const root = repoRoot();
+const repo = repoRoot();
+// The throwaway user may not be able to reach the clone (CI's may sit under /root, mode 700), so
+// the set-up scripts it runs are copied, as they are, into a folder any user can read.
+const root = mkdtempSync(join(tmpdir(), 'kaito-ts-setup-'));
+chmodSync(root, 0o755);
+for (const path of ['package.json', 'tools/setup', 'tools/test/run-all.sh']) cpSync(join(repo, path), join(root, path), { recursive: true });
 const PLANTED = 'kaito-ts-planted-missing-package';
 const isRoot = process.getuid?.() === 0;
 const USER = 'kaitotsnewcomer';
@@ -35,6 +42,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (isRoot) rmSync(`/etc/sudoers.d/${USER}`, { force: true });
+  rmSync(root, { recursive: true, force: true });
 });
 
 describe('set-up for a newcomer', () => {
