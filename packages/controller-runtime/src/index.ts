@@ -44,6 +44,7 @@ export {
   isBeingDeleted,
 } from './api/owners.js';
 export { mergePatchFor, jsonEqual } from './api/merge-patch.js';
+export { parseQuantity, quantityOf, InvalidQuantityError, type QuantityValue, type ResourceList } from './api/quantity.js';
 
 export { WorkQueue, type WorkQueueOptions, type QueueMetrics, noopQueueMetrics } from './queue/workqueue.js';
 export { ExponentialBackoff, type RateLimiter, type ExponentialBackoffOptions } from './queue/backoff.js';

@@ -22,7 +22,6 @@ export {
 export { Machine, MachineSpec, MachineStatus, MachineTemplateRef } from './codecs/machine.js';
 export { NodeClaim, NodeClaimSpec, NodeClaimStatus, NodeClassReference } from './codecs/nodeclaim.js';
 export { Node, NodeCondition } from './codecs/node.js';
-export { parseQuantity, quantityOf, InvalidQuantityError } from './quantity.js';
 
 // the version-neutral view
 export {

@@ -4,7 +4,7 @@ import type { Node } from './codecs/node.js';
 import { conditionStatus, findCondition } from './conditions.js';
 import { CAPACITY_REASONS, ConditionTypes, ResourceNames, WellKnownLabels } from './constants.js';
 import type { NodeRequest } from './node-request.js';
-import { quantityOf } from './quantity.js';
+import { quantityOf } from '@kaito-ts/controller-runtime';
 
 type WithConditions = Pick<NodeRequest, 'status'>;
 

@@ -11,7 +11,7 @@ import { type ConditionInput, setLifecycleCondition } from '../conditions.js';
 import { ConditionTypes, EPHEMERAL_TAINT_KEYS, KarpenterLabels, Reasons, ResourceNames } from '../constants.js';
 import type { NodeRequest } from '../node-request.js';
 import { isInitialized, isLaunched, isNodeReady, isRegistered, sameTaintKey } from '../predicates.js';
-import { quantityOf } from '../quantity.js';
+import { quantityOf } from '@kaito-ts/controller-runtime';
 import type { AspectDeps, AspectResult, LifecycleAspect, Observed, ReconcileScope } from './context.js';
 import { LifecycleEvents } from './events.js';
 import { patchNode, replaceNode } from './node-patch.js';

@@ -3,7 +3,7 @@
  * `valueFrom` resolved against ConfigMaps, Secrets, the downward API and resources, and `$(VAR)`
  * references expanded. A missing object or key fails like the kubelet's CreateContainerConfigError.
  */
-import { parseQuantity } from '@kaito-ts/karpenter';
+import { parseQuantity } from '@kaito-ts/controller-runtime';
 import { type Container, ContainerConfigError, type ObjectLookup, type Pod } from './types.js';
 
 export const POD_IP = '127.0.0.1';

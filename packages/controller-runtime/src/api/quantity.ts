@@ -4,7 +4,11 @@
  * for those questions, so this is not a full `resource.Quantity`.
  */
 import { codedError } from '@kaito-ts/core';
-import type { QuantityValue, ResourceList } from './codecs/common.js';
+
+/** A quantity as the API serves it: `"100Gi"`, `"500m"`, or a bare number. */
+export type QuantityValue = string | number;
+/** Resource name → quantity (`capacity`, `allocatable`, `requests`). */
+export type ResourceList = Readonly<Record<string, QuantityValue>>;
 
 const SUFFIX: Record<string, number> = {
   '': 1,
