@@ -440,6 +440,18 @@ describe('Manager runnables', () => {
     await expect(mgr.start()).rejects.toThrow('cannot reach the cloud');
   });
 
+  it('stops, and rejects start() with its error, when a runnable throws before returning a promise', async () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    mgr.addRunnable({
+      name: 'loop',
+      start: () => {
+        throw new Error('no cloud credentials');
+      },
+    });
+    await expect(mgr.start()).rejects.toThrow('no cloud credentials');
+  });
+
   it('refuses two runnables of one name, whatever their kinds', () => {
     const clock = new FakeClock();
     const mgr = newManager(newServer(clock), clock);
