@@ -49,6 +49,12 @@ export interface LaunchContext {
   readonly remembered?: Instance;
   /** The retry record this process last wrote, in case the request was read from a cache that has not seen it yet. */
   readonly written?: LaunchRetry;
+  /**
+   * The longest delay a retry record can set (the larger schedule cap). A record further ahead was
+   * not written on this clock (a hand edit, a replica whose clock ran ahead) and is ignored like a
+   * malformed one; waiting it out could hold the launch off for good.
+   */
+  readonly maxWaitMs?: number;
 }
 
 /** The later of the request's retry record and the one this process last wrote for it. */
@@ -71,7 +77,8 @@ export function planLaunch(r: NodeRequest, ctx: LaunchContext): LaunchStep {
   const linked = r.metadata.annotations?.[KarpenterAnnotations.linked];
   if (linked !== undefined && linked !== '') return { kind: 'link', providerID: linked };
   const retry = latestRetry(launchRetryOf(r), ctx.written);
-  if (retry !== undefined && retry.notBefore > ctx.now.getTime()) return { kind: 'wait', retryAfterMs: retry.notBefore - ctx.now.getTime() };
+  const waitMs = retry === undefined ? 0 : retry.notBefore - ctx.now.getTime();
+  if (waitMs > 0 && waitMs <= (ctx.maxWaitMs ?? Number.POSITIVE_INFINITY)) return { kind: 'wait', retryAfterMs: waitMs };
   if (!launchIntentRecorded(r)) return { kind: 'recordIntent' };
   return { kind: 'create', recover: true };
 }
@@ -206,7 +213,8 @@ export class Launch implements LifecycleAspect {
     const now = new Date(clock.now());
     const remembered = this.#launched.get(uidOf(r));
     const written = this.#written.get(uidOf(r))?.retry;
-    const step = planLaunch(r, { now, ...(remembered !== undefined ? { remembered } : {}), ...(written !== undefined ? { written } : {}) });
+    const maxWaitMs = Math.max(this.#d.options.capacityRetry.maxMs, this.#d.options.transientRetry.maxMs);
+    const step = planLaunch(r, { now, maxWaitMs, ...(remembered !== undefined ? { remembered } : {}), ...(written !== undefined ? { written } : {}) });
     switch (step.kind) {
       case 'launched':
         this.#written.delete(uidOf(r));

@@ -165,6 +165,16 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
       expect(h.provider.createCalls).toHaveLength(2);
     });
 
+    it('does not wait out a retry record further ahead than any backoff (a hand edit, a clock that ran ahead)', async () => {
+      h.provider.failures.set(TYPE, 'QuotaExceeded');
+      const name = h.seedRequest();
+      await h.reconcile(name);
+      await h.requests.patchMetadata(await h.get(name), { annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":1,"notBefore":"2026-01-01T00:00:00Z"}' } });
+      h.provider.failures.clear();
+      await h.reconcile(name);
+      expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'True' });
+    });
+
     it('backs off capacity retries, doubling each time', async () => {
       h.provider.failures.set(TYPE, 'InsufficientCapacity');
       const name = h.seedRequest();
