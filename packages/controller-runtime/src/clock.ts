@@ -14,15 +14,26 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * Node fires a timer longer than this (about 24.8 days) after 1 ms instead: a long
+ * `requeueAfterMs` or periodic interval would spin. Longer waits are chained in steps of it.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class RealClock implements Clock {
   now(): number {
     return Date.now();
   }
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
-    // A pending backoff or resync never keeps the process alive on its own.
-    t.unref();
-    return { id: t };
+    const handle: { id: NodeJS.Timeout | undefined } = { id: undefined };
+    const arm = (left: number): void => {
+      const step = Math.min(Math.max(0, left), MAX_TIMER_MS);
+      handle.id = setTimeout(left > MAX_TIMER_MS ? () => arm(left - MAX_TIMER_MS) : fn, step);
+      // A pending backoff or resync never keeps the process alive on its own.
+      handle.id.unref();
+    };
+    arm(ms);
+    return handle;
   }
   clearTimeout(handle: TimerHandle): void {
     clearTimeout(handle.id as NodeJS.Timeout);

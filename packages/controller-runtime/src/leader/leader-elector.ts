@@ -34,8 +34,8 @@ export interface LeaderElectorOptions extends LeaderElectionTimings {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
-  /** Release the lease when `run`'s signal aborts. Default true. */
-  readonly releaseOnCancel?: boolean;
+  /** Release the lease when `run`'s signal aborts (asked then, when a function). Default true. */
+  readonly releaseOnCancel?: boolean | (() => boolean);
   readonly onStartedLeading: () => void;
   /** Called once when leadership ends for any reason (lost, released). */
   readonly onStoppedLeading: () => void;
@@ -231,7 +231,8 @@ export class LeaderElector {
   }
 
   async #release(): Promise<void> {
-    if (this.#o.releaseOnCancel === false) return;
+    const release = this.#o.releaseOnCancel;
+    if (release === false || (typeof release === 'function' && !release())) return;
     // Bounded: a release must not hold up shutdown when the API server is unreachable.
     const timeout = new AbortController();
     const timer = this.#clock.setTimeout(() => timeout.abort(new Error('release timed out')), this.renewDeadlineMs);

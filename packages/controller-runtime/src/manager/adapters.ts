@@ -6,7 +6,7 @@ import type { ResourceType } from '../api/resource.js';
 import type { ControllerRunner } from '../controller/runner.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { ManagedRunnable, Runnable } from './runnable.js';
+import type { ManagedRunnable, Runnable, RunnableContext } from './runnable.js';
 
 /** `connect` hooks the controller's watches to its queue; it runs once, right before the workers start. */
 export function controllerRunnable(runner: ControllerRunner, connect: () => void): ManagedRunnable {
@@ -35,7 +35,7 @@ export function loopRunnable(r: Runnable, o: { readonly logger: Logger; readonly
     needLeaderElection: r.needLeaderElection ?? true,
     caches: r.waitForCaches ?? ([] as readonly ResourceType[]),
     start() {
-      running ??= r.start({ log, signal: abort.signal }).then(
+      running ??= startLoop(r, { log, signal: abort.signal }).then(
         () => {
           if (!abort.signal.aborted) log.info('runnable returned before the manager stopped');
         },
@@ -52,4 +52,13 @@ export function loopRunnable(r: Runnable, o: { readonly logger: Logger; readonly
     },
     abort: (reason) => abort.abort(reason),
   };
+}
+
+/** `r.start`, with a throw before it returns a promise made a rejection (else it would escape the manager unhandled). */
+function startLoop(r: Runnable, ctx: RunnableContext): Promise<void> {
+  try {
+    return r.start(ctx);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }

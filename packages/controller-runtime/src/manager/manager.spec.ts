@@ -386,6 +386,21 @@ describe('Manager runnables', () => {
     await done;
   });
 
+  it('keeps the lease (standbys wait for it to expire) when a reconcile outlived the graceful shutdown timeout', async () => {
+    const clock = new FakeClock();
+    const server = newServer(clock);
+    server.seed(widget('w1'));
+    const mgr = newManager(server, clock, { leaderElection: { ...election, identity: 'a' } });
+    mgr.add({ name: 'stuck', watches: [watch(Widgets)], reconcile: () => new Promise(() => undefined) });
+    const done = mgr.start();
+    await settle(clock, 5_000);
+    const stopped = mgr.stop({ timeoutMs: 1_000 });
+    await settle(clock, 1_000);
+    expect(await stopped).toEqual({ notStopped: ['stuck'] });
+    await done;
+    expect(server.get<{ spec: { holderIdentity?: string } }>(Resources.Lease, 'widget-controller', 'kube-system')?.spec.holderIdentity).toBe('a');
+  });
+
   it('stop({ timeoutMs: 0 }) aborts a periodic run in flight at once', async () => {
     const clock = new FakeClock();
     const mgr = newManager(newServer(clock), clock);
@@ -438,6 +453,18 @@ describe('Manager runnables', () => {
     const mgr = newManager(newServer(clock), clock);
     mgr.addRunnable({ name: 'loop', start: () => Promise.reject(new Error('cannot reach the cloud')) });
     await expect(mgr.start()).rejects.toThrow('cannot reach the cloud');
+  });
+
+  it('stops, and rejects start() with its error, when a runnable throws before returning a promise', async () => {
+    const clock = new FakeClock();
+    const mgr = newManager(newServer(clock), clock);
+    mgr.addRunnable({
+      name: 'loop',
+      start: () => {
+        throw new Error('no cloud credentials');
+      },
+    });
+    await expect(mgr.start()).rejects.toThrow('no cloud credentials');
   });
 
   it('refuses two runnables of one name, whatever their kinds', () => {

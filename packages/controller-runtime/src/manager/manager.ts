@@ -10,7 +10,8 @@
  *                   LeaderElectionLostError: exit and let Kubernetes restart the process
  *     SIGTERM / stop({ timeoutMs }) ─▶ no new work; drain the work in flight for up to timeoutMs
  *                   (default gracefulShutdownTimeoutMs), then abort the `signal` of what is left and
- *                   report it ─▶ release the lease ─▶ stop caches and servers ─▶ start() resolves
+ *                   report it ─▶ release the lease (kept to expire if anything was aborted) ─▶
+ *                   stop caches and servers ─▶ start() resolves
  *     a Runnable throws ─▶ the same shutdown ─▶ start() rejects with its error
  */
 import { randomUUID } from 'node:crypto';
@@ -311,7 +312,9 @@ export class Manager {
           ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
           ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
           ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
-          releaseOnCancel: le.releaseOnCancel ?? true,
+          // Not when work outlived the graceful shutdown timeout: it may still be writing, so a
+          // standby must wait for the lease to expire (controller-runtime keeps it then too).
+          releaseOnCancel: () => (le.releaseOnCancel ?? true) && this.#report.notStopped.length === 0,
           onStartedLeading: () => {
             this.#leader = true;
             void this.#startRunnables(true);

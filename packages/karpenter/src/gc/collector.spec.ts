@@ -30,6 +30,16 @@ describe.each(['nodeclaim', 'machine'] as const)('garbage collection of %s insta
     expect(h.provider.instances.size).toBe(1);
   });
 
+  it('keeps the instance of a request it does not manage (any more)', async () => {
+    h = new LifecycleHarness(api, { isManaged: (r) => r.metadata.labels?.['owner'] !== 'other' });
+    const name = h.seedRequest();
+    await h.reconcile(name);
+    await h.requests.patchMetadata(await h.get(name), { labels: { owner: 'other' } });
+    h.clock.advance(10 * 60_000);
+    expect((await h.collectGarbage()).deletedInstances).toEqual([]);
+    expect(h.provider.instances.size).toBe(1);
+  });
+
   it('deletes a request whose instance vanished, on the second pass', async () => {
     const name = h.seedRequest();
     await h.reconcile(name);

@@ -51,7 +51,7 @@ export class GarbageCollector {
     const instances = await provider.list(scope.signal);
     const all = await this.#reader.requests();
     const managed = this.#d.isManaged === undefined ? all : all.filter(this.#d.isManaged);
-    const plan = planGarbageCollection({ instances, requests: managed, now: new Date(clock.now()), suspects: this.#suspects }, this.options);
+    const plan = planGarbageCollection({ instances, requests: managed, claimants: all, now: new Date(clock.now()), suspects: this.#suspects }, this.options);
     this.#suspects = plan.suspects;
     const deletedInstances: string[] = [];
     const deletedRequests: string[] = [];

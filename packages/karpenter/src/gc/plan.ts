@@ -31,6 +31,12 @@ export interface GcObserved {
   readonly instances: readonly Instance[];
   /** The requests this provisioner manages. */
   readonly requests: readonly NodeRequest[];
+  /**
+   * Every request of the API, managed or not (default: `requests`). An instance any of them claims
+   * is kept: one this provisioner does not manage (another provisioner's on the same cloud, or one
+   * whose labels changed) is not leaked.
+   */
+  readonly claimants?: readonly NodeRequest[];
   readonly now: Date;
   /** UIDs of requests whose instance was missing in the previous pass. */
   readonly suspects: ReadonlySet<string>;
@@ -61,7 +67,7 @@ function claims(r: NodeRequest, i: Instance): boolean {
 
 export function planGarbageCollection(o: GcObserved, options: Pick<GcOptions, 'instanceGracePeriodMs' | 'requestGracePeriodMs'>): GcPlan {
   const leakedInstances = o.instances.filter(
-    (i) => i.state !== 'Deleting' && !o.requests.some((r) => claims(r, i)) && ageMs(i.createdAt, o.now) >= options.instanceGracePeriodMs,
+    (i) => i.state !== 'Deleting' && !(o.claimants ?? o.requests).some((r) => claims(r, i)) && ageMs(i.createdAt, o.now) >= options.instanceGracePeriodMs,
   );
   const listed = new Set(o.instances.map((i) => i.providerID).filter((p): p is string => p !== undefined));
   const vanishedRequests: NodeRequest[] = [];

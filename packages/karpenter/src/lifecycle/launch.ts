@@ -27,7 +27,7 @@ import type { NodeRequest, NodeRequestStatus } from '../node-request.js';
 import { requirementLabels } from '../predicates.js';
 import { type AspectDeps, type AspectResult, deleteRequest, type LifecycleAspect, type Observed, type ReconcileScope } from './context.js';
 import { LifecycleEvents } from './events.js';
-import { formatLaunchRetry, LAUNCH_RETRY_ANNOTATION, launchRetryOf, nextLaunchRetry } from './retry.js';
+import { formatLaunchRetry, LAUNCH_RETRY_ANNOTATION, type LaunchRetry, launchRetryOf, nextLaunchRetry } from './retry.js';
 
 export type LaunchStep =
   /** Launched already; nothing to do. */
@@ -47,6 +47,21 @@ export interface LaunchContext {
   readonly now: Date;
   /** The instance `create` returned in this process, if its status write has not landed yet. */
   readonly remembered?: Instance;
+  /** The retry record this process last wrote, in case the request was read from a cache that has not seen it yet. */
+  readonly written?: LaunchRetry;
+  /**
+   * The longest delay a retry record can set (the larger schedule cap). A record further ahead was
+   * not written on this clock (a hand edit, a replica whose clock ran ahead) and is ignored like a
+   * malformed one; waiting it out could hold the launch off for good.
+   */
+  readonly maxWaitMs?: number;
+}
+
+/** The later of the request's retry record and the one this process last wrote for it. */
+export function latestRetry(read: LaunchRetry | undefined, written: LaunchRetry | undefined): LaunchRetry | undefined {
+  if (read === undefined) return written;
+  if (written === undefined) return read;
+  return written.attempt > read.attempt ? written : read;
 }
 
 /** Whether the request carries a record of a launch attempt (so a create may have happened). */
@@ -61,8 +76,9 @@ export function planLaunch(r: NodeRequest, ctx: LaunchContext): LaunchStep {
   if (ctx.remembered !== undefined) return { kind: 'adopt', instance: ctx.remembered };
   const linked = r.metadata.annotations?.[KarpenterAnnotations.linked];
   if (linked !== undefined && linked !== '') return { kind: 'link', providerID: linked };
-  const retry = launchRetryOf(r);
-  if (retry !== undefined && retry.notBefore > ctx.now.getTime()) return { kind: 'wait', retryAfterMs: retry.notBefore - ctx.now.getTime() };
+  const retry = latestRetry(launchRetryOf(r), ctx.written);
+  const waitMs = retry === undefined ? 0 : retry.notBefore - ctx.now.getTime();
+  if (waitMs > 0 && waitMs <= (ctx.maxWaitMs ?? Number.POSITIVE_INFINITY)) return { kind: 'wait', retryAfterMs: waitMs };
   if (!launchIntentRecorded(r)) return { kind: 'recordIntent' };
   return { kind: 'create', recover: true };
 }
@@ -179,6 +195,13 @@ export class Launch implements LifecycleAspect {
    * entry lives from `create` to the write that records it.
    */
   readonly #launched = new Map<string, Instance>();
+  /**
+   * The retry record last written, by request UID. The annotation is the record and the queue the
+   * clock; this only covers the cache's lag: a reconcile queued while `create` ran (the event of
+   * the intent write) reads the request as it was before the failure was written, and without this
+   * would call `create` again at once and count the attempts from 1. An entry lives until launched.
+   */
+  readonly #written = new Map<string, { readonly name: string; readonly retry: LaunchRetry }>();
 
   constructor(deps: AspectDeps) {
     this.#d = deps;
@@ -189,9 +212,12 @@ export class Launch implements LifecycleAspect {
     let r = o.request;
     const now = new Date(clock.now());
     const remembered = this.#launched.get(uidOf(r));
-    const step = planLaunch(r, { now, ...(remembered !== undefined ? { remembered } : {}) });
+    const written = this.#written.get(uidOf(r))?.retry;
+    const maxWaitMs = Math.max(this.#d.options.capacityRetry.maxMs, this.#d.options.transientRetry.maxMs);
+    const step = planLaunch(r, { now, maxWaitMs, ...(remembered !== undefined ? { remembered } : {}), ...(written !== undefined ? { written } : {}) });
     switch (step.kind) {
       case 'launched':
+        this.#written.delete(uidOf(r));
         // A crash between the status write and the metadata write left labels out: the requirement ones can still be added.
         return { ...o, request: await requests.patchMetadata(r, launchedMetadata(r, { labels: {} })) };
       case 'wait':
@@ -223,6 +249,7 @@ export class Launch implements LifecycleAspect {
   /** Drops what this process remembers of a request that is gone. */
   forget(name: string, uid?: string): void {
     for (const [key, instance] of this.#launched) if (key === uid || instance.requestName === name) this.#launched.delete(key);
+    for (const [key, w] of this.#written) if (key === uid || w.name === name) this.#written.delete(key);
   }
 
   /** Instances launched but not yet recorded in status (for tests and metrics). */
@@ -252,11 +279,12 @@ export class Launch implements LifecycleAspect {
       if (scope.signal?.aborted) throw err;
       const now = new Date(clock.now());
       const outcome = launchFailedStatus(r, err, now);
-      const { retry, delayMs } = nextLaunchRetry(launchRetryOf(r), outcome.kind, now, options);
+      const { retry, delayMs } = nextLaunchRetry(latestRetry(launchRetryOf(r), this.#written.get(uidOf(r))?.retry), outcome.kind, now, options);
       events.publish(LifecycleEvents.launchFailed(r, outcome.reason, outcome.message));
       scope.log.warn('launch failed', { reason: outcome.reason, error: outcome.message, attempt: retry.attempt, retryInMs: delayMs });
       // The retry record first: the status write's own event must find it and wait.
       const recorded = await requests.patchMetadata(r, { annotations: { [LAUNCH_RETRY_ANNOTATION]: formatLaunchRetry(retry) } });
+      this.#written.set(uidOf(r), { name: r.metadata.name, retry });
       return { ...o, request: await requests.patchStatus(recorded, outcome.status), requeueAfterMs: delayMs };
     }
     this.#launched.set(uidOf(r), instance);
@@ -267,6 +295,7 @@ export class Launch implements LifecycleAspect {
     const { requests, clock, events } = this.#d;
     let r = await requests.patchStatus(o.request, launchedStatus(o.request, instance, new Date(clock.now())));
     this.#launched.delete(uidOf(r));
+    this.#written.delete(uidOf(r));
     r = await requests.patchMetadata(r, launchedMetadata(r, instance));
     events.publish(LifecycleEvents.launched(r, instance));
     scope.log.info('launched instance', { instance: instance.name, providerID: instance.providerID, instanceType: instance.instanceType });

@@ -7,7 +7,8 @@ import { findCondition } from '../conditions.js';
 import { makeNode } from '../testing/factories.js';
 import { LifecycleHarness } from '../testing/harness.js';
 import { launchedStatus, launchingStatus } from './launch.js';
-import { NodeRequestLifecycle } from './reconciler.js';
+import type { NodeRequest } from '../node-request.js';
+import { liveReader, NodeRequestLifecycle } from './reconciler.js';
 
 const TYPE = 'Standard_NC24ads_A100_v4';
 const cond = async (h: LifecycleHarness, name: string, type: string) => findCondition((await h.get(name)).status.conditions, type);
@@ -139,6 +140,39 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
       await h.reconcile(name);
       expect(await h.reconcile(name)).toEqual({ requeueAfterMs: 30_000 });
       expect(h.provider.createCalls).toHaveLength(1);
+    });
+
+    it('neither calls create again nor restarts the count when the next reconcile reads a cache that missed the failure', async () => {
+      h.provider.failures.set(TYPE, 'QuotaExceeded');
+      const name = h.seedRequest();
+      const cache: { stale?: NodeRequest | undefined } = {};
+      const lifecycle = new NodeRequestLifecycle({
+        requests: h.requests,
+        kube: h.kube,
+        provider: h.provider,
+        events: h.events,
+        clock: h.clock,
+        reader: { ...liveReader(h.kube, h.requests), request: async (n) => cache.stale ?? (await h.requests.get(n)) },
+      });
+      await lifecycle.reconcile(name, { log: h.log });
+      // The reconcile queued by the intent write's event, while create ran: its cache has the intent, not the failure.
+      cache.stale = h.provider.createCalls[0];
+      expect(cache.stale?.metadata.annotations?.['kaito-ts.dev/launch-retry']).toBeUndefined();
+      expect(await lifecycle.reconcile(name, { log: h.log })).toEqual({ requeueAfterMs: 30_000 });
+      expect(h.provider.createCalls).toHaveLength(1);
+      h.clock.advance(30_000);
+      expect(await lifecycle.reconcile(name, { log: h.log })).toEqual({ requeueAfterMs: 60_000 });
+      expect(h.provider.createCalls).toHaveLength(2);
+    });
+
+    it('does not wait out a retry record further ahead than any backoff (a hand edit, a clock that ran ahead)', async () => {
+      h.provider.failures.set(TYPE, 'QuotaExceeded');
+      const name = h.seedRequest();
+      await h.reconcile(name);
+      await h.requests.patchMetadata(await h.get(name), { annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":1,"notBefore":"2026-01-01T00:00:00Z"}' } });
+      h.provider.failures.clear();
+      await h.reconcile(name);
+      expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'True' });
     });
 
     it('backs off capacity retries, doubling each time', async () => {

@@ -15,7 +15,9 @@
  * comes early (the event of its own status write, a Node event, a restart) waits out the rest of
  * the delay instead of calling `create` again, and a restart keeps the backoff. Capacity failures
  * back off slowly (default 30 s doubling to 10 min), anything else fast (1 s doubling to 60 s);
- * the record is removed once the instance is launched.
+ * the record is removed once the instance is launched. The annotation is the record: the process
+ * only remembers the last one it wrote until launched, for a reconcile that reads a cache that
+ * has not seen it yet (launch.ts), and ignores one further ahead than the longest delay.
  */
 import * as t from 'io-ts';
 import type { NodeRequest } from '../node-request.js';
