@@ -113,6 +113,33 @@ describe('PodWorker', () => {
     }
   });
 
+  it('kills what a container left running in its process group when it exits, as a runtime ends the container', async () => {
+    const { w, statuses } = worker({
+      restartPolicy: 'Never',
+      volumes: [{ name: 'state', hostPath: { path: dir } }],
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'sleep 60 & echo $! > /state/bg; exit 0'], volumeMounts: [{ name: 'state', mountPath: '/state' }] }],
+    });
+    await w.start();
+    expect(last(statuses).phase).toBe('Succeeded');
+    const bg = Number(readFileSync(join(dir, 'bg'), 'utf8'));
+    // A zombie waiting for its reaper counts as gone.
+    const alive = (): boolean => {
+      try {
+        return readFileSync(`/proc/${bg}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const deadline = Date.now() + 5000;
+      while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(alive()).toBe(false);
+    } finally {
+      if (alive()) process.kill(bg, 'SIGKILL');
+      await w.terminate(100);
+    }
+  });
+
   it('stops a running pod with SIGTERM, then SIGKILL after the grace period', async () => {
     const { w, statuses, pod } = worker({
       restartPolicy: 'Always',

@@ -49,6 +49,9 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
     }
     const exited = new Promise<number>((res) => {
       child.once('exit', (code, signal) => {
+        // A runtime ends the whole container when its main process exits; what the program left
+        // running in its group (a `cmd &`) must not outlive it, the pod, or `cluster down`.
+        signalGroup(child.pid ?? 0, 'SIGKILL');
         rmSync(o.pidFile, { force: true });
         res(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0));
       });
@@ -64,6 +67,7 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  if (pid <= 0) return;
   try {
     process.kill(-pid, signal);
   } catch {
