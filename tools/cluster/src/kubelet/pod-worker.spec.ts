@@ -1,6 +1,7 @@
 // The pod worker with real processes (unshare + bind mounts: this needs root, as the process
 // kubelet does) and a fake API: statuses are recorded instead of written.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@kaito-ts/controller-runtime/testing';
@@ -137,6 +138,25 @@ describe('PodWorker', () => {
     } finally {
       if (alive()) process.kill(bg, 'SIGKILL');
       await w.terminate(100);
+    }
+  });
+
+  it('says on the pod why it cannot start when its host port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { w, statuses } = worker({
+        restartPolicy: 'Never',
+        containers: [{ name: 'web', image: 'busybox', command: ['true'], ports: [{ containerPort: 1, hostPort: port }] }],
+      });
+      await w.start();
+      const waiting = last(statuses).containerStatuses[0]?.state['waiting'];
+      expect(waiting?.['reason']).toBe('ContainerCreating');
+      expect(waiting?.['message']).toContain(`hostPort ${port}`);
+      await w.terminate(100);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
     }
   });
 
