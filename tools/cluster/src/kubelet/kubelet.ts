@@ -52,6 +52,18 @@ export interface RunningProcessKubelet {
 }
 
 const asPod = (o: KubeObject): Pod => o as unknown as Pod;
+
+/**
+ * Whether kubelet `name` runs `pod`, bound to `node` (undefined: unbound, or the node is gone). A
+ * node labelled for a process kubelet is that kubelet's alone, annotated pods included: two
+ * kubelets must never run (and write the status of) the same pod.
+ */
+export function servesPod(pod: Pod, node: KubeObject | undefined, name: string, servesAnnotated: boolean): boolean {
+  if (!pod.spec.nodeName || node === undefined) return false;
+  const owner = node.metadata.labels?.[PROCESS_KUBELET_LABEL];
+  if (owner !== undefined) return owner === name;
+  return servesAnnotated && pod.metadata.annotations?.[RUN_AS_PROCESS_ANNOTATION] === 'true';
+}
 const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<RunningProcessKubelet> {
@@ -101,13 +113,8 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
     void p.finally(() => stopping.delete(p));
   };
 
-  const servesNode = (nodeName: string | undefined): boolean =>
-    nodeName !== undefined && nodes.get(undefined, nodeName)?.metadata.labels?.[PROCESS_KUBELET_LABEL] === name;
   const isOurs = (p: Pod): boolean =>
-    p.spec.nodeName !== undefined &&
-    p.spec.nodeName !== '' &&
-    (servesNode(p.spec.nodeName) ||
-      ((o.servesAnnotated ?? true) && p.metadata.annotations?.[RUN_AS_PROCESS_ANNOTATION] === 'true' && nodes.get(undefined, p.spec.nodeName) !== undefined));
+    servesPod(p, p.spec.nodeName ? nodes.get(undefined, p.spec.nodeName) : undefined, name, o.servesAnnotated ?? true);
 
   const forceDelete = async (p: Pod): Promise<void> => {
     await client.transport
