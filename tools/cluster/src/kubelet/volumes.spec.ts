@@ -115,4 +115,9 @@ describe('volumes', () => {
     ]);
     expect(() => containerMounts({ name: 'c', volumeMounts: [{ name: 'slash', mountPath: '/x', subPath: '../etc' }] }, vols)).toThrow('leaves volume "slash"');
   });
+
+  it('refuses a relative mountPath, which would land in the kubelet\'s working directory (the repository)', () => {
+    const vols = new Map([['tmp', { path: '/p/tmp', alwaysReadOnly: false }]]);
+    expect(() => containerMounts({ name: 'c', volumeMounts: [{ name: 'tmp', mountPath: 'data' }] }, vols)).toThrow('container "c": mountPath "data" must be an absolute path');
+  });
 });
