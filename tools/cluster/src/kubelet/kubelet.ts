@@ -106,6 +106,9 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
   };
 
   const workers = new Map<string, PodWorker>();
+  // Pods (by uid) whose containers are in their grace period: a status write or any other update
+  // reconciles them again, and must not delete them from the API while a process still runs.
+  const terminating = new Set<string>();
   const stopping = new Set<Promise<void>>();
   const track = (work: Promise<unknown>): void => {
     const p = work.then(() => undefined);
@@ -153,13 +156,16 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
         if (current !== undefined) {
           workers.delete(key);
           current.pod = pod;
+          const uid = pod.metadata.uid;
+          terminating.add(uid);
           track(
             current
               .terminate(graceOf(pod))
               .then(() => forceDelete(pod))
-              .catch((err: unknown) => ctx.log.error('deleting pod failed', { error: String(err) })),
+              .catch((err: unknown) => ctx.log.error('deleting pod failed', { error: String(err) }))
+              .finally(() => terminating.delete(uid)),
           );
-        } else {
+        } else if (!terminating.has(pod.metadata.uid)) {
           // Never ran here (finished earlier, or the kubelet restarted): nothing to stop.
           track(forceDelete(pod).catch((err: unknown) => ctx.log.error('deleting pod failed', { error: String(err) })));
         }
