@@ -265,6 +265,40 @@ describe('pods run by the process kubelet', () => {
     }
   });
 
+  it('keep a deleted pod in the API until its last container has stopped, though another stopped first', async () => {
+    const { core } = ns.clients;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: pod('two-stops', {
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          { name: 'quick', image: 'busybox', command: ['sh', '-c', 'echo up; exec sleep 600'] },
+          // Keeps running 6 s after SIGTERM, well inside the grace period.
+          { name: 'slow', image: 'busybox', command: ['sh', '-c', 'trap "sleep 6; exit 0" TERM; echo trapped; while true; do sleep 0.2; done'] },
+        ],
+      }),
+    });
+    const running = await eventually(async () => {
+      const p = await readPod('two-stops');
+      expect(state(p, 0)?.running).toBeDefined();
+      expect(state(p, 1)?.running).toBeDefined();
+      expect(node.logs(p, 'slow')).toBe('trapped\n');
+      return p;
+    });
+    const pidOf = (i: number): number => Number(/^process:\/\/(\d+)$/.exec(running.status?.containerStatuses?.[i]?.containerID ?? '')?.[1]);
+    const [quick, slow] = [pidOf(0), pidOf(1)];
+    await core.deleteNamespacedPod({ name: 'two-stops', namespace: ns.name });
+    await eventually(() => expect(pidAlive(quick)).toBe(false), { timeoutMs: 10_000, intervalMs: 100 });
+    // The quick one's exit is a status write, which reconciles the pod again: it must still be there.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pidAlive(slow)).toBe(true);
+    expect((await readPod('two-stops')).metadata?.deletionTimestamp).toBeDefined();
+    await eventually(async () => {
+      await expect(readPod('two-stops')).rejects.toMatchObject({ code: 404 });
+    }, { timeoutMs: 30_000 });
+    expect(pidAlive(slow)).toBe(false);
+  });
+
   it('serve on 127.0.0.1: podIP 127.0.0.1, an httpGet readiness probe, and a remapped hostPort recorded and proxied', async () => {
     const { core } = ns.clients;
     const containerPort = await freePort();

@@ -12,6 +12,14 @@ const pod = (containerPort: number, hostPort?: number): Pod => ({
   },
 });
 
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 describe('host ports', () => {
   it('records every declared TCP port with the host port it is reachable on', () => {
     expect(hostPorts(pod(5000))).toEqual({ 'web/5000': 5000 });
@@ -33,6 +41,29 @@ describe('host ports', () => {
     } finally {
       await proxies.close();
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('closes the proxies it opened when a later host port is taken, and names that port', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const takenPort = (taken.address() as AddressInfo).port;
+    const firstPort = await freePort();
+    const two: Pod = {
+      metadata: { name: 'p', namespace: 'ns', uid: 'u' },
+      spec: { containers: [{ name: 'web', ports: [{ containerPort: 1, hostPort: firstPort }, { containerPort: 2, hostPort: takenPort }] }] },
+    };
+    try {
+      await expect(startPortProxies(two)).rejects.toThrow(`hostPort ${takenPort} for web/2`);
+      // The first proxy is closed again: its port can be listened on.
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(firstPort, '127.0.0.1', resolve);
+      });
+      await new Promise<void>((r) => again.close(() => r()));
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
     }
   });
 });

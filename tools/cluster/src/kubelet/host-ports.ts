@@ -37,15 +37,21 @@ export async function startPortProxies(pod: Pod): Promise<PortProxies> {
       inbound.on('error', () => outbound.destroy());
       outbound.on('error', () => inbound.destroy());
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`hostPort ${hostPort} for ${key}: ${err.message}`)));
-      server.listen(hostPort, '127.0.0.1', resolve);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err) => reject(new Error(`hostPort ${hostPort} for ${key}: ${err.message}`)));
+        server.listen(hostPort, '127.0.0.1', resolve);
+      });
+    } catch (err) {
+      // Nobody gets a handle on the ones already listening: close them, or they hold their ports.
+      await closeAll(servers);
+      throw err;
+    }
     servers.push(server);
   }
-  return {
-    close: async () => {
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    },
-  };
+  return { close: () => closeAll(servers) };
+}
+
+async function closeAll(servers: readonly Server[]): Promise<void> {
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
 }

@@ -52,6 +52,18 @@ export interface RunningProcessKubelet {
 }
 
 const asPod = (o: KubeObject): Pod => o as unknown as Pod;
+
+/**
+ * Whether kubelet `name` runs `pod`, bound to `node` (undefined: unbound, or the node is gone). A
+ * node labelled for a process kubelet is that kubelet's alone, annotated pods included: two
+ * kubelets must never run (and write the status of) the same pod.
+ */
+export function servesPod(pod: Pod, node: KubeObject | undefined, name: string, servesAnnotated: boolean): boolean {
+  if (!pod.spec.nodeName || node === undefined) return false;
+  const owner = node.metadata.labels?.[PROCESS_KUBELET_LABEL];
+  if (owner !== undefined) return owner === name;
+  return servesAnnotated && pod.metadata.annotations?.[RUN_AS_PROCESS_ANNOTATION] === 'true';
+}
 const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<RunningProcessKubelet> {
@@ -94,6 +106,9 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
   };
 
   const workers = new Map<string, PodWorker>();
+  // Pods (by uid) whose containers are in their grace period: a status write or any other update
+  // reconciles them again, and must not delete them from the API while a process still runs.
+  const terminating = new Set<string>();
   const stopping = new Set<Promise<void>>();
   const track = (work: Promise<unknown>): void => {
     const p = work.then(() => undefined);
@@ -101,13 +116,8 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
     void p.finally(() => stopping.delete(p));
   };
 
-  const servesNode = (nodeName: string | undefined): boolean =>
-    nodeName !== undefined && nodes.get(undefined, nodeName)?.metadata.labels?.[PROCESS_KUBELET_LABEL] === name;
   const isOurs = (p: Pod): boolean =>
-    p.spec.nodeName !== undefined &&
-    p.spec.nodeName !== '' &&
-    (servesNode(p.spec.nodeName) ||
-      ((o.servesAnnotated ?? true) && p.metadata.annotations?.[RUN_AS_PROCESS_ANNOTATION] === 'true' && nodes.get(undefined, p.spec.nodeName) !== undefined));
+    servesPod(p, p.spec.nodeName ? nodes.get(undefined, p.spec.nodeName) : undefined, name, o.servesAnnotated ?? true);
 
   const forceDelete = async (p: Pod): Promise<void> => {
     await client.transport
@@ -146,13 +156,16 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Run
         if (current !== undefined) {
           workers.delete(key);
           current.pod = pod;
+          const uid = pod.metadata.uid;
+          terminating.add(uid);
           track(
             current
               .terminate(graceOf(pod))
               .then(() => forceDelete(pod))
-              .catch((err: unknown) => ctx.log.error('deleting pod failed', { error: String(err) })),
+              .catch((err: unknown) => ctx.log.error('deleting pod failed', { error: String(err) }))
+              .finally(() => terminating.delete(uid)),
           );
-        } else {
+        } else if (!terminating.has(pod.metadata.uid)) {
           // Never ran here (finished earlier, or the kubelet restarted): nothing to stop.
           track(forceDelete(pod).catch((err: unknown) => ctx.log.error('deleting pod failed', { error: String(err) })));
         }

@@ -1,6 +1,7 @@
 // The pod worker with real processes (unshare + bind mounts: this needs root, as the process
 // kubelet does) and a fake API: statuses are recorded instead of written.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@kaito-ts/controller-runtime/testing';
@@ -110,6 +111,52 @@ describe('PodWorker', () => {
     expect(backoffs.map((m) => m.split(' ')[1])).toEqual(['100ms', '200ms']);
     for (const [i, text] of [[0, 'run 1\n'], [1, 'run 2\n'], [2, 'run 3\n']] as const) {
       expect(readFileSync(containerLogFile(kubeletDirs(dir), pod, 'main', i), 'utf8')).toBe(text);
+    }
+  });
+
+  it('kills what a container left running in its process group when it exits, as a runtime ends the container', async () => {
+    const { w, statuses } = worker({
+      restartPolicy: 'Never',
+      volumes: [{ name: 'state', hostPath: { path: dir } }],
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'sleep 60 & echo $! > /state/bg; exit 0'], volumeMounts: [{ name: 'state', mountPath: '/state' }] }],
+    });
+    await w.start();
+    expect(last(statuses).phase).toBe('Succeeded');
+    const bg = Number(readFileSync(join(dir, 'bg'), 'utf8'));
+    // A zombie waiting for its reaper counts as gone.
+    const alive = (): boolean => {
+      try {
+        return readFileSync(`/proc/${bg}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const deadline = Date.now() + 5000;
+      while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(alive()).toBe(false);
+    } finally {
+      if (alive()) process.kill(bg, 'SIGKILL');
+      await w.terminate(100);
+    }
+  });
+
+  it('says on the pod why it cannot start when its host port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { w, statuses } = worker({
+        restartPolicy: 'Never',
+        containers: [{ name: 'web', image: 'busybox', command: ['true'], ports: [{ containerPort: 1, hostPort: port }] }],
+      });
+      await w.start();
+      const waiting = last(statuses).containerStatuses[0]?.state['waiting'];
+      expect(waiting?.['reason']).toBe('ContainerCreating');
+      expect(waiting?.['message']).toContain(`hostPort ${port}`);
+      await w.terminate(100);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
     }
   });
 

@@ -115,7 +115,13 @@ export class PodWorker {
   /** Starts the pod; resolves when every container has finished for good or the pod was stopped. */
   start(): Promise<void> {
     this.#done ??= this.#run().catch((err: unknown) => {
-      this.log.error('pod worker failed', { error: err instanceof Error ? err.message : String(err) });
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error('pod worker failed', { error: message });
+      // Say so on the pod, or it sits in ContainerCreating with nothing to tell why.
+      for (const r of this.#records.values()) {
+        if ('waiting' in r.state) r.state = { waiting: { reason: r.state.waiting.reason, message: `the process kubelet gave up on this pod: ${message}` } };
+      }
+      this.#publish();
     });
     return this.#done;
   }

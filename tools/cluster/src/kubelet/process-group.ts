@@ -49,6 +49,9 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
     }
     const exited = new Promise<number>((res) => {
       child.once('exit', (code, signal) => {
+        // A runtime ends the whole container when its main process exits; what the program left
+        // running in its group (a `cmd &`) must not outlive it, the pod, or `cluster down`.
+        signalGroup(child.pid ?? 0, 'SIGKILL');
         rmSync(o.pidFile, { force: true });
         res(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0));
       });
@@ -64,6 +67,7 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  if (pid <= 0) return;
   try {
     process.kill(-pid, signal);
   } catch {
@@ -100,18 +104,32 @@ export function isOurContainer(pid: number, kubeletDir: string): boolean {
 
 /**
  * Kills every container process group recorded under `pidsDir` that still runs (a kubelet that
- * crashed or was killed leaves them); returns the pids killed.
+ * crashed or was killed leaves them), then every other process carrying the marker: the children
+ * of a container whose main process exited while no kubelet was there to end its group. Returns
+ * the pids killed.
  */
 export function sweepContainers(pidsDir: string, kubeletDir: string): number[] {
-  if (!existsSync(pidsDir)) return [];
   const killed: number[] = [];
-  for (const f of readdirSync(pidsDir)) {
-    const pid = Number.parseInt(readFileSync(join(pidsDir, f), 'utf8'), 10);
-    if (Number.isInteger(pid) && pid > 0 && isOurContainer(pid, kubeletDir)) {
-      signalGroup(pid, 'SIGKILL');
-      killed.push(pid);
+  if (existsSync(pidsDir)) {
+    for (const f of readdirSync(pidsDir)) {
+      const pid = Number.parseInt(readFileSync(join(pidsDir, f), 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && isOurContainer(pid, kubeletDir)) {
+        signalGroup(pid, 'SIGKILL');
+        killed.push(pid);
+      }
+      rmSync(join(pidsDir, f), { force: true });
     }
-    rmSync(join(pidsDir, f), { force: true });
+  }
+  for (const entry of readdirSync('/proc')) {
+    const pid = /^\d+$/.test(entry) ? Number(entry) : 0;
+    if (pid > 0 && pid !== process.pid && !killed.includes(pid) && isOurContainer(pid, kubeletDir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed.push(pid);
+      } catch {
+        // gone
+      }
+    }
   }
   return killed;
 }

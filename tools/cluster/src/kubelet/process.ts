@@ -55,10 +55,22 @@ function kubeletCommand(): string[] {
   return [process.execPath, join(toolDir(), 'dist', 'kubelet', 'main.js')];
 }
 
-/** Starts the kubelet unless it runs; waits until it serves pods. Returns its pid. */
-export async function ensureKubeletProcess(paths: ClusterPaths, log: (line: string) => void, timeoutMs = 60_000): Promise<number> {
+/**
+ * Starts the kubelet unless it runs; waits until it serves pods. Returns its pid, or undefined when
+ * not root: the kubelet needs root, the rest of the cluster does not, so `up` goes on without it.
+ */
+export async function ensureKubeletProcess(
+  paths: ClusterPaths,
+  log: (line: string) => void,
+  timeoutMs = 60_000,
+  uid: number | undefined = process.getuid?.(),
+): Promise<number | undefined> {
   const running = kubeletPid(paths);
   if (running !== undefined) return running;
+  if (uid !== 0) {
+    log('cluster: process kubelet not started: it needs root (unshare --mount, bind mounts); pods on --run-pods nodes and pods annotated kaito-ts.dev/run-as-process stay Pending');
+    return undefined;
+  }
   const k = kubeletProcessPaths(paths);
   mkdirSync(k.dir, { recursive: true });
   rmSync(k.readyFile, { force: true });

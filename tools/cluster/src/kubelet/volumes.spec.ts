@@ -101,4 +101,23 @@ describe('volumes', () => {
     ]);
     expect(() => containerMounts({ name: 'c', volumeMounts: [{ name: 'tmp', mountPath: '/x', subPath: '../../etc' }] }, vols)).toThrow('leaves volume "tmp"');
   });
+
+  it('mounts a subPath of a hostPath volume at / or with a trailing slash', () => {
+    const vols = new Map([
+      ['root', { path: '/', alwaysReadOnly: true }],
+      ['slash', { path: '/data/', alwaysReadOnly: true }],
+    ]);
+    expect(
+      containerMounts({ name: 'c', volumeMounts: [{ name: 'root', mountPath: '/host-etc', subPath: 'etc' }, { name: 'slash', mountPath: '/in', subPath: 'x' }] }, vols),
+    ).toEqual([
+      { source: '/etc', target: '/host-etc', readOnly: true },
+      { source: '/data/x', target: '/in', readOnly: true },
+    ]);
+    expect(() => containerMounts({ name: 'c', volumeMounts: [{ name: 'slash', mountPath: '/x', subPath: '../etc' }] }, vols)).toThrow('leaves volume "slash"');
+  });
+
+  it('refuses a relative mountPath, which would land in the kubelet\'s working directory (the repository)', () => {
+    const vols = new Map([['tmp', { path: '/p/tmp', alwaysReadOnly: false }]]);
+    expect(() => containerMounts({ name: 'c', volumeMounts: [{ name: 'tmp', mountPath: 'data' }] }, vols)).toThrow('container "c": mountPath "data" must be an absolute path');
+  });
 });

@@ -166,9 +166,13 @@ export function containerMounts(container: Container, volumes: ReadonlyMap<strin
   return (container.volumeMounts ?? []).map((m) => {
     const v = volumes.get(m.name);
     if (v === undefined) throw new VolumeSetupError(`container "${container.name}": volumeMount "${m.name}" names no volume of the pod`);
+    // A runtime refuses these; here the start script would mount into the kubelet's cwd.
+    if (!m.mountPath.startsWith('/')) throw new VolumeSetupError(`container "${container.name}": mountPath "${m.mountPath}" must be an absolute path, e.g. /mnt/data`);
     const sub = m.subPath ?? '';
     const source = sub === '' ? v.path : normalize(join(v.path, sub));
-    if (sub !== '' && !source.startsWith(`${v.path}/`)) throw new VolumeSetupError(`container "${container.name}": subPath "${sub}" leaves volume "${m.name}"`);
+    // A hostPath may be `/` or end in a slash: compare against the path with one trailing slash.
+    const inside = `${normalize(v.path).replace(/\/+$/, '')}/`;
+    if (sub !== '' && !source.startsWith(inside)) throw new VolumeSetupError(`container "${container.name}": subPath "${sub}" leaves volume "${m.name}"`);
     const readOnly = v.alwaysReadOnly || m.readOnly === true;
     return { source, target: m.mountPath, readOnly };
   });
