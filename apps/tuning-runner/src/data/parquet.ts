@@ -34,7 +34,9 @@ function problemOf(err: unknown, path: string, name: string, limits: Limits): st
   return first;
 }
 
-const SELECT = 'SELECT * FROM read_parquet($path)';
+// binary_as_string: strings that older writers left unannotated are text, as hyparquet read them
+// (DuckDB would give blobs); DuckDB checks them as UTF-8 like annotated ones.
+const SELECT = 'SELECT * FROM read_parquet($path, binary_as_string = true)';
 /** DuckDB's chunk size: the stream decodes up to this many rows ahead of the consumer. */
 const CHUNK_ROWS = 2048;
 
