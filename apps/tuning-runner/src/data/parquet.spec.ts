@@ -196,4 +196,12 @@ describe('parquet input', () => {
     await writeFile(bad, craftParquet({ schema, values: ['ok', new Uint8Array([0x6f, 0xff])] }));
     expect(await convert(bad)).toEqual({ ok: false, error: expect.stringMatching(/^chat\.parquet: rows 1-2: cannot decode parquet data: .*not valid UTF8/) });
   });
+
+  it('cuts the bad value DuckDB quotes, so a megabyte row does not become a megabyte message', async () => {
+    const path = join(dir, 'long.parquet');
+    await writeFile(path, craftParquet({ values: ['ok', new Uint8Array(Buffer.concat([Buffer.from('a'.repeat(1 << 20)), Buffer.from([0xff])]))] }));
+    const outcome = await convert(path);
+    expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/^chat\.parquet: rows 1-2: cannot decode parquet data: .*value "a{40}…" is not valid UTF8/) });
+    expect(!outcome.ok && outcome.error.length).toBeLessThan(600);
+  });
 });
