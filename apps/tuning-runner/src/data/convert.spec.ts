@@ -173,6 +173,14 @@ describe('convertToJsonl errors', () => {
     expect(await failure(input)).toBe('odd.csv: row 1: expected a "messages" field, "prompt" and "completion", or "text", got fields question, answer');
   });
 
+  it('names a few fields of a row with very many or very long field names, cut', async () => {
+    const row = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`f${i}`, i]));
+    const many = await file('many.jsonl', `${JSON.stringify({ ['k'.repeat(1 << 20)]: 1, ...row })}\n`);
+    expect(await failure(many)).toBe(
+      `many.jsonl: line 1: expected a "messages" field, "prompt" and "completion", or "text", got fields ${'k'.repeat(37)}..., f0, f1, f2, f3, f4, f5, f6, f7, f8 and 99991 more`,
+    );
+  });
+
   it('rejects an empty message list', async () => {
     const input = await file('empty-messages.jsonl', `${JSON.stringify({ messages: [] })}\n`);
     expect(await failure(input)).toBe('empty-messages.jsonl: line 1: messages: expected at least one message, got an empty list');

@@ -29,6 +29,8 @@ export class RowProblem {
   }
 }
 
+const MAX_FIELDS_NAMED = 10;
+
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
@@ -128,10 +130,13 @@ export function normaliseRow(raw: unknown): { format: RowFormat; row: Normalised
       return { format: 'messages', row: { messages: [{ role: 'user', content: user }, { role: 'assistant', content: response }] } };
     }
     default: {
+      // A hostile row may have a million fields or a field name of megabytes: a few are named, cut.
       const fields = Object.keys(raw);
+      const named = fields.slice(0, MAX_FIELDS_NAMED).map((f) => (f.length > 40 ? `${f.slice(0, 37)}...` : f));
+      const more = fields.length > MAX_FIELDS_NAMED ? ` and ${fields.length - MAX_FIELDS_NAMED} more` : '';
       throw new RowProblem(
         '',
-        `expected a "messages" field, "prompt" and "completion", or "text", got ${fields.length ? `fields ${fields.join(', ')}` : 'no fields'}`,
+        `expected a "messages" field, "prompt" and "completion", or "text", got ${fields.length ? `fields ${named.join(', ')}${more}` : 'no fields'}`,
       );
     }
   }

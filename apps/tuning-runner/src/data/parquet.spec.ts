@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { DatasetError } from '../errors.js';
+import { craftParquet, i32, bin, struct } from '../testing/parquet-craft.js';
 import { DOLLY_SCHEMA, dollyRows, writeDollyParquet, type ChatRow } from '../testing/fixtures.js';
 import { trainerPython } from '../testing/processes.js';
 import { convertToJsonl } from './convert.js';
@@ -183,5 +184,24 @@ describe('parquet input', () => {
     await writeDollyParquet(join(dir, 'a[1].parquet'), rows);
     await writeDollyParquet(join(dir, 'a1.parquet'), dollyRows(5, 9));
     expect(await convert(join(dir, 'a[1].parquet'))).toEqual({ ok: true, jsonl: jsonlOf(rows) });
+  });
+
+  it('reads a BYTE_ARRAY column without a UTF8 annotation as text, as hyparquet did, and refuses it when it is not UTF-8', async () => {
+    // Older writers (Hive, Impala, parquet-go) leave strings unannotated; DuckDB would give them as blobs.
+    const schema = [struct({ 4: bin('schema'), 5: i32(1) }), struct({ 1: i32(6), 3: i32(0), 4: bin('text') })];
+    const plain = join(dir, 'plain.parquet');
+    await writeFile(plain, craftParquet({ schema, values: ['first row', 'second row'] }));
+    expect(await convert(plain)).toEqual({ ok: true, jsonl: '{"text":"first row"}\n{"text":"second row"}\n' });
+    const bad = join(dir, 'bad.parquet');
+    await writeFile(bad, craftParquet({ schema, values: ['ok', new Uint8Array([0x6f, 0xff])] }));
+    expect(await convert(bad)).toEqual({ ok: false, error: expect.stringMatching(/^chat\.parquet: rows 1-2: cannot decode parquet data: .*not valid UTF8/) });
+  });
+
+  it('cuts the bad value DuckDB quotes, so a megabyte row does not become a megabyte message', async () => {
+    const path = join(dir, 'long.parquet');
+    await writeFile(path, craftParquet({ values: ['ok', new Uint8Array(Buffer.concat([Buffer.from('a'.repeat(1 << 20)), Buffer.from([0xff])]))] }));
+    const outcome = await convert(path);
+    expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/^chat\.parquet: rows 1-2: cannot decode parquet data: .*value "a{40}…" is not valid UTF8/) });
+    expect(!outcome.ok && outcome.error.length).toBeLessThan(600);
   });
 });

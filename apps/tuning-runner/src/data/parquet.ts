@@ -24,17 +24,26 @@ const toJs: DuckDBValueConverter<JS> = (value, type, converter) => {
   return JSDuckDBValueConverter(value, type, converter);
 };
 
+/** Longer than any DuckDB message about the file itself; only quoted data makes one longer. */
+const MAX_PROBLEM_CHARS = 500;
+
 function problemOf(err: unknown, path: string, name: string, limits: Limits): string {
   // DuckDB names the local path (the user knows the file by its name) and follows its first
   // line with advice for SQL users ("SET threads=…") that means nothing here.
-  const first = (err instanceof Error ? err.message : String(err)).split(path).join(name).split('\n')[0] ?? '';
+  // It also quotes the offending value whole (megabytes of a row with one bad byte), which would
+  // flood the log line and the progress file: long quoted values are cut, then the line itself.
+  const line = (err instanceof Error ? err.message : String(err)).split(path).join(name).split('\n')[0] ?? '';
+  const cut = line.replace(/"([^"]{40})[^"]{8,}"/g, '"$1…"');
+  const first = cut.length > MAX_PROBLEM_CHARS ? `${cut.slice(0, MAX_PROBLEM_CHARS)}…` : cut;
   if (/^Out of Memory Error/.test(first)) {
     return `a page or value needs more than the ${showBytes(limits.parquetMemoryBytes)} the parquet reader may use (parquetMemoryBytes): ${first}`;
   }
   return first;
 }
 
-const SELECT = 'SELECT * FROM read_parquet($path)';
+// binary_as_string: strings that older writers left unannotated are text, as hyparquet read them
+// (DuckDB would give blobs); DuckDB checks them as UTF-8 like annotated ones.
+const SELECT = 'SELECT * FROM read_parquet($path, binary_as_string = true)';
 /** DuckDB's chunk size: the stream decodes up to this many rows ahead of the consumer. */
 const CHUNK_ROWS = 2048;
 
