@@ -3,12 +3,24 @@
  * footer's schema (a schema nested 100,000 deep crashes it with a segfault, which no catch can
  * turn into InvalidDataset), so the shape of everything it will walk is checked here first, in
  * JS, iteratively: the footer's length, the schema tree (element counts, depth, leaf types),
- * and each column chunk's metadata. hyparquet parses the Thrift; this module only judges it.
+ * and each column chunk's metadata. hyparquet parses the Thrift, after footer-prescan.ts has bounded
+ * what that parse may build; this module only judges it.
  */
 import { open } from 'node:fs/promises';
 import { parquetMetadata, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { DatasetError } from '../errors.js';
-import { showBytes, type Limits } from './limits.js';
+import { FooterScanProblem, scanFooter } from './footer-prescan.js';
+import { MiB, showBytes, type Limits } from './limits.js';
+
+/**
+ * The most JS memory hyparquet may build from one footer, as `scanFooter` estimates it. DuckDB then
+ * parses the same footer again in C++, outside its memory limit, at about the same cost per column
+ * chunk, so this bounds both. Measured: a hyparquet-writer file of 23,000 one-row groups (a 4.5 MiB
+ * footer, estimated at 124 MiB) converts with a 438 MiB peak RSS; hostile footers of one-byte items
+ * at the budget peak at 180-260 MiB, refused by the checks below. A larger footer could not be read
+ * within the 512 MiB cap at all, whatever `maxMetadataBytes` allows.
+ */
+export const MAX_METADATA_OBJECT_BYTES = 128 * MiB;
 
 /** Deeper than any real dataset schema (dolly's is 4), shallow enough for any reader's recursion. */
 export const MAX_SCHEMA_DEPTH = 64;
@@ -40,6 +52,7 @@ export async function readCheckedFooter(path: string, name: string, limits: Limi
     }
     const footer = Buffer.alloc(length + 8);
     await handle.read(footer, 0, length + 8, size - 8 - length);
+    prescan(footer.subarray(0, length), name);
     try {
       metadata = parquetMetadata(footer.buffer.slice(footer.byteOffset, footer.byteOffset + footer.length));
     } catch (err) {
@@ -56,6 +69,24 @@ export async function readCheckedFooter(path: string, name: string, limits: Limi
   } catch (err) {
     if (err instanceof FooterProblem) throw new DatasetError(name, undefined, `invalid parquet metadata: ${err.message}`);
     throw err;
+  }
+}
+
+/** Refuses, before hyparquet builds anything, a footer whose parse would not fit in memory. */
+function prescan(metadata: Uint8Array, name: string): void {
+  let scan;
+  try {
+    scan = scanFooter(metadata);
+  } catch (err) {
+    if (err instanceof FooterScanProblem) throw new DatasetError(name, undefined, `unreadable parquet metadata: ${err.message}`);
+    throw err;
+  }
+  if (scan.estimatedBytes > MAX_METADATA_OBJECT_BYTES) {
+    throw new DatasetError(
+      name,
+      undefined,
+      `invalid parquet metadata: the footer describes ${scan.schemaElements} schema elements and ${scan.rowGroups} row groups, which would take about ${showBytes(scan.estimatedBytes)} of memory to read, over the ${showBytes(MAX_METADATA_OBJECT_BYTES)} limit`,
+    );
   }
 }
 
