@@ -55,6 +55,8 @@ export interface WorkspaceControllerOptions {
   readonly concurrency?: number;
   /** Default: `mgr.eventRecorder('workspace-controller')`. */
   readonly events?: EventRecorder;
+  /** Reconcile only Workspaces in these namespaces; empty or absent: all. */
+  readonly namespaces?: readonly string[];
   readonly now?: () => Date;
 }
 
@@ -76,6 +78,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
   const services = mgr.informer(Resources.Service);
   const pods = mgr.informer(Resources.Pod, { indexers: { [WORKSPACE_INDEX]: podKey } });
 
+  const watched = new Set(options.namespaces ?? []);
   const requestsOf = (key: string): NodeRequest[] => requests.byIndex(WORKSPACE_INDEX, key).map((o) => nodeRequestOf(api, o));
 
   async function writeStatus(ws: Workspace, status: WorkspaceStatus, log: Logger): Promise<void> {
@@ -145,6 +148,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     const ws = workspaces.getByKey(key);
     if (ws === undefined) return {}; // gone; its children go by ownerReference
     if (ws.inference === undefined) return {}; // tuning Workspaces are another controller's
+    if (watched.size > 0 && !watched.has(ws.metadata.namespace ?? '')) return {};
     if (isBeingDeleted(ws)) return finalize(ws, key, log);
 
     const current = await mgr.client.addFinalizer(Workspaces, ws, WORKSPACE_FINALIZER);
