@@ -72,6 +72,7 @@ describe('resolveInferencePlan', () => {
     [{ inference: { preset: { name: 'no-such-model' } } }, Reason.PresetNotFound, 'inference.preset.name: unknown model'],
     [{ inference: { preset: { name: 'falcon-40b-instruct' } } }, Reason.ModelDoesNotFit, 'falcon-40b-instruct on Standard_NC6s_v3: '],
     [{ metadata: { annotations: { 'kaito.sh/runtime': 'tgi' } } }, Reason.InvalidSpec, 'kaito.sh/runtime'],
+    [{ inference: { adapters: [{ source: { name: 'a', image: 'example.com/a:1' } }] } }, Reason.InvalidSpec, 'inference.adapters are not supported'],
   ])('refuses %j with %s', (overrides, reason, message) => {
     const r = resolveInferencePlan(makeInferenceWorkspace(overrides));
     expect(r).toMatchObject({ ok: false, reason });

@@ -40,6 +40,10 @@ export function resolveInferencePlan(ws: Workspace): ResolvedPlan {
   if (preset === undefined) {
     return fail(Reason.InvalidSpec, 'inference.preset is not set: template Workspaces (inference.template) are not supported by this controller yet; name a preset, e.g. inference.preset.name: phi-3-mini-4k-instruct');
   }
+  if ((ws.inference?.adapters ?? []).length > 0) {
+    // Refused before any node is requested: the workload planner could not build their puller init containers later.
+    return fail(Reason.InvalidSpec, 'inference.adapters are not supported by this controller yet (their puller init containers are still to come); remove them to serve the base model');
+  }
   let runtime: RuntimeName;
   try {
     runtime = workspaceRuntime(ws);
