@@ -215,6 +215,27 @@ describe('workspaceController: the inference reconcile', () => {
     expect(world.events.events).toHaveLength(events);
   });
 
+  it('rolls the StatefulSet to a changed inference spec', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    type Sts = KubeObject & { spec?: { template?: { spec?: { volumes?: { name: string; configMap?: { name: string } }[] } } } };
+    const sts = () => world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default');
+    const first = sts()?.metadata.annotations?.['workspace.kaito.io/hash'];
+
+    await world.mgr.client.mergePatch(Workspaces, { name: 'workspace-phi-3', namespace: 'default' }, { inference: { config: 'my-inference-params' } });
+    await world.settle();
+
+    const second = sts()?.metadata.annotations?.['workspace.kaito.io/hash'];
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(sts()?.spec?.template?.spec?.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'my-inference-params' }) }));
+    expect(world.events.reasons()).toContain('WorkloadUpdated');
+  });
+
   it('refuses a model that does not fit with the planner’s explanation, terminally, creating nothing', async () => {
     world = new World();
     seedWorkspace(world, { inference: { preset: { name: 'falcon-40b-instruct' } } });
