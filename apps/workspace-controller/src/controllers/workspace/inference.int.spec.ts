@@ -21,6 +21,8 @@ import { defaultSettings } from '../../settings.js';
 import { type RunningWorkspaceController, startWorkspaceController } from '../../start.js';
 import { Workspaces } from './resources.js';
 
+/** A SKU the provisioner has no quota for (phi-3-mini-4k-instruct fits on it). */
+const QUOTA_ZERO = 'Standard_NC12s_v3';
 const run = Math.random().toString(36).slice(2, 8);
 const REPO = join(__dirname, '..', '..', '..', '..', '..');
 
@@ -68,6 +70,7 @@ describe.each(NodeRequestApis)('an inference Workspace on the local control plan
       `--api=${api}`,
       `--cloud-namespace=${cloudNamespace}`,
       '--launch-delay=1s',
+      `--quota=${QUOTA_ZERO}=0`,
       '--leader-elect=false',
       '--metrics-port=off',
       '--health-port=off',
@@ -155,4 +158,28 @@ describe.each(NodeRequestApis)('an inference Workspace on the local control plan
       { timeoutMs: 60_000, description: `no ${api}, Node, StatefulSet, Service or Pod left` },
     );
   }, 240_000);
+
+  it('reports the provisioner’s QuotaExceeded on ResourceReady, serves nothing, and still deletes cleanly', async () => {
+    const seed = makeInferenceWorkspace({ metadata: { name: 'phi-3-quota', namespace: ns.name }, resource: { instanceType: QUOTA_ZERO }, inference: { preset: { name: 'phi-3-mini-4k-instruct' } } });
+    const { uid: _uid, generation: _generation, ...metadata } = seed.metadata;
+    await kube.create(Workspaces, { ...seed, metadata } as Workspace);
+
+    const ws = await eventually(
+      async () => {
+        const w = await kube.get(Workspaces, 'phi-3-quota', ns.name);
+        return w.status?.conditions?.find((c) => c.type === ConditionType.ResourceReady)?.reason === 'QuotaExceeded' && w;
+      },
+      { timeoutMs: 60_000, description: 'ResourceReady reason QuotaExceeded' },
+    );
+    const condition = (type: string) => ws.status?.conditions?.find((c) => c.type === type);
+    expect(condition(ConditionType.ResourceReady)).toMatchObject({ status: 'False' });
+    expect(condition(ConditionType.ResourceReady)?.message).toContain(`exceeding the approved quota for ${QUOTA_ZERO}`);
+    expect(condition(ConditionType.InferenceReady)?.status).toBe('False');
+    expect(condition(ConditionType.WorkspaceReady)?.message).toMatch(/^QuotaExceeded: /);
+    expect(await kube.find(Resources.StatefulSet, 'phi-3-quota', ns.name)).toBeUndefined();
+
+    await kube.delete(Workspaces, { name: 'phi-3-quota', namespace: ns.name });
+    await eventually(async () => (await kube.find(Workspaces, 'phi-3-quota', ns.name)) === undefined, { timeoutMs: 60_000, description: 'the Workspace to go' });
+    expect((await kube.list(requestResource, {})).filter(ofNamespace)).toEqual([]);
+  }, 120_000);
 });
