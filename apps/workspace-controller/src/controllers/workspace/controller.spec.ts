@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { ConditionType, Reason, WORKSPACE_FINALIZER, type Workspace } from '@kaito-ts/api';
+import { makeInferenceWorkspace } from '@kaito-ts/api/testing';
+import { type Controller, type KubeObject, Manager, Resources, type ResourceType, TerminalError } from '@kaito-ts/controller-runtime';
+import { FakeApiServer, FakeEventRecorder, silentLogger } from '@kaito-ts/controller-runtime/testing';
+import { MachineResource, type NodeRequestApi, NodeClaimResource, NodeResource, nodeRequestClient, nodeRequestResource } from '@kaito-ts/karpenter';
+import { makeNode } from '@kaito-ts/karpenter/testing';
+import { makePod } from '../../testing/pods.js';
+import { workspaceController } from './controller.js';
+import { Workspaces } from './resources.js';
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+const KEY = 'default/workspace-phi-3';
+const SKU = 'Standard_NC6s_v3';
+
+/** Polls `fn` (real time: real informers run on the fake API server). */
+async function until(fn: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A manager whose caches run on a FakeApiServer, with the controller built but driven by hand. */
+class World {
+  readonly server = new FakeApiServer({
+    resources: [
+      { resource: Workspaces, status: true },
+      { resource: NodeClaimResource, status: true },
+      { resource: MachineResource, status: true },
+    ],
+  });
+  readonly events = new FakeEventRecorder();
+  readonly mgr = new Manager({ transport: this.server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
+  readonly controller: Controller;
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+
+  constructor(readonly api: NodeRequestApi = 'nodeclaim') {
+    this.controller = workspaceController(this.mgr, { api, events: this.events, now: () => NOW });
+  }
+
+  get requestResource(): ResourceType {
+    return nodeRequestResource(this.api) as unknown as ResourceType;
+  }
+
+  async start(): Promise<void> {
+    this.#running = this.mgr.start({ signal: this.#stop.signal });
+    await this.synced();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+
+  /** Waits until every cache the controller reads holds exactly what the server holds. */
+  async synced(): Promise<void> {
+    const resources = [Workspaces, this.requestResource, NodeResource, Resources.StatefulSet, Resources.Service, Resources.Pod] as ResourceType[];
+    const fingerprint = (objs: readonly KubeObject[]) =>
+      objs
+        .map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}@${o.metadata.resourceVersion ?? ''}`)
+        .sort()
+        .join(',');
+    await until(() => resources.every((r) => fingerprint(this.mgr.informer(r).list()) === fingerprint(this.server.list(r))), 'the caches to catch up');
+  }
+
+  async reconcile(): Promise<void> {
+    await this.controller.reconcile(KEY, {
+      controller: 'workspace',
+      key: KEY,
+      namespace: 'default',
+      name: 'workspace-phi-3',
+      reconcileID: randomUUID(),
+      log: silentLogger(),
+      signal: this.#stop.signal,
+    });
+  }
+
+  /** Reconcile on caches that have caught up with the last pass's writes. */
+  async settle(): Promise<void> {
+    await this.synced();
+    await this.reconcile();
+  }
+
+  workspace(): Workspace {
+    const ws = this.server.get<Workspace>(Workspaces, 'workspace-phi-3', 'default');
+    if (ws === undefined) throw new Error('workspace is gone');
+    return ws;
+  }
+
+  condition(type: string) {
+    return this.workspace().status?.conditions?.find((c) => c.type === type);
+  }
+
+  requests(): KubeObject[] {
+    return this.server.list(this.requestResource);
+  }
+
+  /** What a provisioner does: the request launches, its Ready GPU node registers. */
+  async provision(): Promise<void> {
+    const client = nodeRequestClient(this.mgr.client, this.api);
+    for (const obj of this.requests()) {
+      const name = obj.metadata.name;
+      const current = await client.get(name);
+      if (current === undefined) continue;
+      const cond = (type: string) => ({ type, status: 'True' as const, reason: type, message: '', lastTransitionTime: NOW.toISOString() });
+      this.server.seed(makeNode({ metadata: { name: `node-${name}`, labels: { ...obj.metadata.labels } }, providerID: `fake:///${name}`, instanceType: SKU }));
+      await client.patchStatus(current, {
+        ...current.status,
+        providerID: `fake:///${name}`,
+        nodeName: `node-${name}`,
+        conditions: ['Launched', 'Registered', 'Initialized', 'Ready'].map(cond),
+      });
+    }
+  }
+}
+
+function seedWorkspace(world: World, overrides: Parameters<typeof makeInferenceWorkspace>[0] = {}): Workspace {
+  return world.server.seed(makeInferenceWorkspace({ inference: { preset: { name: 'phi-3-mini-4k-instruct' } }, ...overrides }) as unknown as KubeObject) as unknown as Workspace;
+}
+
+let world: World;
+afterEach(async () => {
+  await world.stop();
+});
+
+describe('workspaceController: the inference reconcile', () => {
+  it('persists the finalizer before it creates a node request', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+
+    const writes = world.server.writes().map((w) => `${w.method} ${w.path}`);
+    const finalizer = writes.findIndex((w) => w.startsWith('PATCH') && w.includes('/workspaces/workspace-phi-3') && !w.endsWith('/status'));
+    const create = writes.findIndex((w) => w.startsWith('POST') && w.includes('/nodeclaims'));
+    expect(finalizer).toBeGreaterThanOrEqual(0);
+    expect(create).toBeGreaterThan(finalizer);
+    expect(world.workspace().metadata.finalizers).toEqual([WORKSPACE_FINALIZER]);
+  });
+
+  it.each(['nodeclaim', 'machine'] as const)('creates the planned %s once, even when reconciled twice before its cache saw the first', async (api) => {
+    world = new World(api);
+    seedWorkspace(world, { metadata: { finalizers: [WORKSPACE_FINALIZER] } });
+    await world.start();
+    // Two passes on the same cache state: the second cannot have seen the first one's create.
+    await Promise.all([world.reconcile(), world.reconcile()]);
+    await world.settle();
+
+    const requests = world.requests();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.metadata.labels).toMatchObject({ 'kaito.sh/workspace': 'workspace-phi-3', 'kaito.sh/workspacenamespace': 'default' });
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'False', reason: Reason.NodeNotLaunched });
+    expect(world.workspace().status?.targetNodeCount).toBe(1);
+  });
+
+  it('creates no StatefulSet until the nodes are ready, then the StatefulSet and both Services', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+    expect(world.server.list(Resources.StatefulSet)).toEqual([]);
+    expect(world.server.list(Resources.Service)).toEqual([]);
+
+    await world.provision();
+    await world.settle();
+
+    const sts = world.server.get<KubeObject & { spec?: { replicas?: number } }>(Resources.StatefulSet, 'workspace-phi-3', 'default');
+    expect(sts?.spec?.replicas).toBe(1);
+    expect(sts?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Workspace', name: 'workspace-phi-3', controller: true });
+    const service = world.server.get<KubeObject & { spec?: { ports?: unknown[] } }>(Resources.Service, 'workspace-phi-3', 'default');
+    expect(service?.spec?.ports).toEqual([{ name: 'http', port: 80, targetPort: 5000, protocol: 'TCP' }]);
+    expect(world.server.get(Resources.Service, 'workspace-phi-3-headless', 'default')).toBeDefined();
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'True', reason: Reason.NodesReady });
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'False', reason: Reason.InferencePending });
+    expect(world.workspace().status?.workerNodes).toEqual([`node-${world.requests()[0]?.metadata.name ?? ''}`]);
+  });
+
+  it('reports Ready once the pod is Ready, with one Event per transition', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    const pod = makePod();
+    world.server.seed({ ...pod, apiVersion: 'v1', kind: 'Pod', metadata: { ...pod.metadata, name: 'workspace-phi-3-0', namespace: 'default' } } as unknown as KubeObject);
+    await world.settle();
+
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'True', reason: Reason.InferenceReady, observedGeneration: 1 });
+    expect(world.condition(ConditionType.WorkspaceReady)).toMatchObject({ status: 'True', reason: Reason.WorkspaceReady });
+    expect(world.workspace().status?.state).toBe('Ready');
+    expect(world.events.reasons()).toEqual(
+      expect.arrayContaining(['NodeRequestCreated', Reason.NodeNotLaunched, Reason.NodesReady, 'WorkloadCreated', Reason.InferenceReady, Reason.WorkspaceReady]),
+    );
+    expect(world.events.reasons().filter((r) => r === Reason.WorkspaceReady)).toHaveLength(1);
+  });
+
+  it('writes nothing on a steady second pass', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    await world.settle(); // everything in place, the caches current
+    const before = world.server.writes().length;
+    const events = world.events.events.length;
+    await world.settle();
+    expect(world.server.writes().slice(before)).toEqual([]);
+    expect(world.events.events).toHaveLength(events);
+  });
+
+  it('rolls the StatefulSet to a changed inference spec', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    type Sts = KubeObject & { spec?: { template?: { spec?: { volumes?: { name: string; configMap?: { name: string } }[] } } } };
+    const sts = () => world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default');
+    const first = sts()?.metadata.annotations?.['workspace.kaito.io/hash'];
+
+    await world.mgr.client.mergePatch(Workspaces, { name: 'workspace-phi-3', namespace: 'default' }, { inference: { config: 'my-inference-params' } });
+    await world.settle();
+
+    const second = sts()?.metadata.annotations?.['workspace.kaito.io/hash'];
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(sts()?.spec?.template?.spec?.volumes).toContainEqual(expect.objectContaining({ configMap: expect.objectContaining({ name: 'my-inference-params' }) }));
+    expect(world.events.reasons()).toContain('WorkloadUpdated');
+  });
+
+  it('refuses a model that does not fit with the planner’s explanation, terminally, creating nothing', async () => {
+    world = new World();
+    seedWorkspace(world, { inference: { preset: { name: 'falcon-40b-instruct' } } });
+    await world.start();
+    await expect(world.reconcile()).rejects.toBeInstanceOf(TerminalError);
+
+    const resource = world.condition(ConditionType.ResourceReady);
+    expect(resource).toMatchObject({ status: 'False', reason: Reason.ModelDoesNotFit });
+    expect(resource?.message).toMatch(/^falcon-40b-instruct on Standard_NC6s_v3: /);
+    expect(world.condition(ConditionType.WorkspaceReady)?.message).toMatch(/^ModelDoesNotFit: /);
+    expect(world.requests()).toEqual([]);
+  });
+
+  it('names the unknown preset with close matches', async () => {
+    world = new World();
+    seedWorkspace(world, { inference: { preset: { name: 'phi-3-mini-4k-instruc' } } });
+    await world.start();
+    await expect(world.reconcile()).rejects.toBeInstanceOf(TerminalError);
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ reason: Reason.PresetNotFound });
+    expect(world.condition(ConditionType.ResourceReady)?.message).toContain('did you mean "phi-3-mini-4k-instruct"');
+  });
+
+  it('on deletion deletes the node requests, waits for them to go, then drops the finalizer', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.synced();
+    // A provisioner's finalizer holds the request until its instance is gone.
+    const [request] = world.requests();
+    const name = request?.metadata.name ?? '';
+    await world.mgr.client.mergePatch(NodeClaimResource, { name }, { metadata: { finalizers: ['karpenter.sh/termination'] } });
+    await world.mgr.client.delete(Workspaces, { name: 'workspace-phi-3', namespace: 'default' });
+    await world.settle();
+
+    expect(world.server.get<KubeObject>(NodeClaimResource, name)?.metadata.deletionTimestamp).toBeDefined();
+    expect(world.workspace().metadata.finalizers).toEqual([WORKSPACE_FINALIZER]);
+    expect(world.condition(ConditionType.WorkspaceReady)).toMatchObject({ status: 'False', reason: Reason.Deleting });
+    expect(world.condition(ConditionType.WorkspaceReady)?.message).toContain(`nodeclaim ${name}`);
+
+    await world.mgr.client.mergePatch(NodeClaimResource, { name }, { metadata: { finalizers: null } });
+    await world.settle();
+    expect(world.requests()).toEqual([]);
+    expect(world.server.get(Workspaces, 'workspace-phi-3', 'default')).toBeUndefined();
+  });
+});

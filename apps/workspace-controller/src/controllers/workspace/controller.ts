@@ -1,0 +1,192 @@
+/**
+ * The inference reconcile of a Workspace with `resource.instanceType` (auto-provisioning), the thin
+ * layer over the pure planners of this folder (plan.ts, node-requests.ts, inference-workload.ts,
+ * conditions.ts). Order, as Kaito's (`pkg/workspace/controllers/workspace_controller.go`):
+ *
+ * 1. deleting → delete the node requests, wait for them to go (status says which), drop the finalizer;
+ * 2. the finalizer, before anything is created;
+ * 3. plan with `@kaito-ts/presets`; a spec that cannot be served → all conditions False with the
+ *    reason and the planner's explanation, then `TerminalError` (no retry until the spec changes);
+ * 4. create the missing node requests: exactly the planned count, deterministic names (a second
+ *    pass before the cache caught up gets 409 AlreadyExists, never a duplicate);
+ * 5. once every node is ready: the StatefulSet and Services, applied only when they differ;
+ * 6. the status from what was observed, written only when it changed; one Event per transition.
+ *
+ * Every read comes from the manager's caches; watches only enqueue the owning Workspace's key.
+ */
+import { Labels, WORKSPACE_FINALIZER, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
+import {
+  hasFinalizer,
+  ignoreAlreadyExists,
+  isBeingDeleted,
+  type Controller,
+  type EventRecorder,
+  type KubeObject,
+  type Logger,
+  type Manager,
+  objectKey,
+  Resources,
+  type Result,
+  TerminalError,
+  toControllerOwner,
+  toLabelledKey,
+  watch,
+} from '@kaito-ts/controller-runtime';
+import { type Node, type NodeRequest, type NodeRequestApi, NodeResource, isDeleting, nodeRequestClient, nodeRequestOf, nodeRequestResource } from '@kaito-ts/karpenter';
+import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { inferenceStatus, resourceReady } from './conditions.js';
+import { desiredInferenceWorkload } from './inference-workload.js';
+import { desiredNodeRequest } from './node-requests.js';
+import { blockedStatus, conditionTransitions, deletingStatus, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
+import { Workspaces } from './resources.js';
+
+export const CONTROLLER_NAME = 'workspace';
+/** Cache index of node requests, Pods and Nodes by the Workspace key their labels name. */
+const WORKSPACE_INDEX = 'workspace';
+/** While deletion waits on node requests: look again even if no event comes. */
+const DELETION_RECHECK_MS = 30_000;
+
+export interface WorkspaceControllerOptions {
+  /** The node-request API: NodeClaim (`karpenter.sh/v1`, default) or Machine (`karpenter.sh/v1alpha5`). */
+  readonly api?: NodeRequestApi;
+  /** Image registry override for the runtime images (a mirror of mcr.microsoft.com/aks/kaito). */
+  readonly registry?: string;
+  /** Reconciles at once, of different Workspaces. Default 4. */
+  readonly concurrency?: number;
+  /** Default: `mgr.eventRecorder('workspace-controller')`. */
+  readonly events?: EventRecorder;
+  /** Reconcile only Workspaces in these namespaces; empty or absent: all. */
+  readonly namespaces?: readonly string[];
+  readonly now?: () => Date;
+}
+
+/** `namespace/name` of the Workspace an object's `kaito.sh/workspace{,namespace}` labels name. */
+const labelledKey = toLabelledKey({ name: Labels.workspace, namespace: Labels.workspaceNamespace });
+/** Pods carry only `kaito.sh/workspace` (the StatefulSet's selector) and live in its namespace. */
+const podKey = toLabelledKey({ name: Labels.workspace });
+
+export function workspaceController(mgr: Manager, options: WorkspaceControllerOptions = {}): Controller {
+  const api = options.api ?? 'nodeclaim';
+  const now = options.now ?? (() => new Date());
+  const events = options.events ?? mgr.eventRecorder('workspace-controller');
+  const requestResource = nodeRequestResource(api);
+  const requestClient = nodeRequestClient(mgr.client, api);
+  const workspaces = mgr.informer(Workspaces);
+  const requests = mgr.informer(requestResource, { indexers: { [WORKSPACE_INDEX]: labelledKey } });
+  const nodes = mgr.informer(NodeResource);
+  const statefulSets = mgr.informer(Resources.StatefulSet);
+  const services = mgr.informer(Resources.Service);
+  const pods = mgr.informer(Resources.Pod, { indexers: { [WORKSPACE_INDEX]: podKey } });
+
+  const watched = new Set(options.namespaces ?? []);
+  const requestsOf = (key: string): NodeRequest[] => requests.byIndex(WORKSPACE_INDEX, key).map((o) => nodeRequestOf(api, o));
+
+  async function writeStatus(ws: Workspace, status: WorkspaceStatus, log: Logger): Promise<void> {
+    const { changed } = await mgr.client.patchStatus(Workspaces, ws, status);
+    if (!changed) return;
+    log.debug('status written', { state: status.state });
+    for (const t of conditionTransitions(ws.status?.conditions, status.conditions)) events.publish({ involvedObject: ws, ...t });
+  }
+
+  async function finalize(ws: Workspace, key: string, log: Logger): Promise<Result> {
+    if (!hasFinalizer(ws, WORKSPACE_FINALIZER)) return {};
+    const owned = requestsOf(key);
+    for (const r of owned.filter((x) => !isDeleting(x))) {
+      await requestClient.delete(r.metadata.name, r.metadata.uid !== undefined ? { uid: r.metadata.uid } : {});
+      log.info('deleted node request', { request: r.metadata.name });
+    }
+    if (owned.length > 0) {
+      await writeStatus(ws, deletingStatus(ws, owned.map((r) => `${r.api} ${r.metadata.name}`), now()), log);
+      return { requeueAfterMs: DELETION_RECHECK_MS };
+    }
+    await mgr.client.removeFinalizer(Workspaces, ws, WORKSPACE_FINALIZER);
+    log.info('finalized workspace');
+    return {};
+  }
+
+  async function ensureNodeRequests(ws: Workspace, identity: { name: string; namespace: string; uid: string }, count: number, gpusPerNode: number, log: Logger): Promise<NodeRequest[]> {
+    const live = requestsOf(objectKey(identity.namespace, identity.name)).filter((r) => !isDeleting(r));
+    const instanceType = ws.resource.instanceType ?? '';
+    const created: NodeRequest[] = [];
+    for (const name of requestsToCreate(plannedRequestNames(identity, count), live)) {
+      const desired = desiredNodeRequest({
+        api,
+        name,
+        workspace: identity,
+        instanceType,
+        gpuCount: gpusPerNode,
+        ...(ws.resource.labelSelector.matchLabels !== undefined ? { matchLabels: ws.resource.labelSelector.matchLabels } : {}),
+        ...(ws.metadata.annotations?.['kaito.sh/node-image-family'] !== undefined ? { nodeImageFamily: ws.metadata.annotations['kaito.sh/node-image-family'] } : {}),
+      });
+      const made = await requestClient.create(desired).catch(ignoreAlreadyExists);
+      if (made === undefined) continue; // created by an earlier pass the cache has not shown yet
+      created.push(made);
+      log.info('created node request', { request: name, instanceType });
+      events.publish({ involvedObject: ws, type: 'Normal', reason: 'NodeRequestCreated', message: `created ${api} ${name} for a ${instanceType} node` });
+    }
+    return [...live, ...created];
+  }
+
+  async function ensureWorkload(ws: Workspace, workload: { statefulSet: V1StatefulSet; service: V1Service; headlessService: V1Service }, log: Logger): Promise<void> {
+    const ns = ws.metadata.namespace ?? '';
+    const sts = statefulSets.get(ns, ws.metadata.name) as V1StatefulSet | undefined;
+    if (statefulSetNeedsApply(workload.statefulSet, sts)) {
+      await mgr.client.apply(workload.statefulSet as unknown as KubeObject);
+      log.info(sts === undefined ? 'created statefulset' : 'updated statefulset', { revision: workload.statefulSet.metadata?.annotations });
+      events.publish({ involvedObject: ws, type: 'Normal', reason: sts === undefined ? 'WorkloadCreated' : 'WorkloadUpdated', message: `${sts === undefined ? 'created' : 'updated'} StatefulSet ${ws.metadata.name}` });
+    }
+    for (const svc of [workload.service, workload.headlessService]) {
+      const observed = services.get(ns, svc.metadata?.name ?? '') as V1Service | undefined;
+      if (serviceNeedsApply(svc, observed)) {
+        await mgr.client.apply(svc as unknown as KubeObject);
+        log.info('applied service', { service: svc.metadata?.name });
+      }
+    }
+  }
+
+  async function reconcile(key: string, log: Logger): Promise<Result> {
+    const ws = workspaces.getByKey(key);
+    if (ws === undefined) return {}; // gone; its children go by ownerReference
+    if (ws.inference === undefined) return {}; // tuning Workspaces are another controller's
+    if (watched.size > 0 && !watched.has(ws.metadata.namespace ?? '')) return {};
+    if (isBeingDeleted(ws)) return finalize(ws, key, log);
+
+    const current = await mgr.client.addFinalizer(Workspaces, ws, WORKSPACE_FINALIZER);
+    const { name, namespace, uid } = current.metadata;
+    if (namespace === undefined || uid === undefined) throw new Error(`workspace ${key}: read without namespace or uid`);
+
+    const resolved = resolveInferencePlan(current);
+    if (!resolved.ok) {
+      await writeStatus(current, blockedStatus(current, resolved.reason, resolved.message, now()), log);
+      throw new TerminalError(`workspace ${key}: ${resolved.reason}: ${resolved.message}`);
+    }
+    const { plan, model } = resolved;
+    const identity = { name, namespace, uid };
+    const owned = await ensureNodeRequests(current, identity, plan.nodeCount, plan.gpusPerNode, log);
+    const requestNodes = owned.flatMap((r) => {
+      const node = r.status.nodeName !== undefined ? nodes.get(undefined, r.status.nodeName) : undefined;
+      return node !== undefined ? [node as Node] : [];
+    });
+    const observed = { workspace: current, targetNodeCount: plan.nodeCount, requests: owned, nodes: requestNodes };
+    if (resourceReady(observed).status === 'True') {
+      await ensureWorkload(current, desiredInferenceWorkload({ workspace: current, plan, model, ...(options.registry !== undefined ? { registry: options.registry } : {}) }), log);
+    }
+    const workloadPods = pods.byIndex(WORKSPACE_INDEX, key).filter((p) => p.metadata.namespace === namespace) as unknown as V1Pod[];
+    await writeStatus(current, inferenceStatus({ ...observed, pods: workloadPods, now: now() }), log);
+    return {};
+  }
+
+  return {
+    name: CONTROLLER_NAME,
+    concurrency: options.concurrency ?? 4,
+    watches: [
+      watch(Workspaces),
+      watch(requestResource, { mapToKeys: labelledKey }),
+      watch(NodeResource, { mapToKeys: labelledKey }),
+      watch(Resources.StatefulSet, { mapToKeys: toControllerOwner(Workspaces) }),
+      watch(Resources.Service, { mapToKeys: toControllerOwner(Workspaces) }),
+      watch(Resources.Pod, { mapToKeys: podKey }),
+    ],
+    reconcile: (key, ctx) => reconcile(key, ctx.log),
+  };
+}

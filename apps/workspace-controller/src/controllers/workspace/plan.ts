@@ -1,0 +1,168 @@
+/**
+ * The pure decisions of one inference reconcile (observed objects → what to write), so the
+ * controller only reads caches and makes calls (see docs/development.md, "observe → plan → act"):
+ *
+ * - `resolveInferencePlan`: the Workspace's preset, SKU and runtime through `@kaito-ts/presets`,
+ *   or the spec error (reason + the planner's own explanation) that stops it;
+ * - `plannedRequestNames` / `requestsToCreate`: deterministic node-request names, so a reconcile
+ *   that runs again before its cache has seen its own creates asks for the same names (409
+ *   AlreadyExists) instead of duplicates;
+ * - `serviceNeedsApply` / `statefulSetNeedsApply`: compare before writing;
+ * - `blockedStatus` / `deletingStatus`: the status when the spec cannot be served, or while
+ *   deletion waits for node requests;
+ * - `conditionTransitions`: the Events a status change deserves (one per flipped condition).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
+import { getModel, plan, UnknownModelError, UnknownSkuError, type Plan, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
+import type { V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { InvalidWorkloadSpecError, workspaceRuntime } from './inference-workload.js';
+import { nodeRequestName } from './node-requests.js';
+import { needsRollout, REVISION_HASH_ANNOTATION } from './revision.js';
+
+export type ResolvedPlan =
+  | { readonly ok: true; readonly plan: Plan; readonly model: PresetModel; readonly runtime: RuntimeName }
+  | { readonly ok: false; readonly reason: Reason; readonly message: string };
+
+const fail = (reason: Reason, message: string): ResolvedPlan => ({ ok: false, reason, message });
+
+/**
+ * The inference plan of a preset Workspace on its instance type. The node count is the fewest
+ * nodes that fit, up to the Workspace's `resource.count` (default 1): a model that needs more
+ * nodes than the user allowed is a misfit whose message says how many would do.
+ */
+export function resolveInferencePlan(ws: Workspace): ResolvedPlan {
+  const instanceType = ws.resource.instanceType;
+  if (instanceType === undefined || instanceType === '') {
+    return fail(Reason.InvalidSpec, 'resource.instanceType is not set: bring-your-own nodes (selected by resource.labelSelector) are not supported by this controller yet; set resource.instanceType, e.g. Standard_NC6s_v3');
+  }
+  const preset = ws.inference?.preset;
+  if (preset === undefined) {
+    return fail(Reason.InvalidSpec, 'inference.preset is not set: template Workspaces (inference.template) are not supported by this controller yet; name a preset, e.g. inference.preset.name: phi-3-mini-4k-instruct');
+  }
+  if ((ws.inference?.adapters ?? []).length > 0) {
+    // Refused before any node is requested: the workload planner could not build their puller init containers later.
+    return fail(Reason.InvalidSpec, 'inference.adapters are not supported by this controller yet (their puller init containers are still to come); remove them to serve the base model');
+  }
+  let runtime: RuntimeName;
+  try {
+    runtime = workspaceRuntime(ws);
+  } catch (err) {
+    if (err instanceof InvalidWorkloadSpecError) return fail(Reason.InvalidSpec, err.message);
+    throw err;
+  }
+  let model: PresetModel;
+  let p: Plan;
+  try {
+    model = getModel(preset.name);
+    const count = Math.max(ws.resource.count ?? 1, 1);
+    p = plan(model, instanceType, runtime, { maxNodes: count, requestedNodes: count });
+  } catch (err) {
+    if (err instanceof UnknownModelError) return fail(Reason.PresetNotFound, `inference.preset.name: ${err.message}`);
+    if (err instanceof UnknownSkuError) return fail(Reason.InstanceTypeNotFound, `resource.instanceType: ${err.message}`);
+    throw err;
+  }
+  if (!p.fits) {
+    const reason = p.misfitReason === 'TuningNotSupported' ? Reason.TuningNotSupported : Reason.ModelDoesNotFit;
+    return fail(reason, `${preset.name} on ${instanceType}: ${p.reasons[0] ?? 'does not fit'}`);
+  }
+  return { ok: true, plan: p, model, runtime };
+}
+
+/** The names of a Workspace's node requests, one per planned node; stable for its UID. */
+export function plannedRequestNames(ws: { readonly name: string; readonly namespace: string; readonly uid: string }, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => nodeRequestName(ws, `${ws.uid}/${i}`));
+}
+
+/**
+ * Which planned names to create: none while the live requests (any name: one created by an
+ * earlier version or by Kaito counts) already cover the target, else the missing planned names,
+ * as many as are short.
+ */
+export function requestsToCreate(planned: readonly string[], live: readonly { readonly metadata: { readonly name: string } }[]): string[] {
+  const short = planned.length - live.length;
+  if (short <= 0) return [];
+  const taken = new Set(live.map((r) => r.metadata.name));
+  return planned.filter((n) => !taken.has(n)).slice(0, short);
+}
+
+/** Whether `desired`'s fields are all equal in `observed` (which may carry more: server defaults). */
+export function isSubset(desired: unknown, observed: unknown): boolean {
+  if (desired === undefined) return true;
+  if (Array.isArray(desired)) {
+    return Array.isArray(observed) && desired.length === observed.length && desired.every((d, i) => isSubset(d, observed[i]));
+  }
+  if (typeof desired === 'object' && desired !== null) {
+    if (typeof observed !== 'object' || observed === null) return false;
+    return Object.entries(desired).every(([k, v]) => isSubset(v, (observed as Record<string, unknown>)[k]));
+  }
+  return isDeepStrictEqual(desired, observed);
+}
+
+const ownerUid = (o: { metadata?: { ownerReferences?: readonly { controller?: boolean; uid: string }[] } } | undefined): string | undefined =>
+  o?.metadata?.ownerReferences?.find((r) => r.controller === true)?.uid;
+
+/** A Service is applied when missing, not owned by the Workspace, or its type, ports or selector differ. */
+export function serviceNeedsApply(desired: V1Service, observed: V1Service | undefined): boolean {
+  if (observed === undefined) return true;
+  if (ownerUid(observed) !== ownerUid(desired)) return true;
+  const fields = (s: V1Service) => ({ type: s.spec?.type, ports: s.spec?.ports, selector: s.spec?.selector, clusterIP: s.spec?.clusterIP === 'None' ? 'None' : undefined });
+  return !isSubset(fields(desired), fields(observed));
+}
+
+/**
+ * The StatefulSet is applied when missing, not owned by the Workspace, made from another inference
+ * revision, or sized for another node count. Its pod template is compared through the revision
+ * hash, not field by field: the API server fills the template with defaults, and a model that
+ * takes half an hour to load must not restart because of them.
+ */
+export function statefulSetNeedsApply(desired: V1StatefulSet, observed: V1StatefulSet | undefined): boolean {
+  if (observed === undefined) return true;
+  if (ownerUid(observed) !== ownerUid(desired)) return true;
+  const revision = desired.metadata?.annotations?.[REVISION_HASH_ANNOTATION] ?? '';
+  return needsRollout(observed, revision) || observed.spec?.replicas !== desired.spec?.replicas;
+}
+
+function nextState(previous: string | undefined): WorkspaceState {
+  return previous === WorkspaceState.Ready || previous === WorkspaceState.NotReady ? WorkspaceState.NotReady : WorkspaceState.Pending;
+}
+
+/** The status of a Workspace whose spec cannot be served: every condition False with the reason. */
+export function blockedStatus(ws: Workspace, reason: Reason, message: string, now: Date): WorkspaceStatus {
+  const previous = ws.status ?? {};
+  const opts = { observedGeneration: ws.metadata.generation, now };
+  let conditions = setCondition(previous.conditions, { type: ConditionType.ResourceReady, status: 'False', reason, message }, opts);
+  conditions = setCondition(conditions, { type: ConditionType.InferenceReady, status: 'False', reason: Reason.InferencePending, message: `not started: ${reason}` }, opts);
+  conditions = setCondition(conditions, { type: ConditionType.WorkspaceReady, status: 'False', reason: Reason.WorkspaceNotReady, message: `${reason}: ${message}` }, opts);
+  return { ...previous, conditions, state: nextState(previous.state) };
+}
+
+/** The status while deletion waits for node requests to go: `WorkspaceReady` says which. */
+export function deletingStatus(ws: Workspace, waitingFor: readonly string[], now: Date): WorkspaceStatus {
+  const previous = ws.status ?? {};
+  const message =
+    waitingFor.length === 0
+      ? 'removing the finalizer'
+      : `waiting for ${waitingFor.length} node request(s) to be deleted: ${waitingFor.join(', ')}; their provisioner must release the nodes (see docs/troubleshooting.md#deleting)`;
+  const conditions = setCondition(
+    previous.conditions,
+    { type: ConditionType.WorkspaceReady, status: 'False', reason: Reason.Deleting, message },
+    { observedGeneration: ws.metadata.generation, now },
+  );
+  return { ...previous, conditions };
+}
+
+export interface Transition {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** One Event per condition whose status or reason changed (a message-only change is not news). */
+export function conditionTransitions(before: readonly Condition[] | undefined, after: readonly Condition[] | undefined): Transition[] {
+  return (after ?? []).flatMap((c) => {
+    const old = (before ?? []).find((b) => b.type === c.type);
+    if (old !== undefined && old.status === c.status && old.reason === c.reason) return [];
+    return [{ type: c.status === 'True' ? 'Normal' : 'Warning', reason: c.reason, message: `${c.type} ${c.status}: ${c.message}` } as const];
+  });
+}

@@ -1,0 +1,60 @@
+import { SettingsError } from '@kaito-ts/core';
+import { defaultSettings, parseWorkspaceControllerSettings, USAGE } from './settings.js';
+
+const settings = (argv: string[], env: Record<string, string> = {}) => {
+  const parsed = parseWorkspaceControllerSettings(argv, env);
+  if (parsed.help) throw new Error('expected settings');
+  return parsed.settings;
+};
+
+describe('parseWorkspaceControllerSettings', () => {
+  it('defaults to NodeClaims, every namespace, leader election on, metrics 8080 and health 8081', () => {
+    expect(settings([])).toEqual({
+      nodeApi: 'nodeclaim',
+      namespaces: [],
+      leaderElect: true,
+      leaseName: 'workspace-controller',
+      leaseNamespace: 'kaito-system',
+      concurrency: 4,
+      metricsPort: 8080,
+      healthPort: 8081,
+      logLevel: 'info',
+      logFormat: 'auto',
+    });
+  });
+
+  it('reads the node API, namespaces, registry and ports', () => {
+    expect(settings(['--node-api', 'machine', '--namespace', 'a', '--namespace', 'b', '--registry', 'mirror.example.com/kaito', '--metrics-port', 'off', '--leader-elect', 'false'])).toMatchObject({
+      nodeApi: 'machine',
+      namespaces: ['a', 'b'],
+      registry: 'mirror.example.com/kaito',
+      metricsPort: false,
+      leaderElect: false,
+    });
+  });
+
+  it('falls back to WORKSPACE_CONTROLLER_* variables, and flags win over them', () => {
+    const env = { WORKSPACE_CONTROLLER_NODE_API: 'machine', WORKSPACE_CONTROLLER_NAMESPACES: 'x,y' };
+    expect(settings([], env)).toMatchObject({ nodeApi: 'machine', namespaces: ['x', 'y'] });
+    expect(settings(['--node-api', 'nodeclaim'], env)).toMatchObject({ nodeApi: 'nodeclaim' });
+  });
+
+  it.each([
+    [['--node-api', 'pods'], 'invalid setting --node-api (WORKSPACE_CONTROLLER_NODE_API): expected one of: nodeclaim, machine, got "pods" (e.g. --node-api=nodeclaim)'],
+    [['--concurrency', '0'], 'invalid setting --concurrency (WORKSPACE_CONTROLLER_CONCURRENCY): expected a positive whole number, got "0"'],
+    [['--health-port', '70000'], 'invalid setting --health-port (WORKSPACE_CONTROLLER_HEALTH_PORT): expected a port 0–65535 or "off", got "70000" (e.g. --health-port=8081)'],
+  ])('refuses %j in one line', (argv, message) => {
+    expect(() => parseWorkspaceControllerSettings(argv, {})).toThrow(SettingsError);
+    expect(() => parseWorkspaceControllerSettings(argv, {})).toThrow(message);
+  });
+
+  it('documents every flag with its variable in --help', () => {
+    expect(parseWorkspaceControllerSettings(['--help'], {})).toEqual({ help: true });
+    for (const flag of ['--node-api', '--namespace', '--registry', '--leader-elect', '--concurrency', '--metrics-port', '--health-port', '--log-level']) expect(USAGE).toContain(flag);
+    expect(USAGE).toContain('WORKSPACE_CONTROLLER_NODE_API');
+  });
+
+  it('gives embedders the defaults with overrides', () => {
+    expect(defaultSettings({ nodeApi: 'machine', leaderElect: false })).toMatchObject({ nodeApi: 'machine', leaderElect: false, concurrency: 4 });
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The workspace-controller process without its CLI: settings → logger, Manager (leader election,
+ * /metrics, /healthz, /readyz), fail-fast CRD checks, the Workspace controller. `main.ts` calls it
+ * with `handleSignals` (SIGTERM drains in-flight reconciles); tests run it in process.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { codedError } from '@kaito-ts/core';
+import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, type ManagerOptions, resourceId, Resources, type ResourceType } from '@kaito-ts/controller-runtime';
+import { nodeRequestResource } from '@kaito-ts/karpenter';
+import { Labels } from '@kaito-ts/api';
+import { workspaceController } from './controllers/workspace/controller.js';
+import { Workspaces } from './controllers/workspace/resources.js';
+import type { WorkspaceControllerSettings } from './settings.js';
+
+export class StartupError extends codedError('StartupFailed') {}
+
+export interface RunningWorkspaceController {
+  readonly manager: Manager;
+  /** Resolves when the manager has stopped; rejects if it failed (e.g. lost its lease). */
+  readonly done: Promise<void>;
+  /** Drain in-flight reconciles for up to `timeoutMs` (0: abort at once, as a crash would), then shut down. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly kubeConfig?: KubeConfig;
+  /** Stop on SIGTERM/SIGINT (the CLI). Default false. */
+  readonly handleSignals?: boolean;
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path !== undefined) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * Narrower caches: inference pods by their label (a cluster's other pods are most of its objects),
+ * and with exactly one watched namespace, every namespaced resource to it.
+ */
+function cacheSelectors(settings: WorkspaceControllerSettings): NonNullable<ManagerOptions['cacheSelectors']> {
+  const only = settings.namespaces.length === 1 ? settings.namespaces[0] : undefined;
+  const ns = only !== undefined ? { namespace: only } : {};
+  return {
+    [resourceId(Resources.Pod)]: { labelSelector: Labels.workspace, ...ns },
+    ...(only !== undefined ? { [resourceId(Workspaces)]: ns, [resourceId(Resources.StatefulSet)]: ns, [resourceId(Resources.Service)]: ns } : {}),
+  };
+}
+
+async function requireCrd(manager: Manager, resource: ResourceType, crdFile: string): Promise<void> {
+  try {
+    await manager.client.list(resource, {});
+  } catch (err) {
+    if (isNotFound(err)) throw new StartupError(`the ${resource.kind} CRD (${resource.apiVersion}) is not installed: kubectl apply -f crds/${crdFile}`, { cause: err });
+    throw new StartupError(`cannot reach the API server: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+export async function startWorkspaceController(settings: WorkspaceControllerSettings, options: StartOptions = {}): Promise<RunningWorkspaceController> {
+  const logger = options.logger ?? createLogger({ level: settings.logLevel, format: settings.logFormat, defaultMeta: { component: 'workspace-controller' } });
+  const kubeConfig = options.kubeConfig ?? loadKubeConfig(settings.kubeconfig);
+  const manager = new Manager({
+    kubeConfig,
+    logger,
+    name: 'workspace-controller',
+    metricsPort: settings.metricsPort,
+    healthPort: settings.healthPort,
+    leaderElection: settings.leaderElect ? { leaseName: settings.leaseName, leaseNamespace: settings.leaseNamespace } : false,
+    cacheSelectors: cacheSelectors(settings),
+  });
+
+  // Fail fast, in one line, when the cluster lacks what this controller needs.
+  await requireCrd(manager, Workspaces as unknown as ResourceType, 'workspaces.kaito.sh.yaml');
+  const requests = nodeRequestResource(settings.nodeApi);
+  await requireCrd(manager, requests as unknown as ResourceType, `${requests.plural}.karpenter.sh.yaml`);
+  if (settings.leaderElect) {
+    await manager.client
+      .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: settings.leaseNamespace } })
+      .catch((err: unknown) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+  }
+
+  manager.add(
+    workspaceController(manager, {
+      api: settings.nodeApi,
+      concurrency: settings.concurrency,
+      namespaces: settings.namespaces,
+      ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
+    }),
+  );
+  const done = manager.start({ handleSignals: options.handleSignals ?? false });
+  logger.info('workspace controller started', { nodeApi: settings.nodeApi, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
+  return {
+    manager,
+    done,
+    async stop(stopOptions = {}) {
+      await manager.stop(stopOptions);
+      await done.catch(() => undefined);
+    },
+  };
+}
