@@ -4,6 +4,7 @@
  * people and change without notice. Each result says what failed, where, and what to do; the
  * lifecycle puts it on the claim's Launched condition.
  */
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { codedError } from '@kaito-ts/core';
 import { InsufficientCapacityError, NotFoundError, QuotaExceededError, SkuUnavailableError, TransientError } from '@kaito-ts/karpenter';
 
@@ -30,21 +31,51 @@ export interface ArmFailure {
   readonly retryAfter?: string;
 }
 
+/**
+ * Error bodies by request, kept by `armErrorBodyPolicy`: the SDK's long-running-operation helper
+ * builds its RestError from the status alone, dropping the body's `details` (where
+ * `OperationNotAllowed` says it is about quota), so the pipeline keeps the body for classification.
+ */
+const errorBodies = new WeakMap<object, unknown>();
+
+/** A pipeline policy (added by `createArmClient`) that keeps the parsed body of every failed ARM response. */
+export const armErrorBodyPolicy: PipelinePolicy = {
+  name: 'kaitoArmErrorBody',
+  async sendRequest(request, next) {
+    const response = await next(request);
+    if (response.status >= 400 && typeof response.bodyAsText === 'string' && response.bodyAsText !== '') {
+      try {
+        errorBodies.set(request, JSON.parse(response.bodyAsText) as unknown);
+      } catch {
+        // Not JSON: nothing to keep.
+      }
+    }
+    return response;
+  },
+};
+
 interface RestErrorLike {
+  request?: object;
   statusCode?: unknown;
   code?: unknown;
   details?: unknown;
   message?: unknown;
-  response?: { headers?: { get?(name: string): string | undefined }; bodyAsText?: string | null };
+  response?: { headers?: { get?(name: string): string | undefined }; bodyAsText?: string | null; request?: object };
 }
 
 const asRecord = (u: unknown): Record<string, unknown> | undefined => (typeof u === 'object' && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined);
 const str = (u: unknown): string | undefined => (typeof u === 'string' ? u : undefined);
 
-/** The ARM error body `{error:{code,message,details}}` (or the inner object) from the SDK's parsed details or the raw body. */
-function armBody(e: RestErrorLike): Record<string, unknown> | undefined {
+/**
+ * The ARM error body `{error:{code,message,details}}` from the SDK's parsed details and the raw
+ * body: the SDK's deserialized form may drop `details`, so each field comes from the first place
+ * that has it.
+ */
+function armBody(e: RestErrorLike): { code?: string; message?: string; details: unknown[] } {
   const fromDetails = asRecord(e.details);
-  const candidates: unknown[] = [fromDetails?.['error'], fromDetails];
+  const request = e.request ?? e.response?.request;
+  const kept = asRecord(request !== undefined ? errorBodies.get(request) : undefined);
+  const candidates: unknown[] = [fromDetails?.['error'], fromDetails, kept?.['error'], kept];
   const text = e.response?.bodyAsText;
   if (typeof text === 'string' && text !== '') {
     try {
@@ -54,7 +85,11 @@ function armBody(e: RestErrorLike): Record<string, unknown> | undefined {
       // Not JSON (a gateway's HTML page): the status alone classifies it.
     }
   }
-  return candidates.map(asRecord).find((c) => c !== undefined && (str(c['code']) !== undefined || Array.isArray(c['details'])));
+  const records = candidates.map(asRecord).filter((c): c is Record<string, unknown> => c !== undefined);
+  const code = records.map((c) => str(c['code'])).find((c) => c !== undefined);
+  const message = records.map((c) => str(c['message'])).find((m) => m !== undefined);
+  const details = records.map((c) => c['details']).find((d): d is unknown[] => Array.isArray(d)) ?? [];
+  return { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}), details };
 }
 
 function detailOf(d: Record<string, unknown>): ArmFailure['details'][number] {
@@ -70,16 +105,15 @@ export function armFailureOf(err: unknown): ArmFailure | undefined {
   const e = err as RestErrorLike;
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
   const body = armBody(e);
-  const code = str(body?.['code']) ?? str(e.code);
-  if (status === undefined && body === undefined) return undefined;
-  const rawDetails = Array.isArray(body?.['details']) ? (body['details'] as unknown[]) : [];
-  const details = rawDetails.map(asRecord).flatMap((d) => (d === undefined ? [] : [detailOf(d)]));
+  const code = body.code ?? str(e.code);
+  if (status === undefined && body.code === undefined) return undefined;
+  const details = body.details.map(asRecord).flatMap((d) => (d === undefined ? [] : [detailOf(d)]));
   const retryAfter = e.response?.headers?.get?.('retry-after');
   return {
     ...(status !== undefined ? { status } : {}),
     ...(code !== undefined ? { code } : {}),
     details,
-    message: str(body?.['message']) ?? str(e.message) ?? '',
+    message: body.message ?? str(e.message) ?? '',
     ...(retryAfter !== undefined ? { retryAfter } : {}),
   };
 }

@@ -124,15 +124,10 @@ export class AzureCloudProvider implements CloudProvider {
     await this.#deletePool(name, signal);
   }
 
+  /** Sends the DELETE and returns (202); a NotFoundError means it is gone already. */
   async #deletePool(pool: string, signal: AbortSignal | undefined): Promise<void> {
-    try {
-      await this.#call('delete', pool, signal, (abortSignal) => this.#o.client.agentPools.delete(this.#o.resourceGroup, this.#o.clusterName, pool, { abortSignal }).submitted());
-      this.#o.logger?.info('agent pool delete accepted', { pool });
-    } catch (err) {
-      // Gone already: deleted is what was asked for.
-      if (err instanceof NotFoundError) throw err;
-      throw err;
-    }
+    await this.#call('delete', pool, signal, (abortSignal) => this.#o.client.agentPools.delete(this.#o.resourceGroup, this.#o.clusterName, pool, { abortSignal }).submitted());
+    this.#o.logger?.info('agent pool delete accepted', { pool });
   }
 
   /** The pool, or undefined when ARM says it does not exist. */
