@@ -235,6 +235,23 @@ describe('list, get, delete', () => {
     expect((await p.list()).find((i) => i.name === instance.name)?.state).toBe('Deleting');
   });
 
+  it('refuses to list while the managed cluster is stopped and a provisioned pool has no Node, so GC collects nothing', async () => {
+    const p = provider();
+    const r = claim();
+    const { instance } = await createUntilRunning(p, r);
+    const gone = sink.nodes.get([...sink.nodes.values()].find((n) => n.pool === instance.name)?.name ?? '');
+    expect(gone).toBeDefined();
+    // What `az aks stop` leaves: the pool, without its Node.
+    sink.nodes.delete(gone?.name ?? '');
+    await sim.state.setPowerState('Stopped');
+    await expect(p.list()).rejects.toThrow(/managed cluster aks-kaito is Stopped: .*\(nothing is collected\)/);
+    await sim.state.setPowerState('Running');
+    // Running again: a pool whose Node is missing is listed without a providerID (the node is joining).
+    expect((await p.list()).find((i) => i.name === instance.name)).toMatchObject({ state: 'Running' });
+    expect((await p.list()).find((i) => i.name === instance.name)?.providerID).toBeUndefined();
+    if (gone !== undefined) sink.nodes.set(gone.name, gone);
+  });
+
   it('get refuses a providerID that is not an AKS scale-set node', async () => {
     const err = await rejection(provider().get('kwok://node-1'));
     expect(isNotFoundError(err)).toBe(true);

@@ -22,7 +22,7 @@ export interface PoolNodeLookup {
 }
 
 export interface AzureCloudOptions {
-  readonly client: Pick<ContainerServiceClient, 'agentPools'>;
+  readonly client: Pick<ContainerServiceClient, 'agentPools' | 'managedClusters'>;
   readonly resourceGroup: string;
   readonly clusterName: string;
   readonly location: string;
@@ -108,7 +108,22 @@ export class AzureCloudProvider implements CloudProvider {
     const owned = pools.filter((p) => isOwnedPool(p, this.#o.clusterName));
     if (owned.length === 0) return [];
     const nodes = await this.#o.nodes.providerIDs(signal);
+    if (owned.some((p) => p.provisioningState === 'Succeeded' && !nodes.has(p.name ?? ''))) await this.#requireRunningCluster(signal);
     return owned.map((p) => instanceOf(p, this.#o.location, nodes.get(p.name ?? '')));
+  }
+
+  /**
+   * A provisioned pool without a Node is normal for a moment (the node is joining) but also what
+   * a stopped cluster looks like: every Node is gone while every pool remains. GC would then take
+   * the claims' instances for vanished and delete them (the reference does, after `az aks stop`),
+   * so while the cluster is not Running, `list` refuses and GC skips its pass.
+   */
+  async #requireRunningCluster(signal: AbortSignal | undefined): Promise<void> {
+    const cluster = await this.#call('get cluster', undefined, signal, (abortSignal) => this.#o.client.managedClusters.get(this.#o.resourceGroup, this.#o.clusterName, { abortSignal }));
+    const power = cluster.powerState?.code ?? 'Running';
+    if (power !== 'Running') {
+      throw new TransientError(`managed cluster ${this.#o.clusterName} is ${power}: its Nodes are gone while its agent pools remain, so pools are not listed (nothing is collected) until it runs again`);
+    }
   }
 
   async delete(ref: InstanceRef, signal?: AbortSignal): Promise<void> {
