@@ -53,6 +53,7 @@ beforeAll(async () => {
       '--health-port=off',
       '--termination-poll=1s',
       '--capacity-retry=10s',
+      '--arm-timeout=10s',
     ],
     {},
   );
@@ -125,4 +126,21 @@ it('a persistent quota fault shows QuotaExceeded and ARM sees only a few request
   // capacity retry 10 s doubling: at most 2 attempts (GET + PUT each) in 30 s, plus GC lists.
   expect(puts).toBeLessThanOrEqual(2);
   expect(perMinute).toBeLessThanOrEqual(20);
+}, 120_000);
+
+it('a 429 with Retry-After stops every ARM call until it has passed, then the claim launches', async () => {
+  expect((await sim.admin('POST', '/admin/faults', { kind: 'TooManyRequests', method: 'PUT', retryAfterSeconds: 5, times: 1 })).status).toBe(201);
+  const since = sim.requests.requests().length;
+  const r = await requests.create(newClaim(A100));
+  await eventually(
+    async () => findCondition((await requests.get(r.metadata.name))?.status.conditions ?? [], ConditionTypes.ready)?.status === 'True',
+    { timeoutMs: 90_000, description: `${r.metadata.name} Ready after the throttling` },
+  );
+  const arm = sim.requests.requests().slice(since).filter((q) => q.path.startsWith('/subscriptions/'));
+  const throttled = arm.find((q) => q.status === 429);
+  expect(throttled).toBeDefined();
+  const at = Date.parse(throttled?.time ?? '');
+  const during = arm.filter((q) => q.seq > (throttled?.seq ?? 0) && Date.parse(q.time) < at + 5_000);
+  process.stdout.write(`ARM requests within Retry-After (5 s) after the 429: ${during.length}\n`);
+  expect(during).toEqual([]);
 }, 120_000);

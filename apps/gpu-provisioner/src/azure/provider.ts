@@ -164,14 +164,22 @@ export class AzureCloudProvider implements CloudProvider {
     }
     const deadline = AbortSignal.timeout(this.#o.operationTimeoutMs);
     const abortSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+    // Raced as well as passed down: a pipeline step that ignores the signal must not hold the reconcile.
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortSignal.reason instanceof Error ? abortSignal.reason : new Error(`${operation} deadline passed`));
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      return await fn(abortSignal);
+      return await Promise.race([fn(abortSignal), aborted]);
     } catch (err) {
       if (signal?.aborted === true) throw err;
       const typed = classifyArmError(err, { operation, location: this.#o.location, now: this.#now(), ...(pool !== undefined ? { pool } : {}), ...(vmSize !== undefined ? { vmSize } : {}) });
       if (typed instanceof ThrottledError) this.#notBefore = Math.max(this.#notBefore, this.#now().getTime() + typed.retryAfterMs);
       if (!(typed instanceof NotFoundError)) this.#o.logger?.warn('ARM call failed', { operation, pool, error: typed.message, code: (typed as { code?: string }).code });
       throw typed;
+    } finally {
+      if (onAbort !== undefined) abortSignal.removeEventListener('abort', onAbort);
     }
   }
 }
