@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run clean:caches`: stops every local cluster and removes everything kaito-ts keeps outside
 # the repository: ${KAITO_TS_CACHE:-~/.cache/kaito-ts} (built Kubernetes binaries, Go module and
-# build caches, the trainer venv, pip's cache, cluster state and logs). The next `npm test` builds
+# build caches, the trainer venv, pip's cache, Nx's task cache, cluster state and logs). The next `npm test` builds
 # them again (the cold timings in the README). npm's own cache (~/.npm) and the repository's
 # node_modules are left alone: `npm cache clean --force` and `rm -rf node_modules` remove those.
 set -euo pipefail

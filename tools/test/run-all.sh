@@ -11,6 +11,9 @@ if ! bash tools/setup/system.sh --check 2>/dev/null; then
   if ((EUID == 0)); then bash tools/setup/system.sh || exit 2; else bash tools/setup/system.sh --check; exit 2; fi
 fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
+# Nx's task cache lives with our other caches, so a fresh clone on the same machine (CI's) reuses
+# lint/build/typecheck results whose inputs did not change; `npm run clean:caches` removes it.
+export NX_CACHE_DIRECTORY="${NX_CACHE_DIRECTORY:-${KAITO_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}/nx}"
 results=test-results
 rm -rf "$results" && mkdir -p "$results"
 steps_file="$results/steps.tsv"
