@@ -2,6 +2,7 @@
 export * from './decode.js';
 export * from './errors.js';
 export * from './meta.js';
+export { mainExitCode, runMain, type MainIo, type MainSpec } from './main.js';
 export {
   defineSettings,
   isSettingsError,
