@@ -22,6 +22,7 @@ import { type ImageMap, loadImageMap } from './image-map.js';
 import { heartbeat } from './node-heartbeat.js';
 import { DEFAULT_KUBELET_NAME, type KubeletDirs, kubeletDirs } from './dirs.js';
 import { now, PodWorker } from './pod-worker.js';
+import { isolationFor } from './namespaces.js';
 import { sweepContainers } from './process-group.js';
 import type { ObjectLookup, Pod } from './types.js';
 
@@ -67,9 +68,8 @@ export function servesPod(pod: Pod, node: KubeObject | undefined, name: string, 
 const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<RunningProcessKubelet> {
-  if (process.getuid?.() !== 0) {
-    throw new Error('the process kubelet must run as root: each container gets its own mount namespace (unshare --mount) and bind mounts');
-  }
+  // Root, or a user namespace; else the one line saying what to change, before serving any pod.
+  isolationFor();
   const name = o.name ?? DEFAULT_KUBELET_NAME;
   const logger = o.logger ?? createLogger({ defaultMeta: { component: 'process-kubelet', kubelet: name } });
   const dirs = kubeletDirs(o.dir);

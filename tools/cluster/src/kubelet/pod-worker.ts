@@ -11,6 +11,7 @@ import type { KubeletDirs } from './dirs.js';
 import { containerEnv, expand, POD_IP } from './env.js';
 import { containerCommand, type ImageMap, UnmappedImageError } from './image-map.js';
 import { mountScript } from './mount-script.js';
+import { ensureMountPoints, isolationFor } from './namespaces.js';
 import { HOST_PORTS_ANNOTATION, hostPorts, type PortProxies, startPortProxies } from './host-ports.js';
 import { probeOnce } from './probes.js';
 import { type StartedProcess, startProcess, stopProcess } from './process-group.js';
@@ -279,14 +280,13 @@ export class PodWorker {
     const termFile = join(dir, 'termination-log');
     writeFileSync(termFile, '');
     const script = join(dir, 'start.sh');
-    writeFileSync(
-      script,
-      mountScript({ mounts: [...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }], workingDir: cmd.workingDir }),
-    );
+    const allMounts = [...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
+    writeFileSync(script, mountScript({ mounts: allMounts, workingDir: cmd.workingDir }));
     const logFile = containerLogFile(this.#d.dirs, this.pod, c.name, r.restartCount);
     const startedAt = now();
     let proc: StartedProcess;
     try {
+      ensureMountPoints(allMounts, isolationFor());
       proc = await startProcess({ script, argv, env, logFile, kubeletDir: this.#d.dirs.root, pidFile: join(this.#d.dirs.pids, `${this.pod.metadata.uid}_${c.name}`) });
     } catch (err) {
       r.lastState = r.state;

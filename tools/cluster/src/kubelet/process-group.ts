@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type Isolation, isolationFor, unshareOptions } from './namespaces.js';
 
 /** Every container process carries this variable (the kubelet's directory), so a sweep after a crash kills only ours. */
 export const MARKER_ENV = 'KAITO_TS_PROCESS_KUBELET';
@@ -26,20 +27,28 @@ export interface StartOptions {
   /** The kubelet's directory: marker value and where the pid file goes. */
   readonly kubeletDir: string;
   readonly pidFile: string;
+  /** Default: root's mount namespace as root, else a user namespace (namespaces.ts). */
+  readonly isolation?: Isolation;
 }
 
 export class StartError extends Error {
   readonly code = 'StartError' as const;
 }
 
-/** Spawns `unshare --mount … sh script argv…` detached (its own process group), output appended to logFile. */
+/** Spawns `unshare [--user --map-root-user] --mount … sh script argv…` detached (its own process group), output appended to logFile. */
 export function startProcess(o: StartOptions): Promise<StartedProcess> {
+  let isolation: Isolation;
+  try {
+    isolation = o.isolation ?? isolationFor();
+  } catch (err) {
+    return Promise.reject(new StartError((err as Error).message));
+  }
   mkdirSync(dirname(o.logFile), { recursive: true });
   const fd = openSync(o.logFile, 'a');
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', o.script, ...o.argv], {
+      child = spawn('unshare', [...unshareOptions(isolation), '--', '/bin/sh', o.script, ...o.argv], {
         detached: true,
         env: { ...o.env, [MARKER_ENV]: o.kubeletDir },
         stdio: ['ignore', fd, fd],

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ClusterPaths } from '../paths.js';
 import { repoRoot, toolDir } from '../paths.js';
 import { kubeletDirs } from './dirs.js';
+import { IsolationError, isolationFor } from './namespaces.js';
 import { sweepContainers } from './process-group.js';
 
 export interface KubeletProcessPaths {
@@ -57,7 +58,8 @@ function kubeletCommand(): string[] {
 
 /**
  * Starts the kubelet unless it runs; waits until it serves pods. Returns its pid, or undefined when
- * not root: the kubelet needs root, the rest of the cluster does not, so `up` goes on without it.
+ * this user can get no mount namespace (not root, and user namespaces refused): the rest of the
+ * cluster needs none, so `up` goes on without it and says what to change.
  */
 export async function ensureKubeletProcess(
   paths: ClusterPaths,
@@ -67,8 +69,11 @@ export async function ensureKubeletProcess(
 ): Promise<number | undefined> {
   const running = kubeletPid(paths);
   if (running !== undefined) return running;
-  if (uid !== 0) {
-    log('cluster: process kubelet not started: it needs root (unshare --mount, bind mounts); pods on --run-pods nodes and pods annotated kaito-ts.dev/run-as-process stay Pending');
+  try {
+    isolationFor(uid);
+  } catch (err) {
+    if (!(err instanceof IsolationError)) throw err;
+    log(`cluster: process kubelet not started: ${err.message}; pods on --run-pods nodes and pods annotated kaito-ts.dev/run-as-process stay Pending`);
     return undefined;
   }
   const k = kubeletProcessPaths(paths);
