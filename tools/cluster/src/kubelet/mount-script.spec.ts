@@ -19,6 +19,13 @@ describe('mountScript', () => {
     expect(lines.slice(-3)).toEqual([`cd '/work dir'`, 'exec "$@"', '']);
   });
 
+  it('covers the given directories with an empty tmpfs before any bind mount', () => {
+    const lines = mountScript({ mounts: [{ source: '/p/push', target: '/root/.docker', readOnly: true }], workingDir: '/', cover: ['/root'] }).split('\n');
+    const cover = lines.indexOf(`mount -t tmpfs -o mode=0755 tmpfs '/root'`);
+    expect(cover).toBeGreaterThan(0);
+    expect(lines.indexOf(`mount --bind '/p/push' '/root/.docker'`)).toBeGreaterThan(cover);
+  });
+
   it('quotes single quotes for the shell', () => {
     expect(quote(`it's`)).toBe(`'it'\\''s'`);
   });

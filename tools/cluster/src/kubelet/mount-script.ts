@@ -15,11 +15,14 @@ export const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export interface ScriptInput {
   readonly mounts: readonly Mount[];
   readonly workingDir: string;
+  /** Directories covered by an empty tmpfs first (in a user namespace: ones the user may not enter; namespaces.ts). */
+  readonly cover?: readonly string[];
 }
 
 export function mountScript(input: ScriptInput): string {
   const lines = ['#!/bin/sh', '# written by the kaito-ts process kubelet; see docs/local-cluster.md', 'set -e'];
   // Parents before children, so a mount inside another mount's target lands on top of it.
+  for (const d of input.cover ?? []) lines.push(`mount -t tmpfs -o mode=0755 tmpfs ${quote(d)}`);
   const mounts = [...input.mounts].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
   for (const m of mounts) {
     const src = quote(m.source);

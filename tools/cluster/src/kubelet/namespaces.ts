@@ -6,10 +6,12 @@
  * remounts there). So the process kubelet needs no root, only unprivileged user namespaces, which
  * Debian and most distributions allow. The one thing a user namespace cannot do is create a mount
  * point the user may not write (`/dev/termination-log`, `/var/run/secrets/...`): those are created
- * on the host first, through `sudo -n` when the user cannot (ensureMountPoints).
+ * on the host first, through `sudo -n` when the user cannot (ensureMountPoints), and a mount point
+ * under a directory the user may not even enter (`/root`) gets an empty tmpfs over that directory
+ * in the container's namespace (unreachableDirs).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Mount } from './volumes.js';
 
@@ -20,6 +22,12 @@ const PRIVATE_MOUNTS = ['--mount', '--propagation', 'private'];
 /** The `unshare` options before `-- /bin/sh start.sh …`. */
 export function unshareOptions(isolation: Isolation): string[] {
   return isolation === 'root' ? PRIVATE_MOUNTS : ['--user', '--map-root-user', ...PRIVATE_MOUNTS];
+}
+
+/** The `nsenter` options that join a running container's mount namespace (an exec probe). */
+export function nsenterOptions(isolation: Isolation): string[] {
+  // --preserve-credentials: we are already the namespace's root; changing groups is refused there.
+  return isolation === 'root' ? ['--mount'] : ['--preserve-credentials', '--user', '--mount'];
 }
 
 export class IsolationError extends Error {
@@ -51,6 +59,31 @@ export function isolationFor(uid: number | undefined = process.getuid?.()): Isol
   return found;
 }
 
+/**
+ * The directories on the way to `paths` this user may not enter (`/root`, mode 700, for a mount at
+ * `/root/.docker-push`). In a user namespace nothing can be mounted beneath them, so the container
+ * covers each with an empty tmpfs first (mount-script.ts): it hides only what the user could not
+ * read anyway, as an image's own `/root` would. None as root.
+ */
+export function unreachableDirs(paths: readonly string[], isolation: Isolation): string[] {
+  if (isolation === 'root') return [];
+  const out = new Set<string>();
+  for (const p of paths) {
+    let dir = '';
+    for (const part of p.split('/').filter(Boolean).slice(0, -1)) {
+      dir += `/${part}`;
+      if (!existsSync(dir)) break;
+      try {
+        accessSync(dir, constants.X_OK);
+      } catch {
+        out.add(dir);
+        break;
+      }
+    }
+  }
+  return [...out].sort();
+}
+
 export class MountPointError extends Error {
   readonly code = 'MountPointError' as const;
 }
@@ -66,10 +99,11 @@ const denied = (err: unknown): boolean => ['EACCES', 'EPERM', 'EROFS'].includes(
  */
 export function ensureMountPoints(mounts: readonly Mount[], isolation: Isolation): void {
   if (isolation === 'root') return;
-  const targets = mounts.map((m) => m.target);
+  // Under another mount's target, or under a tmpfs-covered directory: start.sh makes those.
+  const covered = [...mounts.map((m) => m.target), ...unreachableDirs(mounts.map((m) => m.target), isolation)];
   for (const m of mounts) {
     if (existsSync(m.target)) continue;
-    if (targets.some((t) => t !== m.target && m.target.startsWith(`${t}/`))) continue;
+    if (covered.some((t) => t !== m.target && m.target.startsWith(`${t}/`))) continue;
     // start.sh makes a missing source a directory.
     const isDir = !existsSync(m.source) || statSync(m.source).isDirectory();
     try {

@@ -11,7 +11,7 @@ import type { KubeletDirs } from './dirs.js';
 import { containerEnv, expand, POD_IP } from './env.js';
 import { containerCommand, type ImageMap, UnmappedImageError } from './image-map.js';
 import { mountScript } from './mount-script.js';
-import { ensureMountPoints, isolationFor } from './namespaces.js';
+import { ensureMountPoints, isolationFor, unreachableDirs } from './namespaces.js';
 import { HOST_PORTS_ANNOTATION, hostPorts, type PortProxies, startPortProxies } from './host-ports.js';
 import { probeOnce } from './probes.js';
 import { type StartedProcess, startProcess, stopProcess } from './process-group.js';
@@ -281,12 +281,14 @@ export class PodWorker {
     writeFileSync(termFile, '');
     const script = join(dir, 'start.sh');
     const allMounts = [...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
-    writeFileSync(script, mountScript({ mounts: allMounts, workingDir: cmd.workingDir }));
     const logFile = containerLogFile(this.#d.dirs, this.pod, c.name, r.restartCount);
     const startedAt = now();
     let proc: StartedProcess;
     try {
-      ensureMountPoints(allMounts, isolationFor());
+      const isolation = isolationFor();
+      const cover = unreachableDirs([...allMounts.map((m) => m.target), `${cmd.workingDir}/.`], isolation);
+      writeFileSync(script, mountScript({ mounts: allMounts, workingDir: cmd.workingDir, cover }));
+      ensureMountPoints(allMounts, isolation);
       proc = await startProcess({ script, argv, env, logFile, kubeletDir: this.#d.dirs.root, pidFile: join(this.#d.dirs.pids, `${this.pod.metadata.uid}_${c.name}`) });
     } catch (err) {
       r.lastState = r.state;

@@ -1,11 +1,13 @@
 /**
  * One probe attempt against a local container process: `exec` runs the command inside the
- * container's mount namespace (nsenter), `httpGet` and `tcpSocket` go to 127.0.0.1.
+ * container's mount namespace (nsenter; joining its user namespace too when not root), `httpGet`
+ * and `tcpSocket` go to 127.0.0.1.
  */
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { V1Probe } from '@kubernetes/client-node';
+import { isolationFor, nsenterOptions } from './namespaces.js';
 import type { Container } from './types.js';
 
 export interface ProbeTarget {
@@ -33,7 +35,7 @@ export async function probeOnce(probe: V1Probe, target: ProbeTarget): Promise<Pr
     if (probe.exec !== undefined) {
       const cmd = probe.exec.command ?? [];
       return await new Promise((resolve) => {
-        execFile('nsenter', ['--mount', '--target', String(target.pid), '--', ...cmd], { env: { ...target.env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+        execFile('nsenter', [...nsenterOptions(isolationFor()), '--target', String(target.pid), '--', ...cmd], { env: { ...target.env }, timeout: timeoutMs }, (err, stdout, stderr) => {
           resolve({ ok: err === null, message: `${stdout}${stderr}`.trim().slice(0, 1024) || (err?.message ?? '') });
         });
       });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { mountScript } from './mount-script.js';
-import { unshareOptions } from './namespaces.js';
+import { nsenterOptions, unshareOptions } from './namespaces.js';
 
 const isRoot = process.getuid?.() === 0;
 const USER = 'kaitotskubelet';
@@ -69,6 +69,37 @@ describe('the process kubelet without root', () => {
     expect(existsSync(join(data, 'x'))).toBe(false);
     // The mounts lived in the container's namespace only.
     expect(readdirSync(join(mnt, 'data'))).toEqual([]);
+  });
+
+  it("joins a running container's namespaces for an exec probe, as the kubelet does", () => {
+    const data = userDir('probe-data');
+    writeFileSync(join(data, 'f'), 'seen from inside\n');
+    const mnt = userDir('probe-mnt');
+    const script = join(root, 'probe-start.sh');
+    writeFileSync(script, mountScript({ mounts: [{ source: data, target: join(mnt, 'data'), readOnly: true }], workingDir: '/' }));
+    const start = ['unshare', ...unshareOptions('user-namespace'), '--', '/bin/sh', script, 'sleep', '30'].join(' ');
+    const probe = ['nsenter', ...nsenterOptions('user-namespace'), '--target', '"$pid"', '--', 'cat', join(mnt, 'data', 'f')].join(' ');
+    const r = asUser(['sh', '-c', `${start} & pid=$!; sleep 1; ${probe}; rc=$?; kill $pid; exit $rc`]);
+    expect(r).toEqual({ status: 0, out: 'seen from inside' });
+  });
+
+  it('mounts beneath a directory the user may not enter (as /root) over an empty tmpfs, leaving the real one alone', () => {
+    const locked = join(root, 'locked');
+    mkdirSync(locked, { mode: 0o700 });
+    writeFileSync(join(locked, 'secret'), 'not yours\n');
+    if (!isRoot) chmodSync(locked, 0o000); // as root (CI) the throwaway user cannot enter root's 0700 folder
+    const lib = transpiled();
+    const target = join(locked, '.docker', 'config');
+    const found = asUser([process.execPath, '-e', `console.log(JSON.stringify(require(${JSON.stringify(lib)}).unreachableDirs([${JSON.stringify(target)}], 'user-namespace')))`]);
+    expect(found).toEqual({ status: 0, out: JSON.stringify([locked]) });
+    const data = userDir('push');
+    writeFileSync(join(data, 'config.json'), '{}\n');
+    const script = join(root, 'cover-start.sh');
+    writeFileSync(script, mountScript({ mounts: [{ source: data, target, readOnly: true }], workingDir: '/', cover: [locked] }));
+    const r = asUser(['unshare', ...unshareOptions('user-namespace'), '--', '/bin/sh', script, 'sh', '-c', `cat ${target}/config.json; ls -A ${locked}`]);
+    expect(r).toEqual({ status: 0, out: '{}\n.docker' });
+    if (!isRoot) chmodSync(locked, 0o700);
+    expect(readdirSync(locked)).toEqual(['secret']);
   });
 
   // namespaces.ts needs only Node's own modules, so it runs as the user from one transpiled file.
