@@ -252,6 +252,15 @@ describe('list, get, delete', () => {
     if (gone !== undefined) sink.nodes.set(gone.name, gone);
   });
 
+  it('pauses garbage collection while the managed cluster is not Running, whatever its pools look like', async () => {
+    const p = provider();
+    expect(await p.garbageCollectionPause()).toBeUndefined();
+    await sim.state.setPowerState('Stopped');
+    expect(await p.garbageCollectionPause()).toBe('managed cluster aks-kaito is Stopped');
+    await sim.state.setPowerState('Running');
+    expect(await p.garbageCollectionPause()).toBeUndefined();
+  });
+
   it('get refuses a providerID that is not an AKS scale-set node', async () => {
     const err = await rejection(provider().get('kwok://node-1'));
     expect(isNotFoundError(err)).toBe(true);

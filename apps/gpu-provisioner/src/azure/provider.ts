@@ -114,11 +114,19 @@ export class AzureCloudProvider implements CloudProvider {
    * so while the cluster is not Running, `list` refuses and GC skips its pass.
    */
   async #requireRunningCluster(signal: AbortSignal | undefined): Promise<void> {
+    const pause = await this.garbageCollectionPause(signal);
+    if (pause !== undefined) throw new TransientError(`${pause}: its Nodes are gone while its agent pools remain, so pools are not listed (nothing is collected) until it runs again`);
+  }
+
+  /**
+   * GC asks this before every pass: while the managed cluster is not Running (stopped, or starting
+   * again with its Nodes not back yet), nothing it sees can tell a leaked pool from a live one, so
+   * it deletes nothing, not even pools without a claim. One GET of the cluster per pass.
+   */
+  async garbageCollectionPause(signal?: AbortSignal): Promise<string | undefined> {
     const cluster = await this.#call('get cluster', undefined, signal, (abortSignal) => this.#o.client.managedClusters.get(this.#o.resourceGroup, this.#o.clusterName, { abortSignal }));
     const power = cluster.powerState?.code ?? 'Running';
-    if (power !== 'Running') {
-      throw new TransientError(`managed cluster ${this.#o.clusterName} is ${power}: its Nodes are gone while its agent pools remain, so pools are not listed (nothing is collected) until it runs again`);
-    }
+    return power === 'Running' ? undefined : `managed cluster ${this.#o.clusterName} is ${power}`;
   }
 
   async delete(ref: InstanceRef, signal?: AbortSignal): Promise<void> {
