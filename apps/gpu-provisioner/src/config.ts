@@ -25,6 +25,7 @@ export interface GpuProvisionerConfig {
   readonly launchTimeoutMs: number;
   readonly registrationTimeoutMs: number;
   readonly capacityRetryMs: number;
+  readonly transientRetryMs: number;
   readonly terminationPollMs: number;
   readonly gcIntervalMs: number;
   readonly leaderElect: boolean;
@@ -87,6 +88,11 @@ export const SETTINGS = defineSettings({
   launchTimeoutMs: duration('launch-timeout', DEFAULT_LIFECYCLE_OPTIONS.launchTimeoutMs, 'give up a launch after this long (0 disables)'),
   registrationTimeoutMs: duration('registration-timeout', DEFAULT_LIFECYCLE_OPTIONS.registrationTimeoutMs, 'give up on a node registering after this long (0 disables)'),
   capacityRetryMs: duration('capacity-retry', DEFAULT_LIFECYCLE_OPTIONS.capacityRetry.initialMs, 'first retry after a quota/capacity failure, doubling to 10m'),
+  transientRetryMs: duration(
+    'transient-retry',
+    DEFAULT_LIFECYCLE_OPTIONS.transientRetry.initialMs,
+    'first re-check of a pool being created (or retry after a transient failure), doubling to 1m',
+  ),
   terminationPollMs: duration('termination-poll', DEFAULT_LIFECYCLE_OPTIONS.terminationPollMs, 'how often a deleting pool is checked'),
   gcIntervalMs: duration('gc-interval', DEFAULT_GC_OPTIONS.intervalMs, 'how often leaked pools and orphaned requests are collected'),
   leaderElect: { flag: 'leader-elect', env: envOf('leader-elect'), codec: SettingCodecs.boolean, default: 'true', description: 'take a Lease before acting', placeholder: 'true|false' },
