@@ -22,6 +22,8 @@ describe('parseConfig', () => {
       armTimeoutMs: 30_000,
       capacityRetryMs: 30_000,
       transientRetryMs: 1_000,
+      kubeQps: 200,
+      kubeBurst: 300,
     });
   });
 

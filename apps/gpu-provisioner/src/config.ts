@@ -36,6 +36,8 @@ export interface GpuProvisionerConfig {
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly logFormat: 'json' | 'pretty' | 'auto';
   readonly concurrency: number;
+  readonly kubeQps: number;
+  readonly kubeBurst: number;
 }
 
 const envOf = (flag: string): string => `GPU_PROVISIONER_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -110,6 +112,10 @@ export const SETTINGS = defineSettings({
   },
   logFormat: { flag: 'log-format', env: envOf('log-format'), codec: SettingCodecs.oneOf(['json', 'pretty', 'auto']), default: 'auto', description: 'json | pretty | auto (pretty on a TTY)', placeholder: 'FORMAT' },
   concurrency: { flag: 'concurrency', env: envOf('concurrency'), codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '10', description: 'reconciles at once', placeholder: 'N' },
+  // The reference's KUBE_CLIENT_QPS/BURST: a burst of claims costs several API writes each, and
+  // the controller runtime's 20/30 made 50 claims wait on the client's own rate limiter.
+  kubeQps: { flag: 'kube-qps', env: [envOf('kube-qps'), 'KUBE_CLIENT_QPS'], codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '200', description: 'API server requests per second', placeholder: 'N' },
+  kubeBurst: { flag: 'kube-burst', env: [envOf('kube-burst'), 'KUBE_CLIENT_BURST'], codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '300', description: 'API server request burst', placeholder: 'N' },
 });
 
 export const USAGE = settingsHelp(

@@ -59,6 +59,7 @@ export async function startGpuProvisioner(config: GpuProvisionerConfig, options:
     metricsPort: config.metricsPort,
     healthPort: config.healthPort,
     leaderElection: config.leaderElect ? { leaseName: config.leaseName, leaseNamespace: config.leaseNamespace } : false,
+    client: { qps: config.kubeQps, burst: config.kubeBurst },
   });
 
   // Fail fast, in one line, when the cluster lacks what this provisioner needs. ARM is not called
