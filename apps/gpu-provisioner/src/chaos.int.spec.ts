@@ -171,8 +171,9 @@ it(`leaves no orphaned, stuck or duplicated agent pools when killed at random po
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
     const states = ownedPools().map((p) => p.state);
     await provisioner.stop('crash');
-    const restarted = Date.now();
+    const killedAt = Date.now();
     provisioner = await startProvisioner();
+    const restarted = Date.now();
     const tally = await eventually(
       async () => {
         const t = await inspect(live, gone);
@@ -182,7 +183,8 @@ it(`leaves no orphaned, stuck or duplicated agent pools when killed at random po
     ).catch(() => inspect(live, gone));
     const count = (s: string) => states.filter((x) => x === s).length;
     process.stdout.write(
-      `trial ${trial}: killed after ${killAfterMs} ms (pools Creating ${count('Creating')}, Deleting ${count('Deleting')}, Succeeded ${count('Succeeded')}); settled ${((Date.now() - restarted) / 1000).toFixed(1)} s after the restart` +
+      `trial ${trial}: killed after ${killAfterMs} ms (pools Creating ${count('Creating')}, Deleting ${count('Deleting')}, Succeeded ${count('Succeeded')}); ` +
+        `restarted in ${((restarted - killedAt) / 1000).toFixed(1)} s, settled ${((Date.now() - restarted) / 1000).toFixed(1)} s later` +
         `${tally.orphaned.length + tally.stuck.length + tally.duplicated.length > 0 ? `: ${JSON.stringify(tally)}` : ''}\n`,
     );
     totals.orphaned.push(...tally.orphaned);
