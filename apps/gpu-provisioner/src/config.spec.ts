@@ -20,16 +20,20 @@ describe('parseConfig', () => {
       metricsPort: 8080,
       healthPort: 8081,
       armTimeoutMs: 30_000,
+      capacityRetryMs: 30_000,
+      transientRetryMs: 1_000,
+      kubeQps: 200,
+      kubeBurst: 300,
     });
   });
 
   it('reads GPU_PROVISIONER_* variables, and flags win over them', () => {
     const env = { GPU_PROVISIONER_SUBSCRIPTION: 'from-env', GPU_PROVISIONER_RESOURCE_GROUP: 'rg', GPU_PROVISIONER_CLUSTER_NAME: 'aks', GPU_PROVISIONER_LOCATION: 'westus', GPU_PROVISIONER_API: 'machine' };
     const fromEnv = parseConfig([], env);
-    const flagged = parseConfig(['--subscription=from-flag', '--credential=default', '--arm-endpoint=https://127.0.0.1:8443'], env);
+    const flagged = parseConfig(['--subscription=from-flag', '--credential=default', '--arm-endpoint=https://127.0.0.1:8443', '--transient-retry=250ms'], env);
     if (fromEnv.help || flagged.help) throw new Error('unexpected help');
     expect(fromEnv.config).toMatchObject({ subscriptionId: 'from-env', api: 'machine', leaseName: 'gpu-provisioner-machine', location: 'westus' });
-    expect(flagged.config).toMatchObject({ subscriptionId: 'from-flag', credential: 'default', armEndpoint: 'https://127.0.0.1:8443' });
+    expect(flagged.config).toMatchObject({ subscriptionId: 'from-flag', credential: 'default', armEndpoint: 'https://127.0.0.1:8443', transientRetryMs: 250 });
   });
 
   it.each([

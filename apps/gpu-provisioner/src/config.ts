@@ -25,6 +25,7 @@ export interface GpuProvisionerConfig {
   readonly launchTimeoutMs: number;
   readonly registrationTimeoutMs: number;
   readonly capacityRetryMs: number;
+  readonly transientRetryMs: number;
   readonly terminationPollMs: number;
   readonly gcIntervalMs: number;
   readonly leaderElect: boolean;
@@ -35,6 +36,8 @@ export interface GpuProvisionerConfig {
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly logFormat: 'json' | 'pretty' | 'auto';
   readonly concurrency: number;
+  readonly kubeQps: number;
+  readonly kubeBurst: number;
 }
 
 const envOf = (flag: string): string => `GPU_PROVISIONER_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -87,6 +90,11 @@ export const SETTINGS = defineSettings({
   launchTimeoutMs: duration('launch-timeout', DEFAULT_LIFECYCLE_OPTIONS.launchTimeoutMs, 'give up a launch after this long (0 disables)'),
   registrationTimeoutMs: duration('registration-timeout', DEFAULT_LIFECYCLE_OPTIONS.registrationTimeoutMs, 'give up on a node registering after this long (0 disables)'),
   capacityRetryMs: duration('capacity-retry', DEFAULT_LIFECYCLE_OPTIONS.capacityRetry.initialMs, 'first retry after a quota/capacity failure, doubling to 10m'),
+  transientRetryMs: duration(
+    'transient-retry',
+    DEFAULT_LIFECYCLE_OPTIONS.transientRetry.initialMs,
+    'first re-check of a pool being created (or retry after a transient failure), doubling to 1m',
+  ),
   terminationPollMs: duration('termination-poll', DEFAULT_LIFECYCLE_OPTIONS.terminationPollMs, 'how often a deleting pool is checked'),
   gcIntervalMs: duration('gc-interval', DEFAULT_GC_OPTIONS.intervalMs, 'how often leaked pools and orphaned requests are collected'),
   leaderElect: { flag: 'leader-elect', env: envOf('leader-elect'), codec: SettingCodecs.boolean, default: 'true', description: 'take a Lease before acting', placeholder: 'true|false' },
@@ -104,6 +112,10 @@ export const SETTINGS = defineSettings({
   },
   logFormat: { flag: 'log-format', env: envOf('log-format'), codec: SettingCodecs.oneOf(['json', 'pretty', 'auto']), default: 'auto', description: 'json | pretty | auto (pretty on a TTY)', placeholder: 'FORMAT' },
   concurrency: { flag: 'concurrency', env: envOf('concurrency'), codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '10', description: 'reconciles at once', placeholder: 'N' },
+  // The reference's KUBE_CLIENT_QPS/BURST: a burst of claims costs several API writes each, and
+  // the controller runtime's 20/30 made 50 claims wait on the client's own rate limiter.
+  kubeQps: { flag: 'kube-qps', env: [envOf('kube-qps'), 'KUBE_CLIENT_QPS'], codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '200', description: 'API server requests per second', placeholder: 'N' },
+  kubeBurst: { flag: 'kube-burst', env: [envOf('kube-burst'), 'KUBE_CLIENT_BURST'], codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '300', description: 'API server request burst', placeholder: 'N' },
 });
 
 export const USAGE = settingsHelp(

@@ -14,21 +14,19 @@
  * stops the provisioner with no drain (in-flight reconciles aborted, memory dropped) and a fresh
  * one is started, as a pod restart would.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { KubeNodeSink } from '@kaito-ts/arm-simulator';
 import { startTestArmSimulator, TEST_CLUSTER, TEST_LOCATION, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION, type TestArmSimulator } from '@kaito-ts/arm-simulator/testing';
 import { createLogger, KubeClient, RestClient } from '@kaito-ts/controller-runtime';
 import { NodeRequestApis } from '@kaito-ts/karpenter';
-import { describeProvisionerConformance, type StartedProvisioner } from '@kaito-ts/karpenter/testing';
+import { describeProvisionerConformance } from '@kaito-ts/karpenter/testing';
 import { createArmClient } from './azure/client.js';
 import { createCredential } from './azure/credentials.js';
 import { KubeNodeLookup } from './azure/node-lookup.js';
 import { AzureCloudProvider } from './azure/provider.js';
 import { parseConfig } from './config.js';
 import { startGpuProvisioner } from './provisioner.js';
+import { startProvisionerProcess } from './testing/provisioner-process.js';
 
 const run = Math.random().toString(36).slice(2, 8);
 const INSTANCE_TYPE = 'Standard_NC24ads_A100_v4';
@@ -43,34 +41,6 @@ const kubeConfig = (): KubeConfig => {
 };
 
 const PROCESS_MODE = process.env['GPU_CONFORMANCE_MODE'] === 'process';
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
-
-/** Runs dist/main.js with these flags and env; resolves once it logged that it started. */
-async function startProcess(args: string[], env: Readonly<Record<string, string>>): Promise<StartedProvisioner> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: npx tsc -b apps/gpu-provisioner`);
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      if (output.includes('gpu provisioner started')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gpu-provisioner exited with ${code ?? 'a signal'} before starting:\n${output}`)));
-    setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gpu-provisioner did not start within 30 s:\n${output}`));
-    }, 30_000).unref();
-  });
-  return {
-    stop: async (how) => {
-      child.kill(how === 'crash' ? 'SIGKILL' : 'SIGTERM');
-      await exited;
-    },
-  };
-}
 
 for (const api of NodeRequestApis) {
   const selector = { 'conformance.kaito-ts.dev/provisioner': `gpu-${api}-${run}` };
@@ -126,7 +96,7 @@ for (const api of NodeRequestApis) {
         '--arm-timeout=10s',
       ];
       // info: the start line is how startProcess knows it is up (the output stays in memory).
-      if (PROCESS_MODE) return startProcess([...args, '--log-format=json', '--log-level=info'], s.env);
+      if (PROCESS_MODE) return startProvisionerProcess([...args, '--log-format=json', '--log-level=info'], s.env);
       const parsed = parseConfig(args, {});
       if (parsed.help) throw new Error('unexpected help');
       const running = await startGpuProvisioner(parsed.config, {

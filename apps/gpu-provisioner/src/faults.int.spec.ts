@@ -2,7 +2,8 @@
  * gpu-provisioner on the local control plane against the ARM + Entra simulator, with faults the
  * conformance suite does not cover: a federated token the simulator refuses (the claim says why;
  * the provisioner keeps running and recovers once the token file is right), and a quota fault
- * that persists (ARM requests per minute stay low: the capacity retry schedule, no hot loop).
+ * that persists (ARM requests per minute stay low: the capacity retry schedule, no hot loop), a
+ * 429's Retry-After, and an ARM InvalidParameter (terminal: no retry until the claim changes).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -10,8 +11,9 @@ import { KubeNodeSink } from '@kaito-ts/arm-simulator';
 import { startTestArmSimulator, TEST_CLUSTER, TEST_LOCATION, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION, type TestArmSimulator } from '@kaito-ts/arm-simulator/testing';
 import { createLogger, KubeClient, RestClient } from '@kaito-ts/controller-runtime';
 import { eventually } from '@kaito-ts/core/testing';
-import { ConditionTypes, findCondition, type NodeRequest, nodeRequestClient, type NodeRequestClient } from '@kaito-ts/karpenter';
+import { ConditionTypes, findCondition, LAUNCH_RETRY_ANNOTATION, type NodeRequest, nodeRequestClient, type NodeRequestClient } from '@kaito-ts/karpenter';
 import { gpuNodeRequest } from '@kaito-ts/karpenter/testing';
+import { poolNameFor } from './azure/naming.js';
 import { parseConfig } from './config.js';
 import { type RunningGpuProvisioner, startGpuProvisioner } from './provisioner.js';
 
@@ -126,6 +128,10 @@ it('a persistent quota fault shows QuotaExceeded and ARM sees only a few request
   // capacity retry 10 s doubling: at most 2 attempts (GET + PUT each) in 30 s, plus GC lists.
   expect(puts).toBeLessThanOrEqual(2);
   expect(perMinute).toBeLessThanOrEqual(20);
+  // Its next retries must not fall into the next test's Retry-After window (a request in flight
+  // when the 429 arrives is not one the provisioner could have held back).
+  await requests.delete(r.metadata.name);
+  await eventually(async () => (await requests.get(r.metadata.name)) === undefined, { timeoutMs: 30_000, description: `${r.metadata.name} gone` });
 }, 120_000);
 
 it('a 429 with Retry-After stops every ARM call until it has passed, then the claim launches', async () => {
@@ -144,3 +150,36 @@ it('a 429 with Retry-After stops every ARM call until it has passed, then the cl
   process.stdout.write(`ARM requests within Retry-After (5 s) after the 429: ${during.length}\n`);
   expect(during).toEqual([]);
 }, 120_000);
+
+it('an ARM InvalidParameter is terminal: Launched=False InvalidRequest, no second PUT, and a launch once its retry record is removed', async () => {
+  const claim = newClaim(A100);
+  const pool = poolNameFor(claim.metadata.name);
+  const fault = { kind: 'Custom', status: 400, code: 'InvalidParameter', message: 'The value of parameter agentPoolProfile.osDiskSizeGB is invalid.', method: 'PUT', pool };
+  expect((await sim.admin('POST', '/admin/faults', fault)).status).toBe(201);
+  const r = await requests.create(claim);
+  const c = await eventually(
+    async () => {
+      const l = await launched(r.metadata.name);
+      return l?.reason === 'InvalidRequest' ? l : false;
+    },
+    { timeoutMs: 30_000, description: 'Launched=False InvalidRequest' },
+  );
+  expect(c.status).toBe('False');
+  expect(c.message).toMatch(/ARM rejected the request .*InvalidParameter.*osDiskSizeGB/);
+  // Longer than the transient schedule's first four retries (1 + 2 + 4 + 8 s would be 4 more PUTs).
+  await new Promise((resolve) => setTimeout(resolve, 16_000));
+  const puts = sim.requests.requests().filter((q) => q.method === 'PUT' && q.path.endsWith(`/agentPools/${pool}`));
+  process.stdout.write(`ARM PUTs of a claim rejected with InvalidParameter, 16 s later: ${puts.length}\n`);
+  expect(puts).toHaveLength(1);
+  expect(await launched(r.metadata.name)).toMatchObject({ status: 'False', reason: 'InvalidRequest' });
+
+  // The cause is fixed on the ARM side; removing the retry record asks for one more launch.
+  expect((await sim.admin('DELETE', '/admin/faults')).status).toBeLessThan(300);
+  const current = await requests.get(r.metadata.name);
+  if (current === undefined) throw new Error(`${r.metadata.name} vanished`);
+  await requests.patchMetadata(current, { annotations: { [LAUNCH_RETRY_ANNOTATION]: null } });
+  await eventually(async () => findCondition((await requests.get(r.metadata.name))?.status.conditions ?? [], ConditionTypes.ready)?.status === 'True', {
+    timeoutMs: 90_000,
+    description: `${r.metadata.name} Ready once its retry record is removed`,
+  });
+}, 150_000);

@@ -5,7 +5,7 @@
 export { AzureCloudProvider, type AzureCloudOptions, type PoolNodeLookup } from './azure/provider.js';
 export { createArmClient, type ArmClientOptions } from './azure/client.js';
 export { createCredential, CredentialKinds, RecoveringCredential, type CredentialKind } from './azure/credentials.js';
-export { classifyArmError, armFailureOf, armErrorBodyPolicy, retryAfterMs, InvalidRequestError, ThrottledError, type ArmFailure } from './azure/errors.js';
+export { classifyArmError, armFailureOf, armErrorBodyPolicy, retryAfterMs, ThrottledError, type ArmFailure } from './azure/errors.js';
 export { agentPoolFor, instanceOf, vmSizeFor, osSkuFor, osDiskSizeGBFor, nodeLabelsFor, isOwnedPool, InvalidClaimError } from './azure/mapping.js';
 export { poolNameFor, parseProviderID, PoolTags, OWNER, OWNER_LABEL, POOL_NAME_PATTERN } from './azure/naming.js';
 export { KubeNodeLookup, providerIDsByPool, AKS_POOL_LABEL } from './azure/node-lookup.js';

@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Agent } from 'node:https';
 import { codedError } from '@kaito-ts/core';
 import { createLogger, isNotFound, type Logger, Manager } from '@kaito-ts/controller-runtime';
-import { addProvisioner, nodeRequestResource, type NodeRequest, type Provisioner } from '@kaito-ts/karpenter';
+import { addProvisioner, DEFAULT_LIFECYCLE_OPTIONS, nodeRequestResource, type NodeRequest, type Provisioner } from '@kaito-ts/karpenter';
 import { createArmClient } from './azure/client.js';
 import { createCredential } from './azure/credentials.js';
 import { KubeNodeLookup } from './azure/node-lookup.js';
@@ -59,6 +59,7 @@ export async function startGpuProvisioner(config: GpuProvisionerConfig, options:
     metricsPort: config.metricsPort,
     healthPort: config.healthPort,
     leaderElection: config.leaderElect ? { leaseName: config.leaseName, leaseNamespace: config.leaseNamespace } : false,
+    client: { qps: config.kubeQps, burst: config.kubeBurst },
   });
 
   // Fail fast, in one line, when the cluster lacks what this provisioner needs. ARM is not called
@@ -94,6 +95,7 @@ export async function startGpuProvisioner(config: GpuProvisionerConfig, options:
       launchTimeoutMs: config.launchTimeoutMs,
       registrationTimeoutMs: config.registrationTimeoutMs,
       capacityRetry: { initialMs: config.capacityRetryMs, maxMs: Math.max(config.capacityRetryMs, 10 * 60_000) },
+      transientRetry: { initialMs: config.transientRetryMs, maxMs: Math.max(config.transientRetryMs, DEFAULT_LIFECYCLE_OPTIONS.transientRetry.maxMs) },
       terminationPollMs: config.terminationPollMs,
     },
     gc: { intervalMs: config.gcIntervalMs },

@@ -158,6 +158,8 @@ export const Reasons = {
   quotaExceeded: 'QuotaExceeded',
   insufficientCapacity: 'InsufficientCapacity',
   skuUnavailable: 'SkuUnavailable',
+  /** Terminal: the request can never launch as written (InvalidRequestError). */
+  invalidRequest: 'InvalidRequest',
   launchTimeout: 'LaunchTimeout',
   // Registered
   awaitingNode: 'NodeNotFound',
@@ -181,6 +183,9 @@ export const Reasons = {
 
 /** Launch failure reasons that mean "the cloud said no": kept on the request, retried slowly. */
 export const CAPACITY_REASONS: readonly string[] = [Reasons.quotaExceeded, Reasons.insufficientCapacity, Reasons.skuUnavailable];
+
+/** Launch failure reasons that mean "this request can never launch as written": kept, not retried until it changes. */
+export const TERMINAL_REASONS: readonly string[] = [Reasons.invalidRequest];
 
 /** Kaito's fake NodePool / Provisioner names. */
 export const KAITO_NODEPOOL = 'kaito';

@@ -101,17 +101,20 @@ export {
   InsufficientCapacityError,
   QuotaExceededError,
   SkuUnavailableError,
+  InvalidRequestError,
   TransientError,
   isNotFoundError,
   isInsufficientCapacityError,
   isQuotaExceededError,
   isSkuUnavailableError,
+  isInvalidRequestError,
   isTransientError,
   ignoreNotFoundError,
   classifyLaunchError,
   describeCause,
   type CloudProviderErrorCode,
   type LaunchErrorClass,
+  type LaunchFailureKind,
 } from './cloudprovider/errors.js';
 
 // lifecycle
@@ -121,6 +124,8 @@ export {
   launchRetryOf,
   nextLaunchRetry,
   formatLaunchRetry,
+  terminalLaunchRetry,
+  isStandingTerminal,
   retryDelayMs,
   type LaunchRetry,
 } from './lifecycle/retry.js';
@@ -141,6 +146,7 @@ export {
   launchedStatus,
   launchFailedStatus,
   hasCapacityFailure,
+  hasTerminalFailure,
   launchLabels,
   launchedMetadata,
   Launch,

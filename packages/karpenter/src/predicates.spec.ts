@@ -14,13 +14,14 @@ const readyConditions = [c('Launched', 'True'), c('Registered', 'True'), c('Init
 
 describe('launchFailure', () => {
   it.each([
-    ['QuotaExceeded', 'False', true],
-    ['InsufficientCapacity', 'False', true],
-    ['SkuUnavailable', 'False', true],
-    ['LaunchFailed', 'Unknown', false],
-  ] as const)('reports %s (Launched=%s) with capacity=%p', (reason, status, capacity) => {
+    ['QuotaExceeded', 'False', true, false],
+    ['InsufficientCapacity', 'False', true, false],
+    ['SkuUnavailable', 'False', true, false],
+    ['InvalidRequest', 'False', false, true],
+    ['LaunchFailed', 'Unknown', false, false],
+  ] as const)('reports %s (Launched=%s) with capacity=%p, terminal=%p', (reason, status, capacity, terminal) => {
     const r = makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', status, reason, 'no')] } });
-    expect(launchFailure(r)).toEqual({ reason, message: 'no', capacity });
+    expect(launchFailure(r)).toEqual({ reason, message: 'no', capacity, terminal });
     expect(failedWithReason(r, reason)).toBe(true);
   });
 

@@ -2,7 +2,7 @@
 import type { Requirement, Taint } from './codecs/common.js';
 import type { Node } from './codecs/node.js';
 import { conditionStatus, findCondition } from './conditions.js';
-import { CAPACITY_REASONS, ConditionTypes, ResourceNames, WellKnownLabels } from './constants.js';
+import { CAPACITY_REASONS, ConditionTypes, ResourceNames, TERMINAL_REASONS, WellKnownLabels } from './constants.js';
 import type { NodeRequest } from './node-request.js';
 import { quantityOf } from '@kaito-ts/controller-runtime';
 
@@ -20,6 +20,8 @@ export interface LaunchFailure {
   readonly message: string;
   /** True for the cloud's "no": QuotaExceeded, InsufficientCapacity, SkuUnavailable. */
   readonly capacity: boolean;
+  /** True when the request can never launch as written (InvalidRequest): it is not retried until it changes. */
+  readonly terminal: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export function launchFailure(r: WithConditions): LaunchFailure | undefined {
   if (c === undefined || c.status === 'True') return undefined;
   const capacity = CAPACITY_REASONS.includes(c.reason);
   if (c.status === 'False' || capacity || c.reason === 'LaunchFailed' || c.reason === 'LaunchTimeout') {
-    return { reason: c.reason, message: c.message, capacity };
+    return { reason: c.reason, message: c.message, capacity, terminal: c.status === 'False' && TERMINAL_REASONS.includes(c.reason) };
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- queue|cache] [--keys N] [--objects N] [--concurrency N] [--json]`
  * `npm run bench -- convert [--size-mb N] [--rows-per-group N]` (see convert-bench.ts)
+ * `npm run bench -- gpu-provisioner [--claims 50] [--create-delay 5s]` (see gpu-provisioner-bench.ts)
  *
  * Prints work-queue throughput (target ≥ 20,000 keys/s through a no-op reconcile) and the informer
  * cache's memory for 10,000 objects (target ≤ 2× their JSON size). Numbers, not pass/fail: the
@@ -9,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import type { Report } from './report.js';
 
@@ -20,16 +22,27 @@ if (process.argv[2] === 'convert') {
   process.exit(0);
 }
 
-// The benchmark measures the built library (what production runs). `tsc --build` is incremental:
-// a no-op when dist is up to date, a rebuild after a change, so numbers never come from stale code.
-const libDir = dirname(createRequire(import.meta.url).resolve('@kaito-ts/controller-runtime/package.json'));
-const build = spawnSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '--build', join(libDir, 'tsconfig.json')], {
-  stdio: 'inherit',
-});
-if (build.status !== 0) {
-  console.error('building @kaito-ts/controller-runtime failed');
-  process.exit(1);
+// The benchmarks measure built code (what production runs). `tsc --build` is incremental: a no-op
+// when dist is up to date, a rebuild after a change, so numbers never come from stale code.
+function tscBuild(what: string, projects: readonly string[]): void {
+  const build = spawnSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '--build', ...projects], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error(`building ${what} failed`);
+    process.exit(1);
+  }
 }
+const projectDir = (pkg: string): string => dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+
+// gpu-provisioner and the ARM simulator run as processes from their dist; the bench imports built libraries.
+if (process.argv[2] === 'gpu-provisioner') {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  tscBuild('gpu-provisioner, arm-simulator and the bench', ['apps/gpu-provisioner', 'tools/arm-simulator', 'tools/bench'].map((p) => join(root, p)));
+  const { gpuProvisionerBench } = await import('./gpu-provisioner-bench.js');
+  await gpuProvisionerBench(process.argv.slice(3));
+  process.exit(0);
+}
+
+tscBuild('@kaito-ts/controller-runtime', [join(projectDir('@kaito-ts/controller-runtime'), 'tsconfig.json')]);
 const { cacheMemory, fullGc } = await import('./cache-memory.js');
 const { queueThroughput, runnerThroughput } = await import('./queue-throughput.js');
 const { formatReport } = await import('./report.js');
@@ -58,7 +71,7 @@ if (parsed.help) {
 const { values, positionals } = parsed;
 const which = positionals[0] ?? 'all';
 if (!['all', 'queue', 'cache'].includes(which)) {
-  console.error(`unknown benchmark ${which}: use queue, cache, all or convert`);
+  console.error(`unknown benchmark ${which}: use queue, cache, all, convert or gpu-provisioner`);
   process.exit(2);
 }
 const { keys, objects, concurrency, rounds } = values;

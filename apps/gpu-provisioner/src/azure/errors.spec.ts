@@ -1,5 +1,5 @@
 import { RestError } from '@azure/core-rest-pipeline';
-import { isInsufficientCapacityError, isNotFoundError, isQuotaExceededError, isSkuUnavailableError, isTransientError } from '@kaito-ts/karpenter';
+import { classifyLaunchError, isInsufficientCapacityError, isInvalidRequestError, isNotFoundError, isQuotaExceededError, isSkuUnavailableError, isTransientError } from '@kaito-ts/karpenter';
 import { armFailureOf, classifyArmError, DEFAULT_THROTTLE_MS, retryAfterMs, ThrottledError } from './errors.js';
 
 const now = new Date('2026-01-02T03:04:05Z');
@@ -48,10 +48,14 @@ describe('classifyArmError', () => {
     expect(isQuotaExceededError(typed)).toBe(false);
   });
 
-  it('InvalidParameter becomes InvalidParameter naming the parameter', () => {
-    const typed = classifyArmError(armError(400, 'InvalidParameter', { details: [{ code: 'InvalidParameter', target: 'agentPoolName' }] }), ctx);
-    expect((typed as { code?: string }).code).toBe('InvalidParameter');
+  it.each([
+    ['InvalidParameter (400)', armError(400, 'InvalidParameter', { details: [{ code: 'InvalidParameter', target: 'agentPoolName' }] })],
+    ['InvalidParameter with a 409 status', armError(409, 'InvalidParameter', { details: [{ code: 'InvalidParameter', target: 'agentPoolName' }] })],
+  ])('%s becomes the terminal InvalidRequestError naming the parameter, which the lifecycle does not retry', (_name, err) => {
+    const typed = classifyArmError(err, ctx);
+    expect(isInvalidRequestError(typed)).toBe(true);
     expect(typed.message).toMatch(/parameter agentPoolName/);
+    expect(classifyLaunchError(typed)).toEqual({ reason: 'InvalidRequest', kind: 'terminal' });
   });
 
   it('429 carries the Retry-After delay (seconds or an HTTP date), or a default', () => {

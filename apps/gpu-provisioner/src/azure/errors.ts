@@ -5,11 +5,7 @@
  * lifecycle puts it on the claim's Launched condition.
  */
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { codedError } from '@kaito-ts/core';
-import { InsufficientCapacityError, NotFoundError, QuotaExceededError, SkuUnavailableError, TransientError } from '@kaito-ts/karpenter';
-
-/** ARM rejected the request as malformed (`InvalidParameter`, other 400s): retrying the same body will not help. */
-export class InvalidRequestError extends codedError('InvalidParameter') {}
+import { InsufficientCapacityError, InvalidRequestError, NotFoundError, QuotaExceededError, SkuUnavailableError, TransientError } from '@kaito-ts/karpenter';
 
 /** ARM throttled us (429): no ARM call before `retryAfterMs` from now. */
 export class ThrottledError extends TransientError {
@@ -179,6 +175,8 @@ export function classifyArmError(err: unknown, ctx: ArmCallContext): Error {
   if (codes.some((c) => c !== undefined && CAPACITY_CODES.has(c))) {
     return new InsufficientCapacityError(`${what}: Azure has no capacity for ${size} in ${ctx.location} right now ${tag}; it will be retried, or allow another VM size or zone`, { cause: err });
   }
+  // Terminal (Launched=False, InvalidRequest; no retry until the claim changes): ARM rejected the
+  // parameters, and sending the same body again cannot succeed.
   if (f.code === 'InvalidParameter' || f.code === 'BadRequest' || (f.status === 400 && f.code !== 'OperationNotAllowed')) {
     const target = f.details.find((d) => d.target !== undefined)?.target;
     return new InvalidRequestError(`${what}: ARM rejected the request${target !== undefined ? ` (parameter ${target})` : ''} ${tag}: ${f.message}; fix the claim or the provisioner settings`, { cause: err });

@@ -1,4 +1,4 @@
-import { KarpenterAnnotations, SkuUnavailableError } from '@kaito-ts/karpenter';
+import { InvalidRequestError, KarpenterAnnotations, SkuUnavailableError } from '@kaito-ts/karpenter';
 import { makeNodeRequest } from '@kaito-ts/karpenter/testing';
 import { agentPoolFor, allowedVmSizes, instanceOf, instanceStateOf, InvalidClaimError, isOwnedPool, nodeLabelsFor, osDiskSizeGBFor, osSkuFor, taintString, vmSizeFor } from './mapping.js';
 import { OWNER_LABEL, PoolTags } from './naming.js';
@@ -44,6 +44,7 @@ describe('osDiskSizeGBFor', () => {
     [{ storage: 'lots' }, /requests\.storage: expected a quantity like 120Gi, got "lots"/],
   ])('refuses %j', (requests, message) => {
     expect(() => osDiskSizeGBFor(storage(requests))).toThrow(InvalidClaimError);
+    expect(() => osDiskSizeGBFor(storage(requests))).toThrow(InvalidRequestError);
     expect(() => osDiskSizeGBFor(storage(requests))).toThrow(message);
   });
 });

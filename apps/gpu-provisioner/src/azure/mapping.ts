@@ -4,10 +4,10 @@
  */
 import type { AgentPool } from '@azure/arm-containerservice';
 import { parseQuantity } from '@kaito-ts/controller-runtime';
-import { codedError } from '@kaito-ts/core';
 import {
   type Instance,
   type InstanceState,
+  InvalidRequestError,
   KarpenterAnnotations,
   KarpenterLabels,
   type NodeRequest,
@@ -18,8 +18,8 @@ import {
 import { findSku } from '@kaito-ts/presets';
 import { OWNER, OWNER_LABEL, PoolTags } from './naming.js';
 
-/** A claim the provider cannot turn into a valid pool; retrying does not help until the claim changes. */
-export class InvalidClaimError extends codedError('InvalidParameter') {}
+/** A claim the provider cannot turn into a valid pool: terminal, not retried until the claim changes. */
+export class InvalidClaimError extends InvalidRequestError {}
 
 /** AKS's OS disk bounds (GiB). */
 export const OS_DISK_MIN_GB = 30;

@@ -1,3 +1,4 @@
+import { classifyLaunchError } from '@kaito-ts/karpenter';
 import { parseProviderID, poolNameFor, POOL_NAME_PATTERN } from './naming.js';
 
 const SUB = '00000000-0000-0000-0000-0000000000aa';
@@ -22,7 +23,16 @@ describe('poolNameFor', () => {
     expect(new Set(names.map(poolNameFor)).size).toBe(names.length);
   });
 
-  it('refuses an empty name', () => expect(() => poolNameFor('')).toThrow(/empty name/));
+  it('refuses an empty name with the terminal InvalidRequest reason', () => {
+    expect(() => poolNameFor('')).toThrow(/empty name/);
+    let thrown: unknown;
+    try {
+      poolNameFor('');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(classifyLaunchError(thrown)).toEqual({ reason: 'InvalidRequest', kind: 'terminal' });
+  });
 });
 
 describe('parseProviderID', () => {

@@ -3,6 +3,7 @@
  * and the providerID ↔ pool mapping. Pure functions, no SDK.
  */
 import { createHash } from 'node:crypto';
+import { InvalidRequestError } from '@kaito-ts/karpenter';
 
 /** AKS's rule for a Linux agent pool name. */
 export const POOL_NAME_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
@@ -27,7 +28,8 @@ export const OWNER = 'gpu-provisioner';
 /** The node label every pool's Nodes carry, so its Nodes are ours at a glance (`kubectl get nodes -l`). */
 export const OWNER_LABEL = 'kaito-ts.dev/provisioner';
 
-export class PoolNameError extends Error {}
+/** No agent pool can be named after the claim: terminal (Launched=False, InvalidRequest). */
+export class PoolNameError extends InvalidRequestError {}
 
 /**
  * The pool for a claim: the claim's name when AKS accepts it as a pool name (Kaito's workspace

@@ -7,7 +7,7 @@ import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { writeFile } from 'node:fs/promises';
 import { type FaultSpec, MemoryNodeSink } from '@kaito-ts/arm-simulator';
 import { startTestArmSimulator, TEST_CLUSTER, TEST_LOCATION, TEST_RESOURCE_GROUP, TEST_SUBSCRIPTION, type TestArmSimulator } from '@kaito-ts/arm-simulator/testing';
-import { type Instance, isInsufficientCapacityError, isNotFoundError, isQuotaExceededError, isSkuUnavailableError, isTransientError, type NodeRequest } from '@kaito-ts/karpenter';
+import { classifyLaunchError, type Instance, isInsufficientCapacityError, isNotFoundError, isQuotaExceededError, isSkuUnavailableError, isTransientError, type NodeRequest } from '@kaito-ts/karpenter';
 import { makeNodeRequest } from '@kaito-ts/karpenter/testing';
 import { createArmClient } from './client.js';
 import { createCredential } from './credentials.js';
@@ -109,7 +109,7 @@ describe('create', () => {
     await new ContainerServiceClient(createCredential('workload-identity', sim.env, { agent: sim.agent }), TEST_SUBSCRIPTION, { endpoint: sim.url, agent: sim.agent })
       .agentPools.createOrUpdate(TEST_RESOURCE_GROUP, TEST_CLUSTER, foreign, { vmSize: A100, count: 1 }, { updateIntervalInMs: 10 });
     const err = await rejection(provider().create(claim({ name: foreign })));
-    expect((err as { code?: string }).code).toBe('InvalidParameter');
+    expect(classifyLaunchError(err)).toEqual({ reason: 'InvalidRequest', kind: 'terminal' });
     expect(err.message).toMatch(/agent pool userpool1 already exists .* not created by gpu-provisioner/);
 
     const old = claim();
@@ -250,6 +250,15 @@ describe('list, get, delete', () => {
     expect((await p.list()).find((i) => i.name === instance.name)).toMatchObject({ state: 'Running' });
     expect((await p.list()).find((i) => i.name === instance.name)?.providerID).toBeUndefined();
     if (gone !== undefined) sink.nodes.set(gone.name, gone);
+  });
+
+  it('pauses garbage collection while the managed cluster is not Running, whatever its pools look like', async () => {
+    const p = provider();
+    expect(await p.garbageCollectionPause()).toBeUndefined();
+    await sim.state.setPowerState('Stopped');
+    expect(await p.garbageCollectionPause()).toBe('managed cluster aks-kaito is Stopped');
+    await sim.state.setPowerState('Running');
+    expect(await p.garbageCollectionPause()).toBeUndefined();
   });
 
   it('get refuses a providerID that is not an AKS scale-set node', async () => {

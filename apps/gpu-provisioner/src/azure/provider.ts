@@ -14,7 +14,7 @@ import type { Logger } from '@kaito-ts/controller-runtime';
 import { type CloudProvider, type Instance, type InstanceRef, type NodeRequest, NotFoundError, TransientError } from '@kaito-ts/karpenter';
 import { classifyArmError, ThrottledError } from './errors.js';
 import { agentPoolFor, instanceOf, InvalidClaimError, isOwnedPool, vmSizeFor } from './mapping.js';
-import { parseProviderID, PoolNameError, poolNameFor, PoolTags } from './naming.js';
+import { parseProviderID, poolNameFor, PoolTags } from './naming.js';
 
 /** Where a pool's Node is: pool name → the Node's providerID. */
 export interface PoolNodeLookup {
@@ -53,13 +53,7 @@ export class AzureCloudProvider implements CloudProvider {
   }
 
   async create(request: NodeRequest, signal?: AbortSignal): Promise<Instance> {
-    let pool: string;
-    try {
-      pool = poolNameFor(request.metadata.name);
-    } catch (err) {
-      if (err instanceof PoolNameError) throw new InvalidClaimError(err.message, { cause: err });
-      throw err;
-    }
+    const pool = poolNameFor(request.metadata.name);
     const vmSize = vmSizeFor(request);
     const existing = await this.#findPool(pool, 'create', signal, vmSize);
     if (existing === undefined) {
@@ -69,6 +63,7 @@ export class AzureCloudProvider implements CloudProvider {
       throw new TransientError(`agent pool ${pool} (${vmSize}) is being created in ${this.#o.location}; waiting for it to provision`);
     }
     if (!isOwnedPool(existing, this.#o.clusterName)) {
+      // Terminal: the name is taken by a pool we must never touch; only another claim name helps.
       throw new InvalidClaimError(`agent pool ${pool} already exists in cluster ${this.#o.clusterName} and was not created by gpu-provisioner for it; rename the ${request.api}`);
     }
     const ownerUID = existing.tags?.[PoolTags.requestUID];
@@ -119,11 +114,19 @@ export class AzureCloudProvider implements CloudProvider {
    * so while the cluster is not Running, `list` refuses and GC skips its pass.
    */
   async #requireRunningCluster(signal: AbortSignal | undefined): Promise<void> {
+    const pause = await this.garbageCollectionPause(signal);
+    if (pause !== undefined) throw new TransientError(`${pause}: its Nodes are gone while its agent pools remain, so pools are not listed (nothing is collected) until it runs again`);
+  }
+
+  /**
+   * GC asks this before every pass: while the managed cluster is not Running (stopped, or starting
+   * again with its Nodes not back yet), nothing it sees can tell a leaked pool from a live one, so
+   * it deletes nothing, not even pools without a claim. One GET of the cluster per pass.
+   */
+  async garbageCollectionPause(signal?: AbortSignal): Promise<string | undefined> {
     const cluster = await this.#call('get cluster', undefined, signal, (abortSignal) => this.#o.client.managedClusters.get(this.#o.resourceGroup, this.#o.clusterName, { abortSignal }));
     const power = cluster.powerState?.code ?? 'Running';
-    if (power !== 'Running') {
-      throw new TransientError(`managed cluster ${this.#o.clusterName} is ${power}: its Nodes are gone while its agent pools remain, so pools are not listed (nothing is collected) until it runs again`);
-    }
+    return power === 'Running' ? undefined : `managed cluster ${this.#o.clusterName} is ${power}`;
   }
 
   async delete(ref: InstanceRef, signal?: AbortSignal): Promise<void> {

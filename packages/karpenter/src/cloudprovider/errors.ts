@@ -6,7 +6,7 @@
 import { codedError, codeIn } from '@kaito-ts/core';
 import { Reasons } from '../constants.js';
 
-const CODES = ['NotFound', 'InsufficientCapacity', 'QuotaExceeded', 'SkuUnavailable', 'Transient'] as const;
+const CODES = ['NotFound', 'InsufficientCapacity', 'QuotaExceeded', 'SkuUnavailable', 'InvalidRequest', 'Transient'] as const;
 export type CloudProviderErrorCode = (typeof CODES)[number];
 
 /** The instance does not exist (any more). `delete` must throw it once the instance is gone. */
@@ -21,6 +21,14 @@ export class QuotaExceededError extends codedError('QuotaExceeded') {}
 /** The instance type does not exist or is not offered in this region/subscription. */
 export class SkuUnavailableError extends codedError('SkuUnavailable') {}
 
+/**
+ * The request can never launch as written: the cloud rejected its parameters (Azure's
+ * `InvalidParameter`), or its name or an annotation cannot be turned into a valid instance.
+ * Terminal: `Launched=False, InvalidRequest` and no retry until the request changes (its spec,
+ * i.e. `metadata.generation`) or its retry record is removed by hand (docs/provisioners.md).
+ */
+export class InvalidRequestError extends codedError('InvalidRequest') {}
+
 /** A failure worth retrying soon (throttling, 5xx, a timeout, an operation already in progress). */
 export class TransientError extends codedError('Transient') {}
 
@@ -31,6 +39,7 @@ export const isNotFoundError = (err: unknown): boolean => codeOf(err) === 'NotFo
 export const isInsufficientCapacityError = (err: unknown): boolean => codeOf(err) === 'InsufficientCapacity';
 export const isQuotaExceededError = (err: unknown): boolean => codeOf(err) === 'QuotaExceeded';
 export const isSkuUnavailableError = (err: unknown): boolean => codeOf(err) === 'SkuUnavailable';
+export const isInvalidRequestError = (err: unknown): boolean => codeOf(err) === 'InvalidRequest';
 export const isTransientError = (err: unknown): boolean => codeOf(err) === 'Transient';
 
 /** For `.catch(ignoreNotFoundError)`: swallows exactly NotFound. */
@@ -39,15 +48,18 @@ export function ignoreNotFoundError(err: unknown): undefined {
   throw err;
 }
 
+export type LaunchFailureKind = 'capacity' | 'terminal' | 'transient';
+
 export interface LaunchErrorClass {
   /** The Launched condition's reason. */
   readonly reason: string;
   /**
    * `capacity`: the cloud said no (quota, stock-out, unknown SKU). Launched=False with the reason;
-   * retried on a slow schedule. `transient`: Launched=Unknown, LaunchFailed; retried with the work
-   * queue's per-key backoff.
+   * retried on a slow schedule. `terminal`: the request is invalid as written. Launched=False with
+   * the reason; not retried until the request changes. `transient`: Launched=Unknown,
+   * LaunchFailed; retried with the work queue's per-key backoff.
    */
-  readonly kind: 'capacity' | 'transient';
+  readonly kind: LaunchFailureKind;
 }
 
 /** How the lifecycle treats an error thrown by `create`. */
@@ -59,6 +71,8 @@ export function classifyLaunchError(err: unknown): LaunchErrorClass {
       return { reason: Reasons.insufficientCapacity, kind: 'capacity' };
     case 'SkuUnavailable':
       return { reason: Reasons.skuUnavailable, kind: 'capacity' };
+    case 'InvalidRequest':
+      return { reason: Reasons.invalidRequest, kind: 'terminal' };
     default:
       return { reason: Reasons.launchFailed, kind: 'transient' };
   }

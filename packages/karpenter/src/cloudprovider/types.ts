@@ -14,6 +14,9 @@
  *   still being created.
  * - `delete(instance)` starts deleting and returns; throws NotFoundError once the instance is gone.
  *   The lifecycle calls it until it throws NotFoundError.
+ * - `garbageCollectionPause()` (optional) says why garbage collection must skip its pass now (a
+ *   stopped cluster: its instances are intact but their Nodes and health are not to be trusted),
+ *   or undefined to collect.
  */
 import type { ResourceList } from '../codecs/common.js';
 import type { NodeRequest } from '../node-request.js';
@@ -54,6 +57,8 @@ export interface CloudProvider {
   get(providerID: string, signal?: AbortSignal): Promise<Instance>;
   list(signal?: AbortSignal): Promise<Instance[]>;
   delete(instance: InstanceRef, signal?: AbortSignal): Promise<void>;
+  /** Why GC must not delete anything now (e.g. `managed cluster … is Stopped`), or undefined. Asked at the start of every pass. */
+  garbageCollectionPause?(signal?: AbortSignal): Promise<string | undefined>;
 }
 
 /** Whether `instance` was launched for `request` (UID when both have one, else name). */

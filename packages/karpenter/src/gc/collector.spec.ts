@@ -17,6 +17,15 @@ describe.each(['nodeclaim', 'machine'] as const)('garbage collection of %s insta
     expect(h.node('leaked-node')).toBeUndefined();
   });
 
+  it('deletes nothing while the provider pauses it (a stopped cluster), and collects once it no longer does', async () => {
+    const leaked = h.provider.seed({ requestName: 'gone', requestUID: 'uid-gone', createdAt: '2024-12-31T23:00:00Z' });
+    h.provider.gcPause = 'managed cluster aks is Stopped';
+    expect(await h.collectGarbage()).toEqual({ deletedInstances: [], deletedRequests: [], paused: 'managed cluster aks is Stopped' });
+    expect(h.provider.listCalls).toHaveLength(0);
+    h.provider.gcPause = undefined;
+    expect((await h.collectGarbage()).deletedInstances).toEqual([leaked.name]);
+  });
+
   it('keeps an instance created moments ago (its request may not be visible yet)', async () => {
     h.provider.seed({ requestName: 'new', requestUID: 'uid-new', createdAt: new Date(h.clock.now() - 5_000).toISOString() });
     expect((await h.collectGarbage()).deletedInstances).toEqual([]);

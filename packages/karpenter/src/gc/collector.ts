@@ -28,6 +28,8 @@ export interface GarbageCollectorDeps {
 export interface GcReport {
   readonly deletedInstances: readonly string[];
   readonly deletedRequests: readonly string[];
+  /** The provider's reason the pass was skipped (nothing listed, nothing deleted). */
+  readonly paused?: string;
 }
 
 export class GarbageCollector {
@@ -48,6 +50,12 @@ export class GarbageCollector {
   /** One pass. Errors deleting one thing are logged and do not stop the others; the first is rethrown at the end. */
   async collect(scope: { log: Logger; signal?: AbortSignal }): Promise<GcReport> {
     const { provider, requests, kube, events, clock } = this.#d;
+    // Before listing: a paused pass must not count as one of the two misses a vanished request needs either.
+    const paused = await provider.garbageCollectionPause?.(scope.signal);
+    if (paused !== undefined) {
+      scope.log.info('garbage collection paused', { reason: paused });
+      return { deletedInstances: [], deletedRequests: [], paused };
+    }
     const instances = await provider.list(scope.signal);
     const all = await this.#reader.requests();
     const managed = this.#d.isManaged === undefined ? all : all.filter(this.#d.isManaged);

@@ -1,8 +1,8 @@
-import { InsufficientCapacityError, QuotaExceededError, SkuUnavailableError, TransientError } from '../cloudprovider/errors.js';
+import { InsufficientCapacityError, InvalidRequestError, QuotaExceededError, SkuUnavailableError, TransientError } from '../cloudprovider/errors.js';
 import type { Instance } from '../cloudprovider/types.js';
 import type { NodeRequestCondition } from '../conditions.js';
 import { makeNodeRequest } from '../testing/factories.js';
-import { hasCapacityFailure, launchedStatus, launchFailedStatus, launchingStatus, launchedMetadata, launchIntentRecorded, launchLabels, planLaunch } from './launch.js';
+import { hasCapacityFailure, hasTerminalFailure, launchedStatus, launchFailedStatus, launchingStatus, launchedMetadata, launchIntentRecorded, launchLabels, planLaunch } from './launch.js';
 
 const now = new Date('2025-01-01T00:10:00Z');
 const c = (type: string, status: NodeRequestCondition['status'], reason: string): NodeRequestCondition => ({
@@ -37,6 +37,30 @@ describe('planLaunch', () => {
   ] as const)('plans %s as %s', (_name, conditions, notBefore, kind) => {
     const r = makeNodeRequest('nodeclaim', { ...(notBefore !== undefined ? { metadata: retrying(notBefore) } : {}), status: { conditions } });
     expect(planLaunch(r, { now }).kind).toBe(kind);
+  });
+
+  describe('after a terminal failure', () => {
+    const rejected = (record: object, generation: number, conditions = [c('Launched', 'False', 'InvalidRequest')]) =>
+      makeNodeRequest('nodeclaim', { metadata: { generation, annotations: { 'kaito-ts.dev/launch-retry': JSON.stringify(record) } }, status: { conditions } });
+    const record = { attempt: 1, notBefore: '2025-01-01T00:00:00Z', terminal: true, generation: 1 };
+
+    it('does nothing while the request is unchanged', () => {
+      expect(planLaunch(rejected(record, 1), { now })).toEqual({ kind: 'rejected' });
+    });
+
+    it('launches again once the spec changed (a new generation)', () => {
+      expect(planLaunch(rejected(record, 2), { now })).toEqual({ kind: 'create', recover: true });
+    });
+
+    it('launches again once the record was removed by hand, even though this process wrote it', () => {
+      const r = makeNodeRequest('nodeclaim', { metadata: { generation: 1 }, status: { conditions: [c('Launched', 'False', 'InvalidRequest')] } });
+      expect(planLaunch(r, { now, written: { attempt: 1, notBefore: now.getTime(), terminal: { generation: 1 } } })).toEqual({ kind: 'create', recover: true });
+    });
+
+    it('does nothing when the read is older than the record this process wrote (a lagging cache)', () => {
+      const r = makeNodeRequest('nodeclaim', { metadata: { generation: 1 }, status: { conditions: [c('Launched', 'Unknown', 'Launching')] } });
+      expect(planLaunch(r, { now, written: { attempt: 1, notBefore: now.getTime(), terminal: { generation: 1 } } })).toEqual({ kind: 'rejected' });
+    });
   });
 
   it('lists before creating once the intent is on record', () => {
@@ -117,6 +141,7 @@ describe('launchFailedStatus', () => {
     [new QuotaExceededError('0 of 24 cores free'), 'False', 'QuotaExceeded', 'capacity'],
     [new InsufficientCapacityError('stock-out'), 'False', 'InsufficientCapacity', 'capacity'],
     [new SkuUnavailableError('not in region'), 'False', 'SkuUnavailable', 'capacity'],
+    [new InvalidRequestError('InvalidParameter: osDiskSizeGB'), 'False', 'InvalidRequest', 'terminal'],
     [new TransientError('429'), 'Unknown', 'LaunchFailed', 'transient'],
     [new Error('socket hang up'), 'Unknown', 'LaunchFailed', 'transient'],
   ])('turns %p into Launched=%s %s (%s)', (err, status, reason, kind) => {
@@ -134,6 +159,12 @@ describe('launchFailedStatus', () => {
   it('marks a capacity failure as such for liveness', () => {
     const r = makeNodeRequest('nodeclaim');
     expect(hasCapacityFailure({ ...r, status: launchFailedStatus(r, new QuotaExceededError('q'), now).status })).toBe(true);
+  });
+
+  it('marks a terminal failure as such for liveness, and not as a capacity one', () => {
+    const r = makeNodeRequest('nodeclaim');
+    const failed = { ...r, status: launchFailedStatus(r, new InvalidRequestError('bad name'), now).status };
+    expect([hasTerminalFailure(failed), hasCapacityFailure(failed)]).toEqual([true, false]);
   });
 });
 

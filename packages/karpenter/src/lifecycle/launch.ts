@@ -16,18 +16,20 @@
  * provider must be idempotent per UID; the list-first step spares it the call once it runs).
  *
  * A failed `create` is recorded, not thrown: its reason on the Launched condition, its retry time
- * in the request's retry record (retry.ts), and the wait returned to the work queue.
+ * in the request's retry record (retry.ts), and the wait returned to the work queue. A terminal
+ * failure (InvalidRequestError) records no wait: the request stays `Launched=False,
+ * InvalidRequest` and `create` is not called again until its spec changes or the record is removed.
  */
 import { belongsTo, type Instance } from '../cloudprovider/types.js';
-import { classifyLaunchError, describeCause, isNotFoundError, TransientError } from '../cloudprovider/errors.js';
+import { classifyLaunchError, describeCause, isNotFoundError, type LaunchFailureKind, TransientError } from '../cloudprovider/errors.js';
 import type { NodeRequestCondition } from '../conditions.js';
 import { findCondition, setLifecycleCondition } from '../conditions.js';
-import { CAPACITY_REASONS, ConditionTypes, KarpenterAnnotations, Reasons } from '../constants.js';
+import { CAPACITY_REASONS, ConditionTypes, KarpenterAnnotations, Reasons, TERMINAL_REASONS } from '../constants.js';
 import type { NodeRequest, NodeRequestStatus } from '../node-request.js';
 import { requirementLabels } from '../predicates.js';
 import { type AspectDeps, type AspectResult, deleteRequest, type LifecycleAspect, type Observed, type ReconcileScope } from './context.js';
 import { LifecycleEvents } from './events.js';
-import { formatLaunchRetry, LAUNCH_RETRY_ANNOTATION, type LaunchRetry, launchRetryOf, nextLaunchRetry } from './retry.js';
+import { formatLaunchRetry, isStandingTerminal, LAUNCH_RETRY_ANNOTATION, type LaunchRetry, launchRetryOf, nextLaunchRetry, terminalLaunchRetry } from './retry.js';
 
 export type LaunchStep =
   /** Launched already; nothing to do. */
@@ -38,6 +40,8 @@ export type LaunchStep =
   | { readonly kind: 'link'; readonly providerID: string }
   /** A failed launch is backing off (its retry record says so); try again after this long. */
   | { readonly kind: 'wait'; readonly retryAfterMs: number }
+  /** The last launch failed terminally and the request has not changed since: nothing to do, no requeue. */
+  | { readonly kind: 'rejected' }
   /** Nothing was attempted yet: persist the intent, then create. */
   | { readonly kind: 'recordIntent' }
   /** The intent is on record (a create may have happened): list first, then create if nothing is found. */
@@ -76,11 +80,24 @@ export function planLaunch(r: NodeRequest, ctx: LaunchContext): LaunchStep {
   if (ctx.remembered !== undefined) return { kind: 'adopt', instance: ctx.remembered };
   const linked = r.metadata.annotations?.[KarpenterAnnotations.linked];
   if (linked !== undefined && linked !== '') return { kind: 'link', providerID: linked };
+  if (standsRejected(r, ctx.written)) return { kind: 'rejected' };
   const retry = latestRetry(launchRetryOf(r), ctx.written);
   const waitMs = retry === undefined ? 0 : retry.notBefore - ctx.now.getTime();
   if (waitMs > 0 && waitMs <= (ctx.maxWaitMs ?? Number.POSITIVE_INFINITY)) return { kind: 'wait', retryAfterMs: waitMs };
   if (!launchIntentRecorded(r)) return { kind: 'recordIntent' };
   return { kind: 'create', recover: true };
+}
+
+/**
+ * Whether a terminal failure still holds: the request's own record says so for its current
+ * generation; or this process just wrote one that the (cached) read has not caught up with yet —
+ * the read still shows the launch in progress. A read that shows the terminal condition without
+ * the record means someone removed the record: launch again.
+ */
+function standsRejected(r: NodeRequest, written: LaunchRetry | undefined): boolean {
+  const read = launchRetryOf(r);
+  if (read !== undefined) return isStandingTerminal(read, r.metadata.generation);
+  return isStandingTerminal(written, r.metadata.generation) && !hasTerminalFailure(r);
 }
 
 /** Registered and Initialized start as Unknown, so `kubectl get` shows where a request is from the start. */
@@ -140,21 +157,21 @@ export interface LaunchFailureOutcome {
   readonly status: NodeRequestStatus;
   readonly reason: string;
   readonly message: string;
-  /** Capacity failures are retried slowly (`capacityRetry`), anything else fast (`transientRetry`). */
-  readonly kind: 'capacity' | 'transient';
+  /** Capacity failures are retried slowly (`capacityRetry`), terminal ones not at all, anything else fast (`transientRetry`). */
+  readonly kind: LaunchFailureKind;
 }
 
 /**
  * Status after `create` failed. Capacity failures → `Launched=False` with the provider's reason
- * (QuotaExceeded, InsufficientCapacity, SkuUnavailable); anything else → `Launched=Unknown,
- * LaunchFailed` (Karpenter v1), still launching.
+ * (QuotaExceeded, InsufficientCapacity, SkuUnavailable); terminal ones → `Launched=False,
+ * InvalidRequest`; anything else → `Launched=Unknown, LaunchFailed` (Karpenter v1), still launching.
  */
 export function launchFailedStatus(r: NodeRequest, err: unknown, now: Date): LaunchFailureOutcome {
   const { reason, kind } = classifyLaunchError(err);
   const message = describeCause(err);
   const conditions = setLifecycleCondition(
     withPendingDependents(r.status.conditions, now, r.metadata.generation),
-    { type: ConditionTypes.launched, status: kind === 'capacity' ? 'False' : 'Unknown', reason, message },
+    { type: ConditionTypes.launched, status: kind === 'transient' ? 'Unknown' : 'False', reason, message },
     now,
     r.metadata.generation,
   );
@@ -165,6 +182,12 @@ export function launchFailedStatus(r: NodeRequest, err: unknown, now: Date): Lau
 export function hasCapacityFailure(r: NodeRequest): boolean {
   const c = findCondition(r.status.conditions, ConditionTypes.launched);
   return c !== undefined && c.status === 'False' && CAPACITY_REASONS.includes(c.reason);
+}
+
+/** Whether the request's launch currently stands failed terminally (InvalidRequest). */
+export function hasTerminalFailure(r: NodeRequest): boolean {
+  const c = findCondition(r.status.conditions, ConditionTypes.launched);
+  return c !== undefined && c.status === 'False' && TERMINAL_REASONS.includes(c.reason);
 }
 
 /**
@@ -222,6 +245,8 @@ export class Launch implements LifecycleAspect {
         return { ...o, request: await requests.patchMetadata(r, launchedMetadata(r, { labels: {} })) };
       case 'wait':
         return { ...o, requeueAfterMs: step.retryAfterMs };
+      case 'rejected':
+        return o;
       case 'adopt':
         return this.#record(o, step.instance, scope);
       case 'link': {
@@ -279,13 +304,16 @@ export class Launch implements LifecycleAspect {
       if (scope.signal?.aborted) throw err;
       const now = new Date(clock.now());
       const outcome = launchFailedStatus(r, err, now);
-      const { retry, delayMs } = nextLaunchRetry(latestRetry(launchRetryOf(r), this.#written.get(uidOf(r))?.retry), outcome.kind, now, options);
+      const previous = latestRetry(launchRetryOf(r), this.#written.get(uidOf(r))?.retry);
+      const { retry, delayMs } =
+        outcome.kind === 'terminal' ? { retry: terminalLaunchRetry(previous, now, r.metadata.generation), delayMs: undefined } : nextLaunchRetry(previous, outcome.kind, now, options);
       events.publish(LifecycleEvents.launchFailed(r, outcome.reason, outcome.message));
-      scope.log.warn('launch failed', { reason: outcome.reason, error: outcome.message, attempt: retry.attempt, retryInMs: delayMs });
+      scope.log.warn('launch failed', { reason: outcome.reason, error: outcome.message, attempt: retry.attempt, ...(delayMs !== undefined ? { retryInMs: delayMs } : { terminal: true }) });
       // The retry record first: the status write's own event must find it and wait.
       const recorded = await requests.patchMetadata(r, { annotations: { [LAUNCH_RETRY_ANNOTATION]: formatLaunchRetry(retry) } });
       this.#written.set(uidOf(r), { name: r.metadata.name, retry });
-      return { ...o, request: await requests.patchStatus(recorded, outcome.status), requeueAfterMs: delayMs };
+      const request = await requests.patchStatus(recorded, outcome.status);
+      return delayMs !== undefined ? { ...o, request, requeueAfterMs: delayMs } : { ...o, request };
     }
     this.#launched.set(uidOf(r), instance);
     return this.#record(o, instance, scope);

@@ -2,7 +2,8 @@
  * Liveness (Karpenter v1 `liveness.go`, with GPU-sized, configurable timeouts): a request that
  * does not launch, or does not register after launching, in time is deleted, so the instance is
  * released and whoever wants a node can ask again. Capacity failures are exempt from the launch
- * timeout: the request stays with the cloud's reason (see docs/provisioners.md). Runs last, on
+ * timeout, and so are terminal ones (InvalidRequest): the request stays with the reason (see
+ * docs/provisioners.md); deleting it would only have Kaito recreate the same request. Runs last, on
  * what the aspects before it left; `planLiveness` decides, `Liveness` deletes or says when to
  * look again.
  */
@@ -11,7 +12,7 @@ import { ConditionTypes, Reasons } from '../constants.js';
 import type { NodeRequest } from '../node-request.js';
 import { type AspectDeps, type AspectResult, deleteRequest, type LifecycleAspect, type Observed, type ReconcileScope } from './context.js';
 import { LifecycleEvents } from './events.js';
-import { hasCapacityFailure } from './launch.js';
+import { hasCapacityFailure, hasTerminalFailure } from './launch.js';
 import type { LifecycleOptions } from './options.js';
 
 export type LivenessVerdict =
@@ -27,7 +28,7 @@ const since = (iso: string | undefined, now: Date): number | undefined => {
 export function planLiveness(r: NodeRequest, now: Date, options: Pick<LifecycleOptions, 'launchTimeoutMs' | 'registrationTimeoutMs'>): LivenessVerdict {
   const launched = findCondition(r.status.conditions, ConditionTypes.launched);
   if (launched?.status !== 'True') {
-    if (options.launchTimeoutMs <= 0 || hasCapacityFailure(r)) return { kind: 'alive' };
+    if (options.launchTimeoutMs <= 0 || hasCapacityFailure(r) || hasTerminalFailure(r)) return { kind: 'alive' };
     // From creation, or from when launching resumed after a capacity failure (Launched flipped to Unknown).
     const created = since(r.metadata.creationTimestamp, now);
     const resumed = launched?.status === 'Unknown' ? since(launched.lastTransitionTime, now) : undefined;

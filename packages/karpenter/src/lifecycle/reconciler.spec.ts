@@ -1,7 +1,7 @@
 import { TransportError } from '@kaito-ts/controller-runtime';
 import { apiError } from '@kaito-ts/controller-runtime/testing';
-import { QuotaExceededError, TransientError } from '../cloudprovider/errors.js';
-import { NodeResource } from '../client.js';
+import { InvalidRequestError, QuotaExceededError, TransientError } from '../cloudprovider/errors.js';
+import { NodeResource, nodeRequestResource, type NodeRequestObject } from '../client.js';
 import type { Machine } from '../codecs/machine.js';
 import { findCondition } from '../conditions.js';
 import { makeNode } from '../testing/factories.js';
@@ -235,6 +235,65 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
       h.provider.nextCreateError = new TransientError('aborted');
       await expect(h.lifecycle.reconcile(name, { log: h.log, signal: stop.signal })).rejects.toThrow('aborted');
       expect((await h.get(name)).metadata.annotations?.['kaito-ts.dev/launch-retry']).toBeUndefined();
+    });
+
+    describe('a request the provider rejects as invalid (terminal)', () => {
+      const reject = () => {
+        h.provider.nextCreateError = new Error('PUT agentPool', { cause: new InvalidRequestError('ARM rejected osDiskSizeGB (InvalidParameter)') });
+      };
+
+      it('says why on Launched and Ready, records a LaunchFailed event, and asks for no requeue', async () => {
+        reject();
+        const name = h.seedRequest();
+        expect(await h.reconcile(name)).toEqual({});
+        expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'False', reason: 'InvalidRequest', message: expect.stringContaining('osDiskSizeGB') });
+        expect(await cond(h, name, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidRequest' });
+        expect(h.events.events.find((e) => e.reason === 'LaunchFailed')).toMatchObject({ type: 'Warning', message: expect.stringContaining('InvalidRequest') });
+      });
+
+      it('never calls create again while the request is unchanged: not on its own events, not after a restart, not after the launch timeout', async () => {
+        reject();
+        const name = h.seedRequest();
+        await h.reconcile(name);
+        expect(await h.reconcile(name)).toEqual({});
+        h.restart();
+        h.clock.advance(60 * 60_000);
+        expect(await h.reconcile(name)).toEqual({});
+        expect(h.provider.createCalls).toHaveLength(1);
+        expect((await h.get(name)).metadata.deletionTimestamp).toBeUndefined();
+      });
+
+      it('launches again when its retry record is removed by hand', async () => {
+        reject();
+        const name = h.seedRequest();
+        await h.reconcile(name);
+        await h.requests.patchMetadata(await h.get(name), { annotations: { 'kaito-ts.dev/launch-retry': null } });
+        await h.reconcile(name);
+        expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'True' });
+        expect(h.provider.createCalls).toHaveLength(2);
+      });
+
+      it('launches again when its spec changes (a new generation)', async () => {
+        reject();
+        const name = h.seedRequest();
+        await h.reconcile(name);
+        const resource = nodeRequestResource(api);
+        const raw = h.raw(name) as NodeRequestObject;
+        await h.kube.replace(resource, { ...raw, spec: { ...raw.spec, taints: [{ key: 'team', value: 'a', effect: 'NoSchedule' }] } } as NodeRequestObject);
+        expect((await h.get(name)).metadata.generation).toBe(2);
+        await h.reconcile(name);
+        expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'True' });
+      });
+
+      it('is finalized without calling the provider’s create when deleted', async () => {
+        reject();
+        const name = h.seedRequest();
+        await h.reconcile(name);
+        await h.requests.delete(name);
+        await h.reconcile(name);
+        expect(h.exists(name)).toBe(false);
+        expect(h.provider.createCalls).toHaveLength(1);
+      });
     });
 
     it('finds a quota error wrapped by the provider', async () => {

@@ -1,6 +1,6 @@
 import { makeNodeRequest } from '../testing/factories.js';
 import { DEFAULT_LIFECYCLE_OPTIONS } from './options.js';
-import { formatLaunchRetry, LAUNCH_RETRY_ANNOTATION, launchRetryOf, nextLaunchRetry, retryDelayMs } from './retry.js';
+import { formatLaunchRetry, isStandingTerminal, LAUNCH_RETRY_ANNOTATION, launchRetryOf, nextLaunchRetry, retryDelayMs, terminalLaunchRetry } from './retry.js';
 
 const now = new Date('2025-01-01T00:00:00Z');
 const withRecord = (value: string) => makeNodeRequest('nodeclaim', { metadata: { annotations: { [LAUNCH_RETRY_ANNOTATION]: value } } });
@@ -33,6 +33,13 @@ describe('launchRetryOf', () => {
   it('reads back what formatLaunchRetry wrote', () => {
     const retry = { attempt: 4, notBefore: now.getTime() + 1_500 };
     expect(launchRetryOf(withRecord(formatLaunchRetry(retry)))).toEqual(retry);
+  });
+
+  it('reads back a terminal record with the generation it holds for', () => {
+    const retry = terminalLaunchRetry({ attempt: 2, notBefore: 0 }, now, 3);
+    expect(formatLaunchRetry(retry)).toBe('{"attempt":3,"notBefore":"2025-01-01T00:00:00.000Z","terminal":true,"generation":3}');
+    expect(launchRetryOf(withRecord(formatLaunchRetry(retry)))).toEqual(retry);
+    expect([isStandingTerminal(retry, 3), isStandingTerminal(retry, 4), isStandingTerminal({ attempt: 1, notBefore: 0 }, 3)]).toEqual([true, false, false]);
   });
 
   it('is undefined without a record', () => {

@@ -15,7 +15,10 @@
  * comes early (the event of its own status write, a Node event, a restart) waits out the rest of
  * the delay instead of calling `create` again, and a restart keeps the backoff. Capacity failures
  * back off slowly (default 30 s doubling to 10 min), anything else fast (1 s doubling to 60 s);
- * the record is removed once the instance is launched. The annotation is the record: the process
+ * the record is removed once the instance is launched. A terminal failure (InvalidRequestError)
+ * writes a record with `"terminal":true` and the request's `generation`, and no delay: nothing is
+ * retried while the record stands and the generation is the same, so a changed spec or the record
+ * removed by hand (`kubectl annotate … kaito-ts.dev/launch-retry-`) launches again. The annotation is the record: the process
  * only remembers the last one it wrote until launched, for a reconcile that reads a cache that
  * has not seen it yet (launch.ts), and ignores one further ahead than the longest delay.
  */
@@ -25,13 +28,15 @@ import type { LifecycleOptions, RetrySchedule } from './options.js';
 
 export const LAUNCH_RETRY_ANNOTATION = 'kaito-ts.dev/launch-retry';
 
-const LaunchRetryRecord = t.type({ attempt: t.number, notBefore: t.string });
+const LaunchRetryRecord = t.intersection([t.type({ attempt: t.number, notBefore: t.string }), t.partial({ terminal: t.boolean, generation: t.number })]);
 
 export interface LaunchRetry {
   /** Failed `create` calls in a row (1 after the first). */
   readonly attempt: number;
   /** No `create` before this time (ms since epoch). */
   readonly notBefore: number;
+  /** The last failure was terminal: no `create` at all while the request's generation is `generation`. */
+  readonly terminal?: { readonly generation?: number };
 }
 
 /** Delay after failed attempt number `attempt` (1-based): initial × 2^(attempt−1), capped. */
@@ -55,7 +60,9 @@ export function launchRetryOf(r: Pick<NodeRequest, 'metadata'>): LaunchRetry | u
   }
   if (!LaunchRetryRecord.is(parsed) || !Number.isInteger(parsed.attempt) || parsed.attempt < 1) return undefined;
   const notBefore = Date.parse(parsed.notBefore);
-  return Number.isNaN(notBefore) ? undefined : { attempt: parsed.attempt, notBefore };
+  if (Number.isNaN(notBefore)) return undefined;
+  if (parsed.terminal !== true) return { attempt: parsed.attempt, notBefore };
+  return { attempt: parsed.attempt, notBefore, terminal: parsed.generation !== undefined ? { generation: parsed.generation } : {} };
 }
 
 /** The record after one more failed attempt of this kind, and the delay it sets. */
@@ -70,7 +77,19 @@ export function nextLaunchRetry(
   return { retry: { attempt, notBefore: now.getTime() + delayMs }, delayMs };
 }
 
+/** The record after a terminal failure of the request at `generation`: no delay, no retry while it stands. */
+export function terminalLaunchRetry(previous: LaunchRetry | undefined, now: Date, generation: number | undefined): LaunchRetry {
+  return { attempt: (previous?.attempt ?? 0) + 1, notBefore: now.getTime(), terminal: generation !== undefined ? { generation } : {} };
+}
+
+/** Whether `retry` is a terminal record that still holds for a request at `generation` (its spec has not changed since). */
+export function isStandingTerminal(retry: LaunchRetry | undefined, generation: number | undefined): boolean {
+  return retry?.terminal !== undefined && retry.terminal.generation === generation;
+}
+
 /** The annotation value for `retry`. */
 export function formatLaunchRetry(retry: LaunchRetry): string {
-  return JSON.stringify({ attempt: retry.attempt, notBefore: new Date(retry.notBefore).toISOString() });
+  const base = { attempt: retry.attempt, notBefore: new Date(retry.notBefore).toISOString() };
+  if (retry.terminal === undefined) return JSON.stringify(base);
+  return JSON.stringify({ ...base, terminal: true, ...(retry.terminal.generation !== undefined ? { generation: retry.terminal.generation } : {}) });
 }

@@ -36,6 +36,8 @@ export class FakeCloudProvider implements CloudProvider {
   nextDeleteError: Error | undefined;
   /** Standing failures per instance type (e.g. a quota of 0): every create of that type throws. */
   readonly failures = new Map<string, 'QuotaExceeded' | 'InsufficientCapacity' | 'SkuUnavailable'>();
+  /** While set, `garbageCollectionPause` answers it (a stopped cluster): GC skips its passes. */
+  gcPause: string | undefined;
   /** Called after an instance is created and before `create` returns (simulate a crash there by throwing). */
   afterCreate: ((instance: Instance) => void) | undefined;
   readonly #capacityFor: (instanceType: string) => ResourceList;
@@ -121,6 +123,11 @@ export class FakeCloudProvider implements CloudProvider {
     this.instances.delete(found.name);
   }
 
+  async garbageCollectionPause(): Promise<string | undefined> {
+    await Promise.resolve();
+    return this.gcPause;
+  }
+
   /** The instance a ref points at: by providerID, else by request UID, else by request name. */
   find(ref: InstanceRef): Instance | undefined {
     const all = [...this.instances.values()];
@@ -163,5 +170,6 @@ export class FakeCloudProvider implements CloudProvider {
     this.failures.clear();
     this.nextCreateError = this.nextGetError = this.nextListError = this.nextDeleteError = undefined;
     this.afterCreate = undefined;
+    this.gcPause = undefined;
   }
 }
