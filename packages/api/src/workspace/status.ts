@@ -34,6 +34,8 @@ export const Reason = {
   InsufficientCapacity: 'InsufficientCapacity',
   SkuUnavailable: 'SkuUnavailable',
   NodesReady: 'NodesReady',
+  /** Bring-your-own nodes: fewer matching, ready GPU nodes than the plan needs. */
+  NodesNotFound: 'NodesNotFound',
   // inference
   InferencePending: 'InferencePending',
   InferenceReady: 'InferenceReady',

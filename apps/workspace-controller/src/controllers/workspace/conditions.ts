@@ -32,6 +32,8 @@ export interface ObservedInference {
   /** The inference pods (the StatefulSet's). */
   readonly pods: readonly V1Pod[];
   readonly now: Date;
+  /** `ResourceReady` decided elsewhere (bring-your-own nodes: byo-nodes.ts); else from `requests` and `nodes`. */
+  readonly resource?: ResourceVerdict;
 }
 
 export interface ConditionVerdict {
@@ -59,7 +61,7 @@ function nodeOf(request: NodeRequest, nodes: readonly Node[]): Node | undefined 
   );
 }
 
-interface ResourceVerdict extends ConditionVerdict {
+export interface ResourceVerdict extends ConditionVerdict {
   readonly workerNodes: readonly string[];
 }
 
@@ -124,7 +126,7 @@ function nextState(previous: string | undefined, ready: boolean): WorkspaceState
  */
 export function inferenceStatus(o: ObservedInference): WorkspaceStatus {
   const previous = o.workspace.status ?? {};
-  const resource = resourceReady(o);
+  const resource = o.resource ?? resourceReady(o);
   const inference = inferenceReady(o, resource);
   const summary = workspaceReady(resource, inference);
   const opts = { observedGeneration: o.workspace.metadata.generation, now: o.now };
