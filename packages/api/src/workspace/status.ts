@@ -39,6 +39,8 @@ export const Reason = {
   // inference
   InferencePending: 'InferencePending',
   InferenceReady: 'InferenceReady',
+  /** A changed inference spec is rolling out: the pods are being replaced by the new revision. */
+  InferenceUpdating: 'InferenceUpdating',
   ContainerCrashLoopBackOff: 'ContainerCrashLoopBackOff',
   ContainerOOMKilled: 'ContainerOOMKilled',
   ImagePullBackOff: 'ImagePullBackOff',

@@ -57,6 +57,7 @@ import {
 } from './plan.js';
 import { registerWorkspaceMetrics } from './metrics.js';
 import { Workspaces } from './resources.js';
+import { REVISION_HASH_ANNOTATION } from './revision.js';
 import { desiredTemplateWorkload } from './template-workload.js';
 
 export const CONTROLLER_NAME = 'workspace';
@@ -177,12 +178,15 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     throw new TerminalError(`workspace ${key}: ${reason}: ${message}`);
   }
 
-  async function ensureWorkload(ws: Workspace, workload: InferenceWorkload, log: Logger): Promise<void> {
+  /** Applies what differs; returns the revision an existing StatefulSet was just updated to, for the status. */
+  async function ensureWorkload(ws: Workspace, workload: InferenceWorkload, log: Logger): Promise<string | undefined> {
+    let rolledTo: string | undefined;
     const ns = ws.metadata.namespace ?? '';
     const sts = statefulSets.get(ns, ws.metadata.name) as V1StatefulSet | undefined;
     if (statefulSetNeedsApply(workload.statefulSet, sts)) {
       await mgr.client.apply(workload.statefulSet as unknown as KubeObject);
       log.info(sts === undefined ? 'created statefulset' : 'updated statefulset', { revision: workload.statefulSet.metadata?.annotations });
+      if (sts !== undefined) rolledTo = workload.statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION];
       events.publish({ involvedObject: ws, type: 'Normal', reason: sts === undefined ? 'WorkloadCreated' : 'WorkloadUpdated', message: `${sts === undefined ? 'created' : 'updated'} StatefulSet ${ws.metadata.name}` });
     }
     for (const svc of [workload.service, workload.headlessService]) {
@@ -192,7 +196,13 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
         log.info('applied service', { service: svc.metadata?.name });
       }
     }
+    return rolledTo;
   }
+
+  const statefulSetOf = (ws: Workspace): { statefulSet?: V1StatefulSet } => {
+    const sts = statefulSets.get(ws.metadata.namespace ?? '', ws.metadata.name) as V1StatefulSet | undefined;
+    return sts !== undefined ? { statefulSet: sts } : {};
+  };
 
   async function reconcile(key: string, log: Logger): Promise<Result> {
     const ws = workspaces.getByKey(key);
@@ -217,8 +227,8 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
       return node !== undefined ? [node as Node] : [];
     });
     const observed = { workspace: current, targetNodeCount: resolved.nodeCount, requests: owned, nodes: requestNodes };
-    if (resourceReady(observed).status === 'True') await ensureWorkload(current, desiredWorkload(current, resolved), log);
-    await writeStatus(current, inferenceStatus({ ...observed, pods: workloadPods(), now: now() }), log);
+    const rolledTo = resourceReady(observed).status === 'True' ? await ensureWorkload(current, desiredWorkload(current, resolved), log) : undefined;
+    await writeStatus(current, inferenceStatus({ ...observed, pods: workloadPods(), now: now(), ...statefulSetOf(current), ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
     return {};
   }
 
@@ -242,11 +252,13 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     }
     const target = resolved?.nodeCount ?? requested;
     const resource: ResourceVerdict = byoResourceReady(selection, target);
+    let rolledTo: string | undefined;
     if (resolved !== undefined && resource.status === 'True') {
       const hardwareLabel = resolved.kind === 'preset' ? selection.gpus?.hardwareLabel : undefined;
-      await ensureWorkload(ws, desiredWorkload(ws, resolved, hardwareLabel !== undefined ? { hardwareLabel } : {}), log);
+      rolledTo = await ensureWorkload(ws, desiredWorkload(ws, resolved, hardwareLabel !== undefined ? { hardwareLabel } : {}), log);
     }
-    await writeStatus(ws, inferenceStatus({ workspace: ws, targetNodeCount: target, requests: [], nodes: [], resource, pods: workloadPods(), now: now() }), log);
+    const observed = { workspace: ws, targetNodeCount: target, requests: [], nodes: [], resource, pods: workloadPods(), now: now(), ...statefulSetOf(ws) };
+    await writeStatus(ws, inferenceStatus({ ...observed, ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
     return {};
   }
 

@@ -74,11 +74,17 @@ describe('resolveInferencePlan', () => {
     [{ metadata: { annotations: { 'kaito.sh/runtime': 'tgi' } } }, Reason.InvalidSpec, 'kaito.sh/runtime'],
     [{ inference: { adapters: [{ source: { name: 'a', image: 'example.com/a:1' }, strength: '0.5' }] } }, Reason.InvalidSpec, 'inference.adapters[0].strength: vLLM does not weight adapters'],
     [{ inference: { adapters: [{ source: { name: 'a', image: 'example.com/a:1' }, strength: '1.5' }] } }, Reason.InvalidSpec, 'inference.adapters[0].strength: expected a number between 0 and 1, got "1.5"'],
-    [{ inference: { preset: undefined, template: { spec: { containers: [] } } } }, Reason.InvalidSpec, 'inference.template.spec.containers: expected at least one container'],
-    [{ inference: { preset: undefined, template: { spec: { containers: [{ name: 's', image: 'i' }] } }, adapters: [{ source: { name: 'a', image: 'r/a:1' } }] } }, Reason.InvalidSpec, 'adapters need a preset'],
   ])('refuses %j with %s', (overrides, reason, message) => {
     const r = resolveInferencePlan(makeInferenceWorkspace(overrides));
     expect(r).toMatchObject({ ok: false, reason });
+    expect(r.ok ? '' : r.message).toContain(message);
+  });
+  it.each([
+    [{ template: { spec: { containers: [] } } }, 'inference.template.spec.containers: expected at least one container'],
+    [{ template: { spec: { containers: [{ name: 's', image: 'i' }] } }, adapters: [{ source: { name: 'a', image: 'r/a:1' } }] }, 'adapters need a preset'],
+  ])('refuses the template Workspace %j with InvalidSpec', (inference, message) => {
+    const r = resolveInferencePlan({ ...makeInferenceWorkspace(), inference });
+    expect(r).toMatchObject({ ok: false, reason: Reason.InvalidSpec });
     expect(r.ok ? '' : r.message).toContain(message);
   });
   it('needs a SKU to plan a preset on when instanceType is absent', () => {
@@ -93,7 +99,7 @@ describe('resolveInferencePlan', () => {
     expect(r).toMatchObject({ ok: true, kind: 'preset', plan: { sku: 'Standard_NC24ads_A100_v4', nodeCount: 1 }, gpusPerNode: 1 });
   });
   it('runs a template on resource.count nodes, each giving it all of its SKU’s GPUs', () => {
-    const r = resolveInferencePlan(makeInferenceWorkspace({ resource: { count: 2, instanceType: 'Standard_NC12s_v3' }, inference: { preset: undefined, template: { spec: { containers: [{ name: 's', image: 'i' }] } } } }));
+    const r = resolveInferencePlan({ ...makeInferenceWorkspace({ resource: { count: 2, instanceType: 'Standard_NC12s_v3' } }), inference: { template: { spec: { containers: [{ name: 's', image: 'i' }] } } } });
     expect(r).toEqual({ ok: true, kind: 'template', nodeCount: 2, gpusPerNode: 2 });
   });
   it('plans a model that needs two nodes on two when resource.count allows it', () => {

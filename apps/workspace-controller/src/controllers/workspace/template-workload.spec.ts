@@ -10,7 +10,7 @@ const template = {
     affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'x', operator: 'Exists' }] }] } }, podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } },
   },
 };
-const workspace = makeInferenceWorkspace({ inference: { preset: undefined, template } });
+const workspace = { ...makeInferenceWorkspace(), inference: { template } };
 
 describe('desiredTemplateWorkload', () => {
   const { statefulSet, service, headlessService } = desiredTemplateWorkload({ workspace, nodeCount: 2 });
@@ -53,7 +53,7 @@ describe('desiredTemplateWorkload', () => {
   });
 
   it('serves port 5000 when the template declares no port', () => {
-    const plain = makeInferenceWorkspace({ inference: { preset: undefined, template: { spec: { containers: [{ name: 's', image: 'i' }] } } } });
+    const plain = { ...makeInferenceWorkspace(), inference: { template: { spec: { containers: [{ name: 's', image: 'i' }] } } } };
     expect(desiredTemplateWorkload({ workspace: plain, nodeCount: 1 }).service.spec?.ports?.[0]?.targetPort).toBe(5000);
   });
 
