@@ -69,6 +69,10 @@ describe('selectByoNodes and byoResourceReady', () => {
     expect(verdict).toEqual({ status: 'False', reason: Reason.NodesNotFound, message: `1 of 2 nodes matching app=llm: ${why}`, workerNodes: ['node-a'] });
   });
 
+  it('names the matching nodes not chosen even when enough are ready', () => {
+    expect(byoResourceReady(selectByoNodes(SEL, [node('a'), node('b', { ready: 'False' })]), 1).message).toBe('1/1 nodes ready, matching app=llm: a; not chosen: b is not Ready');
+  });
+
   it('says when no node matches at all', () => {
     expect(byoResourceReady(selectByoNodes(SEL, [node('a', { labels: { app: 'web' } })]), 1).message).toBe(
       '0 of 1 nodes matching app=llm: no node has these labels; label GPU nodes with them, or change resource.labelSelector',

@@ -203,16 +203,18 @@ export interface ByoResourceVerdict {
 /** `ResourceReady` of a bring-your-own Workspace that needs `target` Nodes. */
 export function byoResourceReady(selection: ByoSelection, target: number): ByoResourceVerdict {
   const chosen = selection.eligible.slice(0, target).map((n) => n.metadata.name);
-  if (chosen.length >= target) {
-    return { status: 'True', reason: Reason.NodesReady, message: `${target}/${target} nodes ready, matching ${selection.selector}: ${chosen.join(', ')}`, workerNodes: chosen };
-  }
   const named = selection.skipped.slice(0, NAMED_SKIPS).map((s) => `${s.node} ${s.why}`);
   const more = selection.skipped.length - named.length;
+  const skips = `${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  if (chosen.length >= target) {
+    const notChosen = named.length > 0 ? `; not chosen: ${skips}` : '';
+    return { status: 'True', reason: Reason.NodesReady, message: `${target}/${target} nodes ready, matching ${selection.selector}: ${chosen.join(', ')}${notChosen}`, workerNodes: chosen };
+  }
   const why =
     selection.matching === 0
       ? 'no node has these labels; label GPU nodes with them, or change resource.labelSelector'
       : named.length > 0
-        ? `${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`
+        ? skips
         : `only ${selection.eligible.length} node(s) match; add nodes or lower resource.count`;
   return { status: 'False', reason: Reason.NodesNotFound, message: `${chosen.length} of ${target} nodes matching ${selection.selector}: ${why}`, workerNodes: chosen };
 }

@@ -323,7 +323,7 @@ describe('workspaceController: bring-your-own nodes', () => {
 
     world.server.seed(byoNode('gpu-b'));
     await world.settle();
-    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'True', reason: Reason.NodesReady, message: '1/1 nodes ready, matching apps=phi-3: gpu-b' });
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'True', reason: Reason.NodesReady, message: '1/1 nodes ready, matching apps=phi-3: gpu-b; not chosen: gpu-a has no nvidia.com/gpu allocatable' });
     expect(world.workspace().status?.workerNodes).toEqual(['gpu-b']);
     const sts = world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default');
     expect(sts?.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).toEqual([

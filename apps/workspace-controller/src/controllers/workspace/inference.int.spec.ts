@@ -223,6 +223,23 @@ describe.each(NodeRequestApis)('an inference Workspace on the local control plan
       expect(((await kube.get(Resources.StatefulSet, 'falcon-2', ns.name)) as Sts).spec?.replicas).toBe(2);
       expect((await kube.list(Resources.Pod, { namespace: ns.name, labelSelector: 'kaito.sh/workspace=falcon-2' })).map((p) => p.metadata.name).sort()).toEqual(['falcon-2-0', 'falcon-2-1']);
 
+      // A changed inference spec rolls both pods; the status says so while it does (an Event per transition).
+      const before = ((await kube.get(Resources.StatefulSet, 'falcon-2', ns.name)) as Sts).metadata.annotations?.['workspace.kaito.io/hash'];
+      await kube.mergePatch(Workspaces, { name: 'falcon-2', namespace: ns.name }, { inference: { preset: { presetOptions: { modelAccessSecret: 'hf-token' } } } });
+      await eventually(
+        async () => (await kube.list(Resources.Event, { namespace: ns.name })).some((e) => (e as KubeObject & { reason?: string; involvedObject?: { name?: string } }).reason === 'InferenceUpdating' && (e as KubeObject & { involvedObject?: { name?: string } }).involvedObject?.name === 'falcon-2'),
+        { timeoutMs: 30_000, description: 'an InferenceUpdating Event for falcon-2' },
+      );
+      await eventually(
+        async () => {
+          const sts = (await kube.get(Resources.StatefulSet, 'falcon-2', ns.name)) as Sts & { status?: { currentRevision?: string; updateRevision?: string; updatedReplicas?: number } };
+          const ws = await kube.get(Workspaces, 'falcon-2', ns.name);
+          const rolled = sts.metadata.annotations?.['workspace.kaito.io/hash'] !== before && sts.status?.updatedReplicas === 2 && sts.status.currentRevision === sts.status.updateRevision;
+          return rolled && ws.status?.conditions?.find((c) => c.type === ConditionType.InferenceReady)?.status === 'True';
+        },
+        { timeoutMs: 60_000, description: 'falcon-2 rolled to the new revision on both pods and InferenceReady again' },
+      );
+
       expect(custom.status?.targetNodeCount).toBe(1);
       expect(((await kube.get(Resources.StatefulSet, 'custom', ns.name)) as Sts).spec?.template?.spec?.containers?.map((c) => c.name)).toEqual(['server']);
       const customService = (await kube.get(Resources.Service, 'custom', ns.name)) as KubeObject & { spec?: { ports?: { port: number; targetPort: unknown }[] } };
