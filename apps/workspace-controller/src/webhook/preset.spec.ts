@@ -37,6 +37,12 @@ describe('presetRules', () => {
     expect(finding?.message).toContain('unknown model "phi-3-mini-4k-instruc"; did you mean "phi-3-mini-4k-instruct"');
   });
 
+  it('refuses a Hugging Face id that is not in the catalog, saying only catalog models are served', () => {
+    expect(presetRules(makeAdmissionInput({ workspace: preset('someorg/some-model-7b') }))).toEqual([
+      { path: 'inference.preset.name', message: '"someorg/some-model-7b" is not in the preset catalog, and only catalog models can be planned and served (list the presets: npm run presets -- list)' },
+    ]);
+  });
+
   it('refuses a runtime the preset does not support', () => {
     expect(presetRules(makeAdmissionInput({ workspace: preset('qwen3-8b-awq', {}, { 'kaito.sh/runtime': 'transformers' }) }))).toEqual([
       { path: 'metadata.annotations["kaito.sh/runtime"]', message: expect.stringContaining('qwen3-8b-awq does not run on transformers; it supports vllm') },

@@ -38,8 +38,11 @@ export function presetModel(ws: Workspace, catalog: Catalog): { model: PresetMod
   try {
     return { model: catalog.getModel(name) };
   } catch (err) {
-    if (err instanceof UnknownModelError) return { finding: error(`${PRESET}.name`, `${err.message} (list the presets: npm run presets -- list)`) };
-    throw err;
+    if (!(err instanceof UnknownModelError)) throw err;
+    const close = err.closeMatches.length > 0 ? `; did you mean ${err.closeMatches.map((m) => `"${m}"`).join(', ')}?` : '';
+    // Kaito builds an entry for any Hugging Face model from the Hub's API; our planner needs the catalog's facts.
+    const what = name.includes('/') ? `"${name}" is not in the preset catalog, and only catalog models can be planned and served` : `unknown model "${name}"`;
+    return { finding: error(`${PRESET}.name`, `${what}${close} (list the presets: npm run presets -- list)`) };
   }
 }
 

@@ -65,7 +65,8 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Runni
       .then(
         (review) => {
           const { allowed } = review.response.response;
-          log.info(allowed ? 'admitted workspace' : 'refused workspace', {
+          // Refusals are news; admissions (every finalizer update too) only when debugging.
+          log[allowed ? 'debug' : 'info'](allowed ? 'admitted workspace' : 'refused workspace', {
             workspace: review.workspace,
             operation: review.operation,
             durationMs: Date.now() - started,

@@ -76,7 +76,7 @@ describe('the admission webhook, called by the real API server', () => {
       defaultSettings({
         leaderElect: false,
         metricsPort: false,
-        healthPort: false,
+        healthPort: 0,
         namespaces: [ns.name],
         webhook: true,
         webhookPort: port,
@@ -106,6 +106,12 @@ describe('the admission webhook, called by the real API server', () => {
     const configuration = (await kube.get(ValidatingWebhookConfigurations, CONFIGURATION)) as { webhooks?: { clientConfig: { url?: string; caBundle?: string }; failurePolicy?: string }[] };
     expect(configuration.webhooks?.[0]).toMatchObject({ failurePolicy: 'Fail', clientConfig: { url: `${controller?.webhook?.url.replace('0.0.0.0', '127.0.0.1') ?? ''}/validate/workspace.kaito.sh` } });
     expect(Buffer.from(configuration.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString()).toBe(ca);
+  });
+
+  it('reports the webhook on /readyz once the configuration trusts its CA', async () => {
+    const res = await fetch(`${controller?.manager.healthUrl ?? ''}/readyz?verbose`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('[+]webhook ok');
   });
 
   it.each(['kaito.sh/v1beta1', API_VERSION_V1ALPHA1] as const)("refuses a %s model that does not fit Standard_NC6s_v3 with the planner's explanation", async (apiVersion) => {

@@ -33,7 +33,7 @@ export interface RunningWebhook {
 }
 
 export async function startWebhook(manager: Manager, o: WebhookOptions, logger: Logger): Promise<RunningWebhook> {
-  const log = logger.child({ component: 'webhook' });
+  const log = logger.child({ subsystem: 'webhook' });
   const client = manager.client;
   await client
     .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.serviceNamespace } })
