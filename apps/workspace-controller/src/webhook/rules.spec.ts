@@ -1,0 +1,51 @@
+import { makeInferenceWorkspace, makeTuningWorkspace } from '@kaito-ts/api/testing';
+import { makeAdmissionInput } from '../testing/admission.js';
+import { denialMessage, rulesFor, TUNING_RULES, validateWorkspace, WORKSPACE_RULES } from './rules.js';
+import type { WorkspaceRule } from './types.js';
+
+describe('validateWorkspace', () => {
+  it('admits the seed Workspace', () => {
+    expect(validateWorkspace(makeAdmissionInput())).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('collects the errors of every rule and keeps warnings apart', () => {
+    const ws = makeInferenceWorkspace({ metadata: { name: 'ws', namespace: 'default', annotations: { 'kaito.sh/use-local-weights': 'maybe' } } });
+    const bad = { ...ws, resource: { instanceType: 'Standard_NC6s_v3', labelSelector: { matchLabels: { apps: 'x', 'kaito.sh/workspace': 'y' } } }, inference: { preset: { name: 'phi-3-medium-128k-instruct' } } };
+    const verdict = validateWorkspace(makeAdmissionInput({ workspace: bad }));
+    expect(verdict.errors.map((e) => e.path)).toEqual(['metadata.annotations["kaito.sh/use-local-weights"]', 'resource.instanceType']);
+    expect(verdict.warnings).toEqual(['resource.labelSelector.matchLabels: kaito.sh/workspace is reserved for the controller and ignored']);
+  });
+
+  it('never refuses an update of a Workspace being deleted, so its finalizer can come off', () => {
+    const old = makeInferenceWorkspace();
+    const deleting = { ...old, metadata: { ...old.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' }, resource: { ...old.resource, instanceType: 'Standard_NC24ads_A100_v4' } };
+    expect(validateWorkspace(makeAdmissionInput({ workspace: deleting, old }))).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('runs the tuning rules only for tuning Workspaces', () => {
+    const tuningRule: WorkspaceRule = () => [{ path: 'tuning.config', message: 'checked' }];
+    TUNING_RULES.push(tuningRule);
+    try {
+      expect(rulesFor(makeTuningWorkspace())).toContain(tuningRule);
+      expect(rulesFor(makeInferenceWorkspace())).toEqual(WORKSPACE_RULES);
+      expect(validateWorkspace(makeAdmissionInput({ workspace: makeTuningWorkspace() })).errors).toEqual([{ path: 'tuning.config', message: 'checked' }]);
+    } finally {
+      TUNING_RULES.splice(TUNING_RULES.indexOf(tuningRule), 1);
+    }
+  });
+});
+
+describe('denialMessage', () => {
+  it('puts one problem on the line', () => {
+    expect(denialMessage('Workspace default/ws', [{ path: 'resource.instanceType', message: 'bad' }])).toBe('Workspace default/ws is invalid: resource.instanceType: bad');
+  });
+
+  it('numbers several, one per line', () => {
+    expect(
+      denialMessage('Workspace default/ws', [
+        { path: 'a', message: 'one' },
+        { path: 'b', message: 'two' },
+      ]),
+    ).toBe('Workspace default/ws is invalid (2 problems):\n  1. a: one\n  2. b: two');
+  });
+});
