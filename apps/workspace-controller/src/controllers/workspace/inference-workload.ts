@@ -76,7 +76,8 @@ function identity(ws: Workspace): { name: string; namespace: string; uid: string
   return { name, namespace, uid };
 }
 
-function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
+/** The Workspace as its children's controller owner (also the tuning Job's). */
+export function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
   return { apiVersion: ws.apiVersion, kind: ws.kind, name: ws.metadata.name, uid, controller: true, blockOwnerDeletion: true };
 }
 
@@ -84,7 +85,7 @@ function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
  * The node labels that mark the Workspace's nodes: its user matchLabels (reserved keys stripped,
  * as Kaito does) and the workspace labels its node requests carry onto their Nodes.
  */
-function nodeRequirements(ws: Workspace, name: string, namespace: string): V1NodeSelectorRequirement[] {
+export function nodeRequirements(ws: Workspace, name: string, namespace: string): V1NodeSelectorRequirement[] {
   const user = Object.entries(ws.resource.labelSelector.matchLabels ?? {}).filter(([k]) => !RESERVED_LABEL_KEYS.includes(k));
   return [
     ...user.map(([key, value]) => ({ key, operator: 'In', values: [value] })),
@@ -93,7 +94,8 @@ function nodeRequirements(ws: Workspace, name: string, namespace: string): V1Nod
   ];
 }
 
-const TOLERATIONS: readonly V1Toleration[] = [
+/** What a workload on the Workspace's GPU nodes tolerates (also the tuning Job's pod). */
+export const TOLERATIONS: readonly V1Toleration[] = [
   { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
   { key: KAITO_GPU_TAINT.key, operator: 'Equal', value: KAITO_GPU_TAINT.value, effect: KAITO_GPU_TAINT.effect },
 ];
