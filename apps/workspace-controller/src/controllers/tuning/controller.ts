@@ -50,7 +50,8 @@ import { tuningRevision } from './revision.js';
 import { blockedTuningStatus, jobOutcome, readProgressReport, tuningStatus } from './status.js';
 
 export const TUNING_CONTROLLER_NAME = 'tuning';
-const WORKSPACE_INDEX = 'workspace';
+/** Cache index by Workspace key; named apart from the inference controller's, which shares the informers. */
+const WORKSPACE_INDEX = 'tuning-workspace';
 const DELETION_RECHECK_MS = 30_000;
 
 /** Resolves a host name to its addresses (all of them: one private answer is enough to refuse). */

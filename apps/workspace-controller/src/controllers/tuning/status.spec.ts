@@ -88,8 +88,11 @@ describe('tuningStatus', () => {
     expect(cond(s, ConditionType.ResourceReady)).toMatchObject({ status: 'False', reason: Reason.NodesReleased });
   });
 
-  it('is Failed with the runner’s reason', () => {
-    const s = tuningStatus(observe({ outcome: { kind: 'failed', reason: Reason.InvalidDataset, message: 'row 3' } }));
+  it.each([
+    ['with its node still there', undefined],
+    ['after its node was released', 'released' as const],
+  ])('is Failed with the runner’s reason %s', (_what, resource) => {
+    const s = tuningStatus(observe({ outcome: { kind: 'failed', reason: Reason.InvalidDataset, message: 'row 3' }, ...(resource !== undefined ? { resource } : {}) }));
     expect(s.state).toBe('Failed');
     expect(cond(s, ConditionType.WorkspaceSucceeded)).toMatchObject({ status: 'False', reason: Reason.InvalidDataset, message: 'row 3' });
     expect(cond(s, ConditionType.WorkspaceReady)).toMatchObject({ status: 'False', message: 'InvalidDataset: row 3' });

@@ -223,7 +223,9 @@ export function tuningStatus(o: ObservedTuning): WorkspaceStatus {
       : inputs.status === 'False'
         ? { status: 'False', reason: Reason.NodesPending, message: `no node requested until the pre-flight passes: ${inputs.reason}` }
         : o.resource;
-  const blockedBy = inputs.status === 'False' ? inputs : resource.status === 'False' ? resource : undefined;
+  // Before the Job exists, what holds it back is the news; once it ran, the Job's outcome is
+  // (a released node after the run blocks nothing).
+  const blockedBy = o.outcome.kind !== 'none' ? undefined : inputs.status === 'False' ? inputs : resource.status === 'False' ? resource : undefined;
   const { started, succeeded } = jobConditions(o.outcome, o.progress, blockedBy);
   const ready: Verdict =
     succeeded.status === 'True'
