@@ -153,7 +153,7 @@ describe('tuning Workspaces on the local control plane', () => {
     await eventually(async () => (await kube.find(Workspaces, 'no-secret', ok.name)) === undefined, { timeoutMs: 30_000, description: 'no-secret to go' });
   }, 60_000);
 
-  it('tunes the seed-like Workspace: one node request, the Job in shape, Pending → Running → Succeeded, nodes released, nothing left after deletion', async () => {
+  it('tunes the seed-like Workspace: one node request, the Job in shape, Pending → Running → Succeeded, nodes released, a changed spec runs again, nothing left after deletion', async () => {
     await create(ok.name, 'tuning-phi-3');
     const running = await waitFor(ok.name, 'tuning-phi-3', 'state Running', (w) => w.status?.state === 'Running', 90_000);
     expect(condition(running, ConditionType.InputsReady)?.status).toBe('True');
@@ -180,10 +180,26 @@ describe('tuning Workspaces on the local control plane', () => {
     await eventually(async () => (await requestsOf(ok.name, 'tuning-phi-3')).length === 0, { timeoutMs: 30_000, description: 'the node request to be released' });
     expect(condition(await kube.get(Workspaces, 'tuning-phi-3', ok.name), ConditionType.ResourceReady)).toMatchObject({ status: 'False', reason: 'NodesReleased' });
 
+    // A changed tuning spec runs the Job again: a new Job (new uid, new revision), a node again.
+    const firstJob = job.metadata?.uid;
+    const before = await kube.get(Workspaces, 'tuning-phi-3', ok.name);
+    await kube.mergePatch(Workspaces, before.metadata, { tuning: { input: { urls: ['http://localhost:8080/train-v2.parquet'] } } });
+    const rerun = await eventually(
+      async () => {
+        const j = (await kube.find(Resources.Job, 'tuning-phi-3', ok.name)) as unknown as V1Job | undefined;
+        return j !== undefined && j.metadata?.uid !== firstJob && j;
+      },
+      { timeoutMs: 60_000, description: 'a new Job for the changed spec' },
+    );
+    expect(rerun.spec?.template.spec?.containers[0]?.env).toContainEqual({ name: 'DATA_URLS', value: 'http://localhost:8080/train-v2.parquet' });
+    const again = await waitFor(ok.name, 'tuning-phi-3', 'Succeeded for generation 2', (w) => w.status?.state === 'Succeeded' && condition(w, ConditionType.WorkspaceSucceeded)?.observedGeneration === w.metadata.generation, 90_000);
+    expect(again.metadata.generation).toBe(2);
+    await eventually(async () => (await requestsOf(ok.name, 'tuning-phi-3')).length === 0, { timeoutMs: 30_000, description: 'the node request to be released again' });
+
     await kube.delete(Workspaces, { name: 'tuning-phi-3', namespace: ok.name });
     await eventually(async () => (await kube.find(Workspaces, 'tuning-phi-3', ok.name)) === undefined, { timeoutMs: 60_000, description: 'the Workspace to go' });
     await eventually(async () => (await kube.find(Resources.Job, 'tuning-phi-3', ok.name)) === undefined, { timeoutMs: 60_000, description: 'the Job to be collected' });
-  }, 240_000);
+  }, 300_000);
 
   it('reports the runner’s InvalidDataset from its termination message, Failed, and releases the node', async () => {
     await create(failing.name, 'bad-rows');
