@@ -201,6 +201,22 @@ describe('tuning Workspaces on the local control plane', () => {
     await eventually(async () => (await kube.find(Resources.Job, 'tuning-phi-3', ok.name)) === undefined, { timeoutMs: 60_000, description: 'the Job to be collected' });
   }, 300_000);
 
+  it('survives a controller restart mid-run: the same single Job runs to Succeeded', async () => {
+    await create(ok.name, 'restarted');
+    const first = await eventually(async () => ((await kube.find(Resources.Job, 'restarted', ok.name)) as unknown as V1Job | undefined)?.metadata?.uid ?? false, {
+      timeoutMs: 90_000,
+      description: 'the Job to be created',
+    });
+    // A crash, not a drain: nothing in flight may finish.
+    await controllers[0]?.stop({ timeoutMs: 0 });
+    controllers[0] = await startWorkspaceController(settings(ok.name, { tuningPodAnnotations: { [COMPLETE_AFTER_ANNOTATION]: '5s' } }), { kubeConfig: kubeConfig(), logger: silentLogger() });
+    const ws = await waitFor(ok.name, 'restarted', 'state Succeeded', (w) => w.status?.state === 'Succeeded', 90_000);
+    expect(condition(ws, ConditionType.WorkspaceSucceeded)?.status).toBe('True');
+    const jobs = (await kube.list(Resources.Job, { namespace: ok.name })).filter((j) => j.metadata.name === 'restarted');
+    expect(jobs.map((j) => j.metadata.uid)).toEqual([first]);
+    await eventually(async () => (await requestsOf(ok.name, 'restarted')).length === 0, { timeoutMs: 30_000, description: 'the node request to be released' });
+  }, 240_000);
+
   it('reports the runner’s InvalidDataset from its termination message, Failed, and releases the node', async () => {
     await create(failing.name, 'bad-rows');
     const ws = await waitFor(failing.name, 'bad-rows', 'state Failed', (w) => w.status?.state === 'Failed', 120_000);
