@@ -16,6 +16,7 @@ import { reportFailure, reportSuccess, type RunResult } from './phases/report.js
 import { ship, verify, type Shipped } from './phases/ship.js';
 import { train, type Training } from './phases/train.js';
 import { Phases } from './reasons.js';
+import { ProgressConfigMap } from './report/progress-configmap.js';
 import { ProgressFile, type Clock } from './report/report.js';
 import type { Settings } from './settings.js';
 
@@ -35,13 +36,17 @@ export interface RunDeps {
 
 export async function runTuning(deps: RunDeps): Promise<RunResult> {
   const { settings: s, log } = deps;
+  const sink = progressConfigMap(s, log);
   const ctx: RunContext = {
     settings: s,
     log,
     trainerDir: deps.trainerDir,
     signal: deps.signal ?? new AbortController().signal,
-    progress: new ProgressFile(s.progressFile ?? join(s.resultsDir, 'progress.json'), deps.clock, (err) =>
-      log.warn('cannot write the progress file', { error: messageOf(err) }),
+    progress: new ProgressFile(
+      s.progressFile ?? join(s.resultsDir, 'progress.json'),
+      deps.clock,
+      (err) => log.warn('cannot write the progress file', { error: messageOf(err) }),
+      sink !== undefined ? (p) => sink.push(p) : undefined,
     ),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   };
@@ -52,7 +57,29 @@ export async function runTuning(deps: RunDeps): Promise<RunResult> {
     return await reportFailure(ctx, err);
   } finally {
     await ctx.progress.flush();
+    await sink?.flush();
   }
+}
+
+/** The controller's progress ConfigMap, when the Job names one (and the API server is known). */
+function progressConfigMap(s: Settings, log: RunDeps['log']): ProgressConfigMap | undefined {
+  if (s.progressConfigMap === undefined) return undefined;
+  if (s.podNamespace === undefined || s.apiServerHost === undefined) {
+    log.warn('progress ConfigMap named but POD_NAMESPACE or KUBERNETES_SERVICE_HOST is not set; progress goes to the file only', { configMap: s.progressConfigMap });
+    return undefined;
+  }
+  const host = s.apiServerHost.includes(':') ? `[${s.apiServerHost}]` : s.apiServerHost;
+  let failures = 0;
+  return new ProgressConfigMap({
+    server: `https://${host}:${s.apiServerPort}`,
+    namespace: s.podNamespace,
+    name: s.progressConfigMap,
+    serviceAccountDir: s.serviceAccountDir,
+    // One warning, then every 20th: a missing Role must not flood the log with a line per step.
+    onError: (err) => {
+      if (failures++ % 20 === 0) log.warn('cannot write the progress ConfigMap', { configMap: s.progressConfigMap, failures, error: messageOf(err) });
+    },
+  });
 }
 
 async function phases(ctx: RunContext): Promise<{ training: Training; shipped: Shipped }> {

@@ -72,3 +72,25 @@ export { reviewWorkspace, AdmissionReview, InvalidReviewError, type ReviewDepend
 export { startWebhook, type WebhookOptions, type RunningWebhook } from './webhook/webhook.js';
 export { ensureCertificates, judgeCertificates, serviceDnsNames, type WebhookCertificates } from './webhook/certs.js';
 export { WEBHOOK_NAME } from './webhook/configuration.js';
+
+// tuning Workspaces (src/controllers/tuning/)
+export { tuningController, TUNING_CONTROLLER_NAME, type TuningControllerOptions, type ResolveHost } from './controllers/tuning/controller.js';
+export {
+  desiredTuningJob,
+  desiredProgressObjects,
+  progressConfigMapName,
+  tuningServiceAccountName,
+  TUNING_CONTAINER,
+  DATA_PULLER_CONTAINER,
+  PROGRESS_KEY,
+  TERMINATION_MESSAGE_PATH,
+  type TuningJobSettings,
+  type TuningJobInput,
+} from './controllers/tuning/job.js';
+export { defaultParamsConfigMap, tuningConfigMapName, PARAMS_TEMPLATE_NAMES } from './controllers/tuning/params.js';
+export { preflight, inputHosts, registryHost, preflightSecretNames, type PreflightInput, type PreflightVerdict, type PreflightSecret } from './controllers/tuning/preflight.js';
+export { restrictedAddress, type RestrictedKind } from './controllers/tuning/addresses.js';
+export { resolveTuningPlan, type ResolvedTuningPlan } from './controllers/tuning/plan.js';
+export { tuningRevision } from './controllers/tuning/revision.js';
+export { tuningStatus, blockedTuningStatus, jobOutcome, tuningProgress, readTerminationReport, readProgressReport, type JobOutcome, type ObservedTuning } from './controllers/tuning/status.js';
+export { validateTuningConfig, TuningConfigError } from './controllers/tuning/tuning-config.js';

@@ -27,6 +27,33 @@ describe('parseWorkspaceControllerSettings', () => {
       webhookServiceNamespace: 'kaito-system',
       webhookSecretName: 'workspace-webhook-cert',
       webhookConfigurationName: 'validation.workspace.kaito.sh',
+      tuningDataPullerImage: 'quay.io/skopeo/stable:v1.16.1',
+      tuningBackoffLimit: 0,
+      tuningActiveDeadlineMs: 0,
+      tuningKeepNodes: false,
+      tuningAllowLoopbackInputs: false,
+      tuningInsecureRegistries: [],
+      tuningPodAnnotations: {},
+      tuningPreflightRecheckMs: 30_000,
+    });
+  });
+
+  it('reads the tuning rows: image, deadline, repeated pod annotations and insecure registries', () => {
+    expect(
+      settings([
+        '--tuning-image=localhost:5000/tuning-runner:dev',
+        '--tuning-active-deadline=2h',
+        '--tuning-pod-annotation=kaito-ts.dev/run-as-process=true',
+        '--tuning-pod-annotation=a=b',
+        '--tuning-insecure-registry=127.0.0.1:5000',
+        '--tuning-keep-nodes=true',
+      ]),
+    ).toMatchObject({
+      tuningImage: 'localhost:5000/tuning-runner:dev',
+      tuningActiveDeadlineMs: 7_200_000,
+      tuningPodAnnotations: { 'kaito-ts.dev/run-as-process': 'true', a: 'b' },
+      tuningInsecureRegistries: ['127.0.0.1:5000'],
+      tuningKeepNodes: true,
     });
   });
 

@@ -36,6 +36,18 @@ export interface WorkspaceControllerSettings {
   readonly webhookConfigurationName: string;
   /** Local runs and tests: write the ValidatingWebhookConfiguration with this URL instead of the chart's Service. */
   readonly webhookLocalUrl?: string;
+  // tuning
+  /** The tuning-runner image (full reference); absent: the catalog's, under `registry` when set. */
+  readonly tuningImage?: string;
+  readonly tuningDataPullerImage: string;
+  readonly tuningBackoffLimit: number;
+  /** The Job's activeDeadlineSeconds, in ms (0: none). */
+  readonly tuningActiveDeadlineMs: number;
+  readonly tuningKeepNodes: boolean;
+  readonly tuningAllowLoopbackInputs: boolean;
+  readonly tuningInsecureRegistries: readonly string[];
+  readonly tuningPodAnnotations: Readonly<Record<string, string>>;
+  readonly tuningPreflightRecheckMs: number;
 }
 
 /** An https:// URL with a host: where the API server reaches a locally run webhook. */
@@ -130,6 +142,81 @@ export const SETTINGS = defineSettings({
     example: 'https://127.0.0.1:9443',
     placeholder: 'URL',
   },
+  // tuning
+  tuningImage: {
+    flag: 'tuning-image',
+    env: envOf('tuning-image'),
+    codec: SettingCodecs.optional(SettingCodecs.text),
+    description: 'the tuning-runner image of tuning Jobs (default: the catalog\u2019s, under --registry when set)',
+    example: 'myregistry.azurecr.io/kaito-ts/tuning-runner:0.1.0',
+    placeholder: 'IMAGE',
+  },
+  tuningDataPullerImage: {
+    flag: 'tuning-data-puller-image',
+    env: envOf('tuning-data-puller-image'),
+    codec: SettingCodecs.text,
+    default: 'quay.io/skopeo/stable:v1.16.1',
+    description: 'the init container that copies a tuning.input.image\u2019s /data into /mnt/data (needs sh, tar and skopeo)',
+    placeholder: 'IMAGE',
+  },
+  tuningBackoffLimit: {
+    flag: 'tuning-backoff-limit',
+    env: envOf('tuning-backoff-limit'),
+    codec: SettingCodecs.wholeNumber({ min: 0, what: 'a whole number of retries' }),
+    default: '0',
+    description: 'the tuning Job\u2019s backoffLimit (a failed run is usually its input\u2019s fault: retrying repeats it)',
+    placeholder: 'N',
+  },
+  tuningActiveDeadlineMs: {
+    flag: 'tuning-active-deadline',
+    env: envOf('tuning-active-deadline'),
+    codec: SettingCodecs.duration,
+    default: '0',
+    description: 'the tuning Job\u2019s activeDeadlineSeconds, e.g. 12h (0: none)',
+    placeholder: 'DURATION',
+  },
+  tuningKeepNodes: {
+    flag: 'tuning-keep-nodes',
+    env: envOf('tuning-keep-nodes'),
+    codec: SettingCodecs.boolean,
+    default: 'false',
+    description: 'keep a tuning Workspace\u2019s node requests after its Job ended (for reruns); default: release them',
+    placeholder: 'true|false',
+  },
+  tuningAllowLoopbackInputs: {
+    flag: 'tuning-allow-loopback-inputs',
+    env: envOf('tuning-allow-loopback-inputs'),
+    codec: SettingCodecs.boolean,
+    default: 'false',
+    description: 'let tuning input URLs whose host resolves to a loopback address pass the pre-flight (local e2e and the demo only)',
+    placeholder: 'true|false',
+  },
+  tuningInsecureRegistries: {
+    flag: 'tuning-insecure-registry',
+    env: envOf('tuning-insecure-registries'),
+    kind: 'list',
+    codec: SettingCodecs.list(SettingCodecs.text),
+    description: 'registries (host:port) the tuning-runner pushes to over plain http (repeatable; a local registry)',
+    example: '127.0.0.1:5000',
+    placeholder: 'HOST',
+  },
+  tuningPodAnnotations: {
+    flag: 'tuning-pod-annotation',
+    env: envOf('tuning-pod-annotations'),
+    kind: 'list',
+    codec: SettingCodecs.keyValues({ what: 'key=value' }),
+    description: 'extra annotations on tuning Job pods (repeatable), e.g. kaito-ts.dev/run-as-process=true on the local cluster',
+    example: 'kaito-ts.dev/run-as-process=true',
+    placeholder: 'K=V',
+  },
+  tuningPreflightRecheckMs: {
+    flag: 'tuning-preflight-recheck',
+    env: envOf('tuning-preflight-recheck'),
+    codec: SettingCodecs.duration,
+    default: '30s',
+    description: 'how often a tuning Workspace that failed its pre-flight is checked again (Secrets and DNS are not watched)',
+    placeholder: 'DURATION',
+  },
 });
 
 export const USAGE = settingsHelp(
@@ -143,7 +230,7 @@ export type ParsedSettings = { help: true } | { help: false; settings: Workspace
 export function parseWorkspaceControllerSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ParsedSettings {
   const parsed = parseSettings(SETTINGS, argv, env);
   if (parsed.help) return { help: true };
-  const { kubeconfig, registry, webhookLocalUrl, ...v } = parsed.values;
+  const { kubeconfig, registry, webhookLocalUrl, tuningImage, ...v } = parsed.values;
   return {
     help: false,
     settings: {
@@ -151,6 +238,7 @@ export function parseWorkspaceControllerSettings(argv: readonly string[], env: R
       ...(kubeconfig !== undefined ? { kubeconfig } : {}),
       ...(registry !== undefined ? { registry } : {}),
       ...(webhookLocalUrl !== undefined ? { webhookLocalUrl } : {}),
+      ...(tuningImage !== undefined ? { tuningImage } : {}),
     },
   };
 }

@@ -8,6 +8,7 @@ import { codedError } from '@kaito-ts/core';
 import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, type ManagerOptions, resourceId, Resources, type ResourceType } from '@kaito-ts/controller-runtime';
 import { nodeRequestResource } from '@kaito-ts/karpenter';
 import { Labels } from '@kaito-ts/api';
+import { tuningController } from './controllers/tuning/controller.js';
 import { workspaceController } from './controllers/workspace/controller.js';
 import { Workspaces } from './controllers/workspace/resources.js';
 import type { WorkspaceControllerSettings } from './settings.js';
@@ -48,6 +49,9 @@ function cacheSelectors(settings: WorkspaceControllerSettings): NonNullable<Mana
   const ns = only !== undefined ? { namespace: only } : {};
   return {
     [resourceId(Resources.Pod)]: { labelSelector: Labels.workspace, ...ns },
+    // tuning: the Jobs and progress ConfigMaps the controller made (both carry the label)
+    [resourceId(Resources.Job)]: { labelSelector: Labels.workspace, ...ns },
+    [resourceId(Resources.ConfigMap)]: { labelSelector: Labels.workspace, ...ns },
     ...(only !== undefined ? { [resourceId(Workspaces)]: ns, [resourceId(Resources.StatefulSet)]: ns, [resourceId(Resources.Service)]: ns } : {}),
   };
 }
@@ -93,6 +97,25 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       namespaces: settings.namespaces,
       provisioning: settings.provisioning,
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
+    }),
+  );
+  manager.add(
+    tuningController(manager, {
+      api: settings.nodeApi,
+      concurrency: settings.concurrency,
+      namespaces: settings.namespaces,
+      keepNodes: settings.tuningKeepNodes,
+      allowLoopbackInputs: settings.tuningAllowLoopbackInputs,
+      preflightRecheckMs: settings.tuningPreflightRecheckMs,
+      job: {
+        ...(settings.tuningImage !== undefined ? { image: settings.tuningImage } : {}),
+        ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
+        dataPullerImage: settings.tuningDataPullerImage,
+        backoffLimit: settings.tuningBackoffLimit,
+        ...(settings.tuningActiveDeadlineMs > 0 ? { activeDeadlineSeconds: Math.ceil(settings.tuningActiveDeadlineMs / 1000) } : {}),
+        insecureRegistries: settings.tuningInsecureRegistries,
+        podAnnotations: settings.tuningPodAnnotations,
+      },
     }),
   );
   // Every replica serves the webhook (leader or not), with the certificate all of them share.

@@ -44,3 +44,17 @@ export {
 } from './errors.js';
 
 export { closeMatches, levenshtein } from './levenshtein.js';
+
+// the tuning ConfigMap (training_config.yaml): one decoder for the runner and the controller
+export type { TrainingConfig, Section, SectionName } from './tuning-config.js';
+export {
+  parseTrainingConfig,
+  effectiveConfig,
+  kaitoTemplate,
+  checkMethod,
+  validateTuningConfig,
+  presetTuningDefaults,
+  TuningConfigError,
+  SECTIONS,
+  TrainingConfigSections,
+} from './tuning-config.js';

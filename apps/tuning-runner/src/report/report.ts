@@ -39,6 +39,8 @@ export class ProgressFile {
     private readonly path: string,
     private readonly clock: Clock = () => new Date(),
     private readonly onError: (err: unknown) => void = () => undefined,
+    /** Also told every snapshot (the controller's progress ConfigMap). */
+    private readonly listener?: (p: Progress) => void,
   ) {
     const now = this.clock().toISOString();
     this.state = { phase: 'Starting', startedAt: now, updatedAt: now };
@@ -51,6 +53,7 @@ export class ProgressFile {
   update(patch: Partial<Omit<Progress, 'startedAt' | 'updatedAt'>>): Promise<void> {
     this.state = { ...this.state, ...patch, updatedAt: this.clock().toISOString() };
     const snapshot = JSON.stringify(this.state);
+    this.listener?.(this.state);
     this.chain = this.chain.then(async () => {
       try {
         await mkdir(dirname(this.path), { recursive: true });

@@ -30,6 +30,7 @@ export interface Schema {
 }
 
 export const str = (description: string, extra: Partial<Schema> = {}): Schema => ({ type: 'string', description, ...extra });
+export const num = (description: string, extra: Partial<Schema> = {}): Schema => ({ type: 'number', description, ...extra });
 export const int = (description: string, extra: Partial<Schema> = {}): Schema => ({ type: 'integer', description, ...extra });
 export const arr = (description: string, items: Schema, extra: Partial<Schema> = {}): Schema => ({ type: 'array', description, items, ...extra });
 export const obj = (description: string, properties: Record<string, Schema>, extra: Partial<Schema> = {}): Schema => ({

@@ -6,7 +6,7 @@ import {
   MODEL_NAME_PATTERN,
 } from '../codecs/primitives.js';
 import { GROUP, MAX_ADAPTERS, MAX_INPUT_URLS, STORAGE_VERSION, V1ALPHA1, V1BETA1, WORKSPACE_KIND, WORKSPACE_PLURAL } from '../workspace/constants.js';
-import { arr, int, obj, schemaless, str, stringMap, type Schema } from './schema.js';
+import { arr, int, num, obj, schemaless, str, stringMap, type Schema } from './schema.js';
 
 type Version = typeof V1ALPHA1 | typeof V1BETA1;
 
@@ -261,6 +261,16 @@ const status: Schema = obj('What the controller observed.', {
     { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },
   ),
   performance: schemaless('Measured performance, such as peak tokens per minute.'),
+  tuning: obj('Tuning progress (our addition): the runner\u2019s phase and training progress while it runs, the pushed adapter image and digest when it succeeded.', {
+    phase: str('Starting, Downloading, Converting, Training, Verifying, Pushing, Copying, Succeeded or Failed.'),
+    step: int('Training steps done.'),
+    maxSteps: int('Training steps planned.'),
+    epoch: num('Epochs done (fractional).'),
+    loss: num('The last logged training loss.'),
+    image: str('The adapter image pushed.'),
+    digest: str('The pushed manifest digest (sha256:\u2026); pull the adapter by it.'),
+    updatedAt: str('When the runner last reported.', { format: 'date-time' }),
+  }),
 });
 
 function versionSchema(version: Version): Schema {

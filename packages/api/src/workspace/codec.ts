@@ -184,6 +184,25 @@ export const TuningSpecV1alpha1 = tuningSpec(PresetSpecV1alpha1);
 export const TuningSpecV1beta1 = tuningSpec(PresetSpecV1beta1);
 
 // ---- status ----
+/**
+ * How far a tuning run got (our addition): the runner's phase and training progress while it
+ * runs, and the pushed adapter image with its digest once it succeeded.
+ */
+export const TuningStatus = t.partial(
+  {
+    phase: t.string,
+    step: t.number,
+    maxSteps: t.number,
+    epoch: t.number,
+    loss: t.number,
+    image: t.string,
+    digest: t.string,
+    updatedAt: t.string,
+  },
+  'TuningStatus',
+);
+export type TuningStatus = t.TypeOf<typeof TuningStatus>;
+
 /** Where inference reports readiness and tuning reports progress. Kaito's fields, plus ours marked below. */
 export const WorkspaceStatus = t.partial(
   {
@@ -192,6 +211,7 @@ export const WorkspaceStatus = t.partial(
     targetNodeCount: t.number,
     state: t.string,
     performance: t.UnknownRecord,
+    tuning: TuningStatus,
   },
   'WorkspaceStatus',
 );

@@ -6,6 +6,11 @@ export const ConditionType = {
   ResourceReady: 'ResourceReady',
   /** Every inference pod is Ready (never True while one crash-loops, is OOMKilled, cannot pull or schedule). */
   InferenceReady: 'InferenceReady',
+  /**
+   * Tuning only, our addition: the pre-flight checks of what a tuning Job needs (input URLs, push
+   * and pull Secrets, the tuning ConfigMap, the preset) passed. No node is requested until it is True.
+   */
+  InputsReady: 'InputsReady',
   /** The tuning Job exists and its pod started. */
   JobStarted: 'JobStarted',
   /** The tuning Job finished and the adapter was delivered. */
@@ -45,8 +50,18 @@ export const Reason = {
   ContainerOOMKilled: 'ContainerOOMKilled',
   ImagePullBackOff: 'ImagePullBackOff',
   Unschedulable: 'Unschedulable',
+  // tuning pre-flight (InputsReady)
+  InputsReady: 'InputsReady',
+  InputUrlRefused: 'InputUrlRefused',
+  InputUrlUnresolvable: 'InputUrlUnresolvable',
+  PushSecretNotFound: 'PushSecretNotFound',
+  PushSecretInvalid: 'PushSecretInvalid',
+  PullSecretNotFound: 'PullSecretNotFound',
+  TuningConfigNotFound: 'TuningConfigNotFound',
   // tuning
   JobPending: 'JobPending',
+  JobDeadlineExceeded: 'JobDeadlineExceeded',
+  NodesReleased: 'NodesReleased',
   JobStarted: 'JobStarted',
   JobFailed: 'JobFailed',
   InvalidDataset: 'InvalidDataset',

@@ -87,6 +87,7 @@ export function identity(ws: Workspace): { name: string; namespace: string; uid:
   return { name, namespace, uid };
 }
 
+/** The Workspace as its children's controller owner (also the tuning Job's). */
 export function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
   return { apiVersion: ws.apiVersion, kind: ws.kind, name: ws.metadata.name, uid, controller: true, blockOwnerDeletion: true };
 }
@@ -111,6 +112,7 @@ export function nodeRequirements(ws: Workspace, name: string, namespace: string,
   return [...user.map(([key, value]) => ({ key, operator: 'In', values: [value] })), ...own];
 }
 
+/** What a workload on the Workspace's GPU nodes tolerates (also the tuning Job's pod). */
 export const TOLERATIONS: readonly V1Toleration[] = [
   { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
   { key: KAITO_GPU_TAINT.key, operator: 'Equal', value: KAITO_GPU_TAINT.value, effect: KAITO_GPU_TAINT.effect },
