@@ -15,7 +15,7 @@ import { kubectl, workspaceTable } from './harness/kubectl.js';
 import type { ManagedProcess } from './harness/process.js';
 import { runId } from './harness/repo.js';
 import { startWorkspaceControllerProcess } from './harness/workspace-controller.js';
-import { applyInferenceWorkspace, deleteAndExpectNothingLeft, waitForReady, waitForReason } from './harness/workspace.js';
+import { applyInferenceWorkspace, deleteAndExpectNothingLeft, removeAllWorkspaces, waitForReady, waitForReason } from './harness/workspace.js';
 
 const SEED_SKU = 'Standard_NC6s_v3';
 /** The seed's `kubectl get workspace` header (its README). */
@@ -44,6 +44,7 @@ describe.each(NodeRequestApis)('inference with the kwok provisioner (%s)', (api)
   }, 120_000);
 
   afterAll(async () => {
+    await removeAllWorkspaces(kube, ns);
     await controller?.stop();
     await provisioner?.stop();
     await deleteNamespace(kube, ns);

@@ -54,14 +54,17 @@ export class ManagedProcess {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     const log: WriteStream = createWriteStream(spec.logFile, { flags: 'a' });
     const root = repoRoot();
+    // One OS process: node with tsx as its loader. The tsx CLI would run the program in a child of
+    // its own, which a SIGKILL of the CLI leaves running (an orphan still acting on the cluster).
     // The source condition: workspace packages resolve to their TypeScript, so nothing needs a build.
-    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--conditions=@kaito-ts/source', join(root, spec.script), ...spec.args], {
+    const child = spawn(process.execPath, ['--conditions=@kaito-ts/source', '--import', 'tsx', join(root, spec.script), ...spec.args], {
       cwd: root,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // 'close', not 'exit': it comes after the last output was read, so no log line is lost.
     const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => {
+      child.once('close', (code) => {
         log.end();
         resolve(code);
       }),

@@ -55,18 +55,25 @@ export function waitForReady(kube: KubeClient, name: string, namespace: string, 
   );
 }
 
-/** Waits until condition `type` has `reason` (and `status`, if given); returns the Workspace. */
-export function waitForReason(kube: KubeClient, name: string, namespace: string, type: string, reason: string, opts: { status?: string; timeoutMs?: number } = {}): Promise<Workspace> {
+/** Waits until condition `type` has `reason` (and `status` and a `message` matching, if given); returns the Workspace. */
+export function waitForReason(
+  kube: KubeClient,
+  name: string,
+  namespace: string,
+  type: string,
+  reason: string,
+  opts: { status?: string; message?: RegExp; timeoutMs?: number } = {},
+): Promise<Workspace> {
   return eventually(
     async () => {
       const ws = await kube.get(Workspaces, name, namespace);
       const c = conditionOf(ws, type);
-      if (c?.reason !== reason || (opts.status !== undefined && c.status !== opts.status)) {
+      if (c?.reason !== reason || (opts.status !== undefined && c.status !== opts.status) || (opts.message !== undefined && !opts.message.test(c.message ?? ''))) {
         throw new Error(`${type} is ${c?.status ?? 'absent'} ${c?.reason ?? ''}: ${c?.message ?? ''}`);
       }
       return ws;
     },
-    { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 300, description: `${namespace}/${name}: ${type} reason ${reason}` },
+    { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 300, description: `${namespace}/${name}: ${type} reason ${reason}${opts.message !== undefined ? ` message ${String(opts.message)}` : ''}` },
   );
 }
 
@@ -80,5 +87,22 @@ export async function deleteAndExpectNothingLeft(kube: KubeClient, name: string,
       return true;
     },
     { timeoutMs, intervalMs: 500, description: `no Workspace, Machine, NodeClaim, Node, StatefulSet, Service or Pod of ${namespace} left` },
+  );
+}
+
+/**
+ * For afterAll, before the controller stops: deletes every Workspace left in `namespace` and waits
+ * for it and all it made to go, so a failed test leaves no node request behind whose provisioner is
+ * about to stop (its finalizer would hold it forever).
+ */
+export async function removeAllWorkspaces(kube: KubeClient, namespace: string, timeoutMs = 60_000): Promise<void> {
+  for (const ws of await kube.list(Workspaces, { namespace })) await kube.delete(Workspaces, { name: ws.metadata.name, namespace });
+  await eventually(
+    async () => {
+      const left = [...(await kube.list(Workspaces, { namespace })).map((w) => `Workspace ${w.metadata.name}`), ...(await leftovers(kube, namespace))];
+      if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+      return true;
+    },
+    { timeoutMs, intervalMs: 500, description: `everything of ${namespace} gone before the processes stop` },
   );
 }
