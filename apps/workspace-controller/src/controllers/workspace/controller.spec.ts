@@ -262,6 +262,32 @@ describe('workspaceController: the inference reconcile', () => {
     expect(world.condition(ConditionType.ResourceReady)?.message).toContain('did you mean "phi-3-mini-4k-instruct"');
   });
 
+  it('on deletion deletes the StatefulSet and waits for its pods before it deletes the node requests', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    const pod = makePod();
+    world.server.seed({ ...pod, apiVersion: 'v1', kind: 'Pod', metadata: { ...pod.metadata, name: 'workspace-phi-3-0', namespace: 'default' } } as unknown as KubeObject);
+    await world.settle();
+    expect(world.server.get(Resources.StatefulSet, 'workspace-phi-3', 'default')).toBeDefined();
+
+    await world.mgr.client.delete(Workspaces, { name: 'workspace-phi-3', namespace: 'default' });
+    await world.settle();
+    expect(world.server.get(Resources.StatefulSet, 'workspace-phi-3', 'default')).toBeUndefined();
+    expect(world.requests().map((r) => r.metadata.deletionTimestamp)).toEqual([undefined]);
+    expect(world.condition(ConditionType.WorkspaceReady)).toMatchObject({ status: 'False', reason: Reason.Deleting, message: expect.stringContaining('Pod workspace-phi-3-0') });
+
+    // The pod terminated on its node (the fake server has no garbage collector: the test plays it).
+    await world.mgr.client.delete(Resources.Pod, { name: 'workspace-phi-3-0', namespace: 'default' });
+    await world.settle();
+    expect(world.requests()).toEqual([]);
+    await world.settle();
+    expect(world.server.get(Workspaces, 'workspace-phi-3', 'default')).toBeUndefined();
+  });
+
   it('on deletion deletes the node requests, waits for them to go, then drops the finalizer', async () => {
     world = new World();
     seedWorkspace(world);

@@ -5,7 +5,9 @@
  * `resource.instanceType` set) or are brought by the user (`nodeSource`). Order, as Kaito's
  * (`pkg/workspace/controllers/workspace_controller.go`):
  *
- * 1. deleting → delete the node requests, wait for them to go (status says which), drop the finalizer;
+ * 1. deleting → delete the StatefulSet and wait (bounded) for its pods to terminate while their
+ *    nodes still run them, then delete the node requests, wait for them to go (status says which),
+ *    drop the finalizer;
  * 2. the finalizer, before anything is created;
  * 3. plan with `@kaito-ts/presets`; a spec that cannot be served → all conditions False with the
  *    reason and the planner's explanation, then `TerminalError` (no retry until the spec changes);
@@ -65,6 +67,14 @@ export const CONTROLLER_NAME = 'workspace';
 const WORKSPACE_INDEX = 'workspace';
 /** While deletion waits on node requests: look again even if no event comes. */
 const DELETION_RECHECK_MS = 30_000;
+/**
+ * How long deletion waits for the inference pods to terminate before it releases their nodes
+ * anyway: a pod whose node died never finishes terminating (until the node is gone), so the wait
+ * must end. Releasing the nodes first instead would leave every pod Terminating on a Node that no
+ * longer exists until the pod garbage collector's 40 s quarantine passes, and kill the model
+ * server without its graceful shutdown.
+ */
+const DRAIN_TIMEOUT_MS = 60_000;
 
 export interface WorkspaceControllerOptions {
   /** The node-request API: NodeClaim (`karpenter.sh/v1`, default) or Machine (`karpenter.sh/v1alpha5`). */
@@ -128,8 +138,29 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     if (firstReady) metrics.becameReady(ws, isByo(ws) ? 'byo' : 'requests', now());
   }
 
+  /** Deletes the Workspace's StatefulSet; what is still terminating (none once the drain timed out). */
+  async function drainWorkload(ws: Workspace, key: string, log: Logger): Promise<string[]> {
+    const ns = ws.metadata.namespace ?? '';
+    const sts = statefulSets.get(ns, ws.metadata.name);
+    const owned = sts?.metadata.ownerReferences?.some((o) => o.uid === ws.metadata.uid) === true ? sts : undefined;
+    if (owned !== undefined && !isBeingDeleted(owned)) {
+      await mgr.client.delete(Resources.StatefulSet, { name: ws.metadata.name, namespace: ns }, owned.metadata.uid !== undefined ? { uid: owned.metadata.uid } : {});
+      log.info('deleted statefulset', { statefulSet: ws.metadata.name });
+    }
+    const since = Date.parse(ws.metadata.deletionTimestamp ?? '');
+    if (Number.isFinite(since) && now().getTime() - since >= DRAIN_TIMEOUT_MS) return [];
+    const left = pods.byIndex(WORKSPACE_INDEX, key).filter((p) => p.metadata.namespace === ns);
+    return [...(owned !== undefined ? [`StatefulSet ${ws.metadata.name}`] : []), ...left.map((p) => `Pod ${p.metadata.name}`)];
+  }
+
   async function finalize(ws: Workspace, key: string, log: Logger): Promise<Result> {
     if (!hasFinalizer(ws, WORKSPACE_FINALIZER)) return {};
+    const draining = await drainWorkload(ws, key, log);
+    if (draining.length > 0) {
+      await writeStatus(ws, deletingStatus(ws, draining, now(), 'workload'), log);
+      // Pod and StatefulSet events bring the key back sooner; this ends the drain on time.
+      return { requeueAfterMs: DRAIN_TIMEOUT_MS };
+    }
     const owned = requestsOf(key);
     for (const r of owned.filter((x) => !isDeleting(x))) {
       await requestClient.delete(r.metadata.name, r.metadata.uid !== undefined ? { uid: r.metadata.uid } : {});

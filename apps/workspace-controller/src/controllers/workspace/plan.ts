@@ -192,13 +192,15 @@ export function blockedStatus(ws: Workspace, reason: Reason, message: string, no
   return { ...previous, conditions, state: nextState(previous.state) };
 }
 
-/** The status while deletion waits for node requests to go: `WorkspaceReady` says which. */
-export function deletingStatus(ws: Workspace, waitingFor: readonly string[], now: Date): WorkspaceStatus {
+/** The status while deletion waits for the workload (`workload`) or the node requests (`nodes`) to go: `WorkspaceReady` says which. */
+export function deletingStatus(ws: Workspace, waitingFor: readonly string[], now: Date, stage: 'workload' | 'nodes' = 'nodes'): WorkspaceStatus {
   const previous = ws.status ?? {};
   const message =
     waitingFor.length === 0
       ? 'removing the finalizer'
-      : `waiting for ${waitingFor.length} node request(s) to be deleted: ${waitingFor.join(', ')}; their provisioner must release the nodes (see docs/troubleshooting.md#deleting)`;
+      : stage === 'workload'
+        ? `waiting for the inference workload to terminate before its nodes are released: ${waitingFor.join(', ')} (see docs/troubleshooting.md#deleting)`
+        : `waiting for ${waitingFor.length} node request(s) to be deleted: ${waitingFor.join(', ')}; their provisioner must release the nodes (see docs/troubleshooting.md#deleting)`;
   const conditions = setCondition(
     previous.conditions,
     { type: ConditionType.WorkspaceReady, status: 'False', reason: Reason.Deleting, message },

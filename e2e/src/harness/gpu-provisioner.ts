@@ -1,0 +1,48 @@
+/**
+ * gpu-provisioner as its own process (`tsx apps/gpu-provisioner/src/main.ts`) against the ARM
+ * simulator: the Azure SDK code paths unchanged, only the ARM endpoint, authority host and CA
+ * differ from production. It manages only the node requests of one Workspace namespace.
+ */
+import { join } from 'node:path';
+import type { NodeRequestApi } from '@kaito-ts/karpenter';
+import type { RunningArmSimulator } from './arm-simulator.js';
+import { ManagedProcess } from './process.js';
+import { kubeconfigPath, logDir } from './repo.js';
+
+export interface GpuProvisionerProcessOptions {
+  readonly api: NodeRequestApi;
+  readonly simulator: RunningArmSimulator;
+  readonly workspaceNamespace: string;
+  readonly logName: string;
+  /** First retry after a capacity failure; default 2s. */
+  readonly capacityRetry?: string;
+}
+
+export function startGpuProvisionerProcess(o: GpuProvisionerProcessOptions): Promise<ManagedProcess> {
+  const e = o.simulator.endpoint;
+  return ManagedProcess.start({
+    name: 'gpu-provisioner',
+    script: 'apps/gpu-provisioner/src/main.ts',
+    args: [
+      `--api=${o.api}`,
+      `--subscription=${e.subscriptionId}`,
+      `--resource-group=${e.resourceGroup}`,
+      `--cluster-name=${e.clusterName}`,
+      `--location=${e.location}`,
+      `--arm-endpoint=${e.url}`,
+      `--kubeconfig=${kubeconfigPath()}`,
+      `--selector=kaito.sh/workspacenamespace=${o.workspaceNamespace}`,
+      `--capacity-retry=${o.capacityRetry ?? '2s'}`,
+      '--termination-poll=1s',
+      '--arm-timeout=10s',
+      '--leader-elect=false',
+      '--metrics-port=off',
+      '--health-port=off',
+      '--log-format=json',
+      '--log-level=info',
+    ],
+    env: o.simulator.clientEnv,
+    readyWhen: 'gpu provisioner started',
+    logFile: join(logDir(), `${o.logName}.log`),
+  });
+}

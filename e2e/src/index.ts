@@ -1,0 +1,14 @@
+/**
+ * The e2e harness: programs of this repository as separate OS processes against the local
+ * cluster (the workspace controller, the kwok provisioner, gpu-provisioner and the ARM
+ * simulator), kubectl, and the waits the scenarios share. See e2e/README.md.
+ */
+export { ManagedProcess, type ProcessSpec } from './harness/process.js';
+export { startWorkspaceControllerProcess, type WorkspaceControllerProcessOptions } from './harness/workspace-controller.js';
+export { injectKwokFault, KWOK_FAULTS_CONFIGMAP, startKwokProvisionerProcess, type KwokFault, type KwokProvisionerProcessOptions } from './harness/kwok-provisioner.js';
+export { startArmSimulatorProcess, type ArmEndpoint, type ArmFault, type ArmSimulatorProcessOptions, type RunningArmSimulator } from './harness/arm-simulator.js';
+export { startGpuProvisionerProcess, type GpuProvisionerProcessOptions } from './harness/gpu-provisioner.js';
+export { kubectl, kubectlApply, workspaceTable, type KubectlResult } from './harness/kubectl.js';
+export { conditionOf, createNamespace, deleteNamespace, leftovers, nodeRequestsOf, testKube, Workspaces, type TestKube } from './harness/kube.js';
+export { applyInferenceWorkspace, deleteAndExpectNothingLeft, inferenceWorkspaceManifest, removeAllWorkspaces, waitForReady, waitForReason, type InferenceWorkspaceSpec } from './harness/workspace.js';
+export { kubeconfigPath, logDir, repoRoot, runId } from './harness/repo.js';
