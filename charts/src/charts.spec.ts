@@ -37,6 +37,7 @@ const CASES: Case[] = [
       'preflight.allowLoopback=true',
     ],
   },
+  { chart: 'workspace-controller', title: 'one watched namespace (namespaced grants as a Role there)', set: ['watchNamespaces={team-a}'] },
   { chart: 'gpu-provisioner', title: 'defaults (with the required Azure values)' },
   { chart: 'gpu-provisioner', title: 'machine API, managed identity, a selector, no leader election', set: ['nodeAPI=machine', 'azure.deploymentMode=managed', 'leaderElection.enabled=false'], setString: ['selector.team=a'] },
   { chart: 'kwok-provisioner', title: 'defaults' },
@@ -125,10 +126,10 @@ describe.each(CASES)('$chart chart, $title', ({ chart, set, setString }) => {
   it('puts every namespaced object in the release namespace, except the Roles it is asked to place elsewhere', () => {
     const elsewhere = objects.filter((o) => o.metadata.namespace !== undefined && o.metadata.namespace !== NAMESPACE);
     for (const o of elsewhere) expect(['Role', 'RoleBinding']).toContain(o.kind);
-    const expectedElsewhere = new Set([
-      ...(chart === 'workspace-controller' ? [] : ['default']),
-      ...(set ?? []).flatMap((s) => (/^(watchNamespaces|tuning\.secretNamespaces)=\{(.*)\}$/.exec(s)?.[2] ?? '').split(',').filter(Boolean)),
-    ]);
+    const listed = (key: string): string[] => (set ?? []).flatMap((s) => (s.startsWith(`${key}={`) ? s.slice(key.length + 2, -1).split(',') : []));
+    const watched = listed('watchNamespaces');
+    // A Role per secret namespace; the workload grants become a Role only for a single watched namespace.
+    const expectedElsewhere = new Set([...(chart === 'workspace-controller' ? [] : ['default']), ...listed('tuning.secretNamespaces'), ...(watched.length === 1 ? watched : [])]);
     expect(new Set(elsewhere.map((o) => o.metadata.namespace))).toEqual(expectedElsewhere);
   });
 });
@@ -190,5 +191,19 @@ describe('the charts’ CRDs', () => {
   ])('%s/crds/%s is the repository’s crds/ file (cp crds/<file> charts/<chart>/crds/ after npm run gen:crds)', (chart, file) => {
     const source = readFileSync(join(repoRoot(), 'crds', file), 'utf8');
     expect(readFileSync(join(chartDir(chart), 'crds', file), 'utf8')).toBe(source);
+  });
+});
+
+describe('the workspace controller’s workload grants', () => {
+  it.each<[string, string[], string[]]>([
+    ['all namespaces', [], ['ClusterRole/']],
+    ['one namespace', ['watchNamespaces={team-a}'], ['Role/team-a']],
+    ['two namespaces (its caches list cluster-wide)', ['watchNamespaces={team-a,team-b}'], ['ClusterRole/']],
+  ])('watching %s, grants StatefulSets in %j', async (_what, set, expected) => {
+    const objects = await render('workspace-controller', { set });
+    const where = objects
+      .filter((o) => (o.kind === 'ClusterRole' || o.kind === 'Role') && decoded<RoleLike>(RoleLike, o, describeObject(o)).rules.some((r) => r.resources.includes('statefulsets')))
+      .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`);
+    expect(where).toEqual(expected);
   });
 });
