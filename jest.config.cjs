@@ -11,6 +11,8 @@ for (const dir of ['packages', 'apps', 'tools']) {
     if (fs.existsSync(cfg)) projects.push(path.join(base, name));
   }
 }
+// The charts' tests are one project at the top of charts/ (the charts themselves are its folders).
+if (fs.existsSync(path.join(__dirname, 'charts', 'jest.config.cjs'))) projects.push(path.join(__dirname, 'charts'));
 // testTimeout is a global option: in this multi-project run the projects' own values do not
 // apply. A hang guard only (speed lives in tools/bench); a loaded CI machine is slow.
 module.exports = { projects, testTimeout: 60_000 };

@@ -6,7 +6,7 @@ module.exports = {
   ...preset,
   rootDir: __dirname,
   displayName: 'integration',
-  testMatch: ['<rootDir>/{packages,apps,tools,e2e}/**/src/**/*.int.spec.ts'],
+  testMatch: ['<rootDir>/{packages,apps,tools,e2e}/**/src/**/*.int.spec.ts', '<rootDir>/charts/src/**/*.int.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/tools/cluster/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/tools/cluster/src/jest/global-teardown.ts',

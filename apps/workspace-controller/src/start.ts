@@ -82,7 +82,9 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
   await requireCrd(manager, Workspaces as unknown as ResourceType, 'workspaces.kaito.sh.yaml');
   const requests = nodeRequestResource(settings.nodeApi);
   await requireCrd(manager, requests as unknown as ResourceType, `${requests.plural}.karpenter.sh.yaml`);
-  if (settings.leaderElect) {
+  // Create the Lease's namespace only when it is missing: the chart grants `get` on its own
+  // namespace, never `create` on namespaces (charts/workspace-controller/README.md, RBAC).
+  if (settings.leaderElect && (await manager.client.find(Resources.Namespace, settings.leaseNamespace)) === undefined) {
     await manager.client
       .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: settings.leaseNamespace } })
       .catch((err: unknown) => {

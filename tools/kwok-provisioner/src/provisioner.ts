@@ -64,11 +64,15 @@ export async function startKwokProvisioner(config: KwokProvisionerConfig, option
     }
     throw new StartupError(`cannot reach the API server: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  await manager.client
-    .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: config.cloudNamespace } })
-    .catch((err: unknown) => {
-      if (!isAlreadyExists(err)) throw err;
-    });
+  // Create the namespace only when it is missing: the chart grants `get` on its own namespace,
+  // never `create` on namespaces (charts/kwok-provisioner/README.md, RBAC).
+  if ((await manager.client.find(Resources.Namespace, config.cloudNamespace)) === undefined) {
+    await manager.client
+      .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: config.cloudNamespace } })
+      .catch((err: unknown) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+  }
 
   const provider = new KwokCloudProvider({
     kube: manager.client,

@@ -95,3 +95,4 @@ export { RUN_AS_PROCESS_ANNOTATION } from '../kubelet/kubelet.js';
 export { WRITABLE_HOST_PATHS_ANNOTATION } from '../kubelet/volumes.js';
 export { HOST_PORTS_ANNOTATION } from '../kubelet/host-ports.js';
 export { PROCESS_KUBELET_LABEL } from '../gpu-node.js';
+export { impersonatingKubeConfig, serviceAccountUser, writeImpersonatingKubeconfig, type ServiceAccountRef } from './impersonate.js';

@@ -1,0 +1,222 @@
+/**
+ * The charts on the local control plane, the way users meet them:
+ *
+ * 1. every object of all three charts passes the API server's own validation (a server-side
+ *    dry run with strict field validation), `helm install` succeeds, and `helm uninstall` leaves
+ *    nothing of the releases but the CRDs;
+ * 2. the RBAC is exactly enough: the workspace controller and the kwok provisioner run as their
+ *    own processes with the environment their Deployments set and a kubeconfig impersonating
+ *    their charts' ServiceAccounts; a phi-3 Workspace reaches Ready and is deleted cleanly, and
+ *    actions outside the charts' grants are refused (403).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { eventually } from '@kaito-ts/core/testing';
+import { objectPath, rawRequest, requestJson } from '@kaito-ts/cluster';
+import { useNamespace, writeImpersonatingKubeconfig } from '@kaito-ts/cluster/testing';
+import { mainProcess } from './apps.js';
+import { CHART_NAMES, type ChartName, chartDir, helm, parseObjects, type Rendered, renderText, type RenderOptions, valueFlags } from './helm.js';
+
+const admin = (): KubeConfig => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(process.env['KUBECONFIG'] ?? '');
+  return kc;
+};
+const kubeconfigFlag = (): string[] => ['--kubeconfig', process.env['KUBECONFIG'] ?? ''];
+
+async function install(chart: ChartName, release: string, namespace: string, o: RenderOptions = {}): Promise<void> {
+  const r = await helm(['install', release, chartDir(chart), '--namespace', namespace, '--timeout', '2m', ...kubeconfigFlag(), ...valueFlags(chart, o)]);
+  if (r.code !== 0) throw new Error(`helm install ${chart} failed (${r.code}): ${r.stderr}`);
+}
+
+async function uninstall(release: string, namespace: string): Promise<void> {
+  const r = await helm(['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '2m', ...kubeconfigFlag()]);
+  if (r.code !== 0) throw new Error(`helm uninstall ${release} failed (${r.code}): ${r.stderr}`);
+}
+
+const pathOf = (o: Rendered): Promise<string> => objectPath(admin(), o);
+const describeObject = (o: Rendered): string => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+describe('helm install and uninstall of all three charts', () => {
+  const namespaces: Record<ChartName, { name: string }> = {
+    'workspace-controller': useNamespace('chart-workspace-controller'),
+    'gpu-provisioner': useNamespace('chart-gpu-provisioner'),
+    'kwok-provisioner': useNamespace('chart-kwok-provisioner'),
+  };
+
+  it('validates every object server-side, installs, and uninstalls to nothing but the CRDs', async () => {
+    const rendered = new Map<ChartName, Rendered[]>();
+    for (const chart of CHART_NAMES) {
+      const objects = parseObjects(await renderText(chart, { release: 'kaito', namespace: namespaces[chart].name }));
+      rendered.set(chart, objects);
+      for (const o of objects) {
+        const res = await rawRequest(admin(), 'PATCH', `${await pathOf(o)}?fieldManager=charts-int&dryRun=All&fieldValidation=Strict&force=true`, {
+          body: JSON.stringify(o),
+          contentType: 'application/apply-patch+yaml',
+        });
+        // 200 for an existing object, 201 for one a dry run would create.
+        expect({ object: describeObject(o), accepted: res.status === 200 || res.status === 201, body: res.status < 300 ? '' : res.body }).toEqual({ object: describeObject(o), accepted: true, body: '' });
+      }
+    }
+
+    for (const chart of CHART_NAMES) await install(chart, 'kaito', namespaces[chart].name);
+    for (const chart of CHART_NAMES) {
+      for (const o of rendered.get(chart) ?? []) expect({ object: describeObject(o), status: (await rawRequest(admin(), 'GET', await pathOf(o))).status }).toEqual({ object: describeObject(o), status: 200 });
+    }
+
+    for (const chart of CHART_NAMES) await uninstall('kaito', namespaces[chart].name);
+    for (const chart of CHART_NAMES) {
+      for (const o of rendered.get(chart) ?? []) {
+        await eventually(async () => (await rawRequest(admin(), 'GET', await pathOf(o))).status === 404, { timeoutMs: 60_000, description: `${describeObject(o)} gone after helm uninstall` });
+      }
+      const left = await helm(['list', '--namespace', namespaces[chart].name, '--all', '--short', ...kubeconfigFlag()]);
+      expect(left.stdout.trim()).toBe('');
+    }
+    for (const crd of ['workspaces.kaito.sh', 'nodeclaims.karpenter.sh', 'machines.karpenter.sh']) {
+      expect((await rawRequest(admin(), 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).status).toBe(200);
+    }
+  }, 600_000);
+});
+
+interface RunningProcess {
+  readonly child: ChildProcess;
+  output: string;
+  readonly exited: Promise<void>;
+}
+
+/** Starts a chart's process with its Deployment's environment; resolves once it logged `startedLine`. */
+async function startAs(chart: ChartName, env: Record<string, string>, startedLine: string): Promise<RunningProcess> {
+  const child = mainProcess(chart, [], env);
+  const running: RunningProcess = { child, output: '', exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      running.output += chunk.toString('utf8');
+      if (running.output.includes(startedLine)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${chart} exited with ${code ?? 'a signal'} before starting:\n${running.output}`)));
+    setTimeout(() => reject(new Error(`${chart} did not start within 90 s:\n${running.output}`)), 90_000).unref();
+  });
+  return running;
+}
+
+async function stop(p: RunningProcess | undefined): Promise<void> {
+  if (p === undefined || p.child.exitCode !== null) return;
+  p.child.kill('SIGTERM');
+  await p.exited;
+}
+
+/** The one container's env of the chart's rendered Deployment (what the pod would get). */
+function deploymentEnv(objects: Rendered[]): Record<string, string> {
+  const d = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+  return Object.fromEntries((d.spec.template.spec.containers[0]?.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])));
+}
+
+const WORKSPACES = '/apis/kaito.sh/v1beta1/namespaces';
+
+describe('the charts’ RBAC is what the controllers need, and no more', () => {
+  const workloads = useNamespace('rbac-workloads');
+  const other = useNamespace('rbac-other');
+  const wcNamespace = useNamespace('rbac-wc');
+  const kpNamespace = useNamespace('rbac-kwok');
+  let dir: string;
+  let controller: RunningProcess | undefined;
+  let provisioner: RunningProcess | undefined;
+  let wcKubeconfig: string;
+  let kpKubeconfig: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'charts-rbac-'));
+    const wcValues: RenderOptions = { set: [`watchNamespaces={${workloads.name}}`, `tuning.secretNamespaces={${workloads.name}}`] };
+    const kpValues: RenderOptions = { set: ['launchDelay=1s'], setString: [`selector.kaito\\.sh/workspacenamespace=${workloads.name}`] };
+    await install('workspace-controller', 'wc', wcNamespace.name, wcValues);
+    await install('kwok-provisioner', 'kp', kpNamespace.name, kpValues);
+    const wcObjects = parseObjects(await renderText('workspace-controller', { release: 'wc', namespace: wcNamespace.name, ...wcValues }));
+    const kpObjects = parseObjects(await renderText('kwok-provisioner', { release: 'kp', namespace: kpNamespace.name, ...kpValues }));
+    const saOf = (objects: Rendered[], namespace: string) => ({ namespace, name: objects.find((o) => o.kind === 'ServiceAccount')?.metadata.name ?? '' });
+    wcKubeconfig = writeImpersonatingKubeconfig(admin(), saOf(wcObjects, wcNamespace.name), join(dir, 'workspace-controller.kubeconfig'));
+    kpKubeconfig = writeImpersonatingKubeconfig(admin(), saOf(kpObjects, kpNamespace.name), join(dir, 'kwok-provisioner.kubeconfig'));
+    // Ports off: the process shares this machine with others; everything else is the chart's.
+    provisioner = await startAs(
+      'kwok-provisioner',
+      { ...deploymentEnv(kpObjects), KWOK_PROVISIONER_KUBECONFIG: kpKubeconfig, KWOK_PROVISIONER_METRICS_PORT: 'off', KWOK_PROVISIONER_HEALTH_PORT: 'off' },
+      'kwok provisioner started',
+    );
+    controller = await startAs(
+      'workspace-controller',
+      { ...deploymentEnv(wcObjects), WORKSPACE_CONTROLLER_KUBECONFIG: wcKubeconfig, WORKSPACE_CONTROLLER_METRICS_PORT: 'off', WORKSPACE_CONTROLLER_HEALTH_PORT: 'off' },
+      'workspace controller started',
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await stop(controller);
+    await stop(provisioner);
+    await uninstall('wc', wcNamespace.name).catch(() => undefined);
+    await uninstall('kp', kpNamespace.name).catch(() => undefined);
+    await uninstall('gp', kpNamespace.name).catch(() => undefined);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('serves a phi-3 Workspace to Ready and deletes it, with nothing refused along the way', async () => {
+    const ws = {
+      apiVersion: 'kaito.sh/v1beta1',
+      kind: 'Workspace',
+      metadata: { name: 'phi-3', namespace: workloads.name },
+      resource: { instanceType: 'Standard_NC6s_v3', labelSelector: { matchLabels: { apps: 'phi-3' } } },
+      inference: { preset: { name: 'phi-3-mini-4k-instruct' } },
+    };
+    await requestJson(admin(), 'POST', `${WORKSPACES}/${workloads.name}/workspaces`, { body: JSON.stringify(ws) });
+    await eventually(
+      async () => {
+        const got = await requestJson<{ status?: { conditions?: { type: string; status: string }[] } }>(admin(), 'GET', `${WORKSPACES}/${workloads.name}/workspaces/phi-3`);
+        const status = (type: string) => got.status?.conditions?.find((c) => c.type === type)?.status;
+        if (!['ResourceReady', 'InferenceReady', 'WorkspaceReady'].every((t) => status(t) === 'True')) {
+          throw new Error(`conditions ${JSON.stringify(got.status?.conditions ?? [])}\ncontroller: ${controller?.output.slice(-3000) ?? ''}\nprovisioner: ${provisioner?.output.slice(-3000) ?? ''}`);
+        }
+        return true;
+      },
+      { timeoutMs: 180_000, intervalMs: 1_000, description: 'the Workspace Ready (ResourceReady, InferenceReady, WorkspaceReady True)' },
+    );
+    await requestJson(admin(), 'DELETE', `${WORKSPACES}/${workloads.name}/workspaces/phi-3`);
+    await eventually(async () => (await rawRequest(admin(), 'GET', `${WORKSPACES}/${workloads.name}/workspaces/phi-3`)).status === 404, {
+      timeoutMs: 120_000,
+      description: 'the Workspace finalized and gone',
+    });
+    expect(controller?.output).not.toMatch(/forbidden/i);
+    expect(provisioner?.output).not.toMatch(/forbidden/i);
+    expect(controller?.child.exitCode).toBeNull();
+    expect(provisioner?.child.exitCode).toBeNull();
+  }, 360_000);
+
+  it('lets the workspace controller read Secrets only in its secret namespaces', async () => {
+    const secret = (ns: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'push-secret', namespace: ns }, stringData: { token: 'not-a-real-token' } });
+    for (const ns of [workloads.name, other.name]) await requestJson(admin(), 'POST', `/api/v1/namespaces/${ns}/secrets`, { body: JSON.stringify(secret(ns)) });
+    const asController = new KubeConfig();
+    asController.loadFromFile(wcKubeconfig);
+    expect((await rawRequest(asController, 'GET', `/api/v1/namespaces/${workloads.name}/secrets/push-secret`)).status).toBe(200);
+    expect((await rawRequest(asController, 'GET', `/api/v1/namespaces/${other.name}/secrets/push-secret`)).status).toBe(403);
+    expect((await rawRequest(asController, 'GET', '/api/v1/secrets')).status).toBe(403);
+    expect((await rawRequest(asController, 'GET', `/api/v1/namespaces/${workloads.name}/secrets`)).status).toBe(403);
+  });
+
+  it.each(['kwok-provisioner', 'gpu-provisioner'] as const)('refuses the %s deleting a Deployment, and leaves the Deployment there', async (chart) => {
+    let kubeconfig = kpKubeconfig;
+    if (chart === 'gpu-provisioner') {
+      await install('gpu-provisioner', 'gp', kpNamespace.name);
+      kubeconfig = writeImpersonatingKubeconfig(admin(), { namespace: kpNamespace.name, name: 'gp-gpu-provisioner' }, join(dir, 'gpu-provisioner.kubeconfig'));
+    }
+    const asProvisioner = new KubeConfig();
+    asProvisioner.loadFromFile(kubeconfig);
+    const deployment = `/apis/apps/v1/namespaces/${wcNamespace.name}/deployments/wc-workspace-controller`;
+    expect((await rawRequest(asProvisioner, 'DELETE', deployment)).status).toBe(403);
+    expect((await rawRequest(admin(), 'GET', deployment)).status).toBe(200);
+    expect((await rawRequest(asProvisioner, 'GET', `/api/v1/namespaces/${wcNamespace.name}/secrets`)).status).toBe(403);
+    // What it is granted, it can do: list the node requests it fulfils.
+    expect((await rawRequest(asProvisioner, 'GET', '/apis/karpenter.sh/v1/nodeclaims')).status).toBe(200);
+  });
+});
