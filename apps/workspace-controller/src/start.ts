@@ -5,7 +5,19 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { codedError } from '@kaito-ts/core';
-import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, type ManagerOptions, resourceId, Resources, type ResourceType } from '@kaito-ts/controller-runtime';
+import {
+  createLogger,
+  isAlreadyExists,
+  isNotFound,
+  KubeEventRecorder,
+  type Logger,
+  Manager,
+  type ManagerOptions,
+  resourceId,
+  Resources,
+  type ResourceType,
+  RestClient,
+} from '@kaito-ts/controller-runtime';
 import { nodeRequestResource } from '@kaito-ts/karpenter';
 import { Labels } from '@kaito-ts/api';
 import { workspaceController } from './controllers/workspace/controller.js';
@@ -69,6 +81,7 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
     healthPort: settings.healthPort,
     leaderElection: settings.leaderElect ? { leaseName: settings.leaseName, leaseNamespace: settings.leaseNamespace } : false,
     cacheSelectors: cacheSelectors(settings),
+    client: { qps: settings.kubeApiQps, burst: settings.kubeApiBurst },
   });
 
   // Fail fast, in one line, when the cluster lacks what this controller needs.
@@ -83,15 +96,24 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       });
   }
 
+  // Events get a client and rate limit of their own, as client-go's event broadcaster does: a
+  // burst's Events (several per Workspace) must not hold back the node requests and workloads the
+  // reconciles create. Measured with `npm run bench -- workspaces` (tools/bench/README.md).
+  const eventsTransport = new RestClient(kubeConfig, { qps: settings.kubeApiQps, burst: settings.kubeApiBurst, metrics: manager.metrics, userAgent: 'workspace-controller-events' });
+  const events = new KubeEventRecorder(eventsTransport, { component: 'workspace-controller', instance: manager.identity, logger, metrics: manager.metrics });
   manager.add(
     workspaceController(manager, {
       api: settings.nodeApi,
+      events,
       concurrency: settings.concurrency,
       namespaces: settings.namespaces,
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
     }),
   );
-  const done = manager.start({ handleSignals: options.handleSignals ?? false });
+  const done = manager.start({ handleSignals: options.handleSignals ?? false }).finally(async () => {
+    await events.flush();
+    await eventsTransport.close();
+  });
   logger.info('workspace controller started', { nodeApi: settings.nodeApi, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
   return {
     manager,
