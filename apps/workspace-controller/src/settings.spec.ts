@@ -22,11 +22,18 @@ describe('parseWorkspaceControllerSettings', () => {
       healthPort: 8081,
       logLevel: 'info',
       logFormat: 'auto',
+      provisioning: 'auto',
     });
   });
 
   it('reads the client rate limit', () => {
     expect(settings(['--kube-api-qps', '30', '--kube-api-burst', '50'])).toMatchObject({ kubeApiQps: 30, kubeApiBurst: 50 });
+  });
+
+  it('reads the provisioning mode, and refuses another', () => {
+    expect(settings(['--provisioning', 'byo'])).toMatchObject({ provisioning: 'byo' });
+    expect(settings([], { WORKSPACE_CONTROLLER_PROVISIONING: 'byo' })).toMatchObject({ provisioning: 'byo' });
+    expect(() => parseWorkspaceControllerSettings(['--provisioning', 'karpenter'], {})).toThrow('invalid setting --provisioning (WORKSPACE_CONTROLLER_PROVISIONING): expected one of: auto, byo, got "karpenter"');
   });
 
   it('reads the node API, namespaces, registry and ports', () => {

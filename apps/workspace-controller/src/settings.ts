@@ -5,6 +5,7 @@
  */
 import { defineSettings, parseSettings, SettingCodecs, settingsHelp } from '@kaito-ts/core';
 import { type NodeRequestApi, NodeRequestApis } from '@kaito-ts/karpenter';
+import { type ProvisioningMode, ProvisioningModes } from './controllers/workspace/plan.js';
 
 export interface WorkspaceControllerSettings {
   readonly nodeApi: NodeRequestApi;
@@ -24,6 +25,8 @@ export interface WorkspaceControllerSettings {
   readonly healthPort: number | false;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly logFormat: 'json' | 'pretty' | 'auto';
+  /** `auto`: node requests when `resource.instanceType` is set, else bring-your-own nodes; `byo`: never a node request. */
+  readonly provisioning: ProvisioningMode;
 }
 
 const envOf = (flag: string): string => `WORKSPACE_CONTROLLER_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -94,6 +97,16 @@ export const SETTINGS = defineSettings({
     placeholder: 'LEVEL',
   },
   logFormat: { flag: 'log-format', env: envOf('log-format'), codec: SettingCodecs.oneOf(['json', 'pretty', 'auto']), default: 'auto', description: 'json | pretty | auto (pretty on a TTY)', placeholder: 'FORMAT' },
+  // provisioning
+  provisioning: {
+    flag: 'provisioning',
+    env: envOf('provisioning'),
+    codec: SettingCodecs.oneOf(ProvisioningModes),
+    default: 'auto',
+    description:
+      'auto: node requests for Workspaces with resource.instanceType, existing nodes matching resource.labelSelector for the others; byo: never create node requests (the instance type, when set, must be the nodes\u2019)',
+    placeholder: 'auto|byo',
+  },
 });
 
 export const USAGE = settingsHelp(

@@ -107,6 +107,7 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       events,
       concurrency: settings.concurrency,
       namespaces: settings.namespaces,
+      provisioning: settings.provisioning,
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
     }),
   );
@@ -114,7 +115,7 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
     await events.flush();
     await eventsTransport.close();
   });
-  logger.info('workspace controller started', { nodeApi: settings.nodeApi, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
+  logger.info('workspace controller started', { nodeApi: settings.nodeApi, provisioning: settings.provisioning, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
   return {
     manager,
     done,
