@@ -75,6 +75,14 @@ export function sourceArgs(repoRoot: string, script: string): string[] {
   return ['--conditions=@kaito-ts/source', '--import', 'tsx', join(repoRoot, script)];
 }
 
+/** CPU seconds (user + system) a process has used (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Runs `node <nodeArgs> <args>` as its own process; resolves once it logged `startedLine`. */
 async function startProcess(o: RunOptions, name: string, nodeArgs: readonly string[], args: readonly string[], startedLine: string): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   const logFile = join(o.workDir, `${name}.log`);
@@ -260,6 +268,7 @@ export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
     // Idle: the controller's caches are synced once it stopped sending requests.
     const idle = await waitUntilStill(counts, o, 'the idle controller');
     const rssIdle = memoryOf(pid).rss;
+    const cpuIdle = cpuSecondsOf(pid);
     const loadStart = loadavg()[0] ?? 0;
     o.log(`[${o.mode} ${o.count} × ${o.sku}] idle: ${totals(idle).total} requests at start, RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB; burst of ${o.count}`);
 
@@ -280,6 +289,7 @@ export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
     }
     o.log(`[${o.mode} ${o.count} × ${o.sku}] measured (${requestsSeen.size} node requests, ${readySeen.size} Ready); waiting for ${o.stillMs / 1000} s without requests`);
     const settled = await waitUntilStill(counts, o, 'the controller after the burst');
+    const cpuBurst = cpuSecondsOf(pid) - cpuIdle;
     o.log(`[${o.mode} ${o.count} × ${o.sku}] steady state for ${o.steadyMs / 1000} s`);
     await sleep(o.steadyMs);
     const end = await counts();
@@ -295,6 +305,7 @@ export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
       ...(countsAtRequests !== undefined ? { requestsToNodeRequests: diffCounts(await countsAtRequests, idle) } : {}),
       steady: diffCounts(end, settled),
       steadySeconds: o.steadyMs / 1000,
+      cpuSeconds: cpuBurst,
       rssIdleBytes: rssIdle,
       rssEndBytes: mem.rss,
       rssPeakBytes: mem.peak,

@@ -118,6 +118,7 @@ describe('formatWorkspacesReport', () => {
           requestsToNodeRequests: counts({ 'patch workspaces': 200, 'create nodeclaims': 200, 'create events': 200, 'patch workspaces/status': 200, 'list workspaces': 2 }),
           requests: counts({ 'patch workspaces': 200, 'create nodeclaims': 200 }),
           steady: counts({ 'get other': 3 }),
+          cpuSeconds: 30,
         }),
       ],
     });
@@ -126,6 +127,7 @@ describe('formatWorkspacesReport', () => {
     expect(text).toContain('| target | 200 | ≤ 14 s |  | ≤ 6 | ≤ 100 MiB | 0 |  |');
     expect(text).toContain('T0 → all node requests exist: 4.01 requests/Workspace (4.00 writes): list 0.01, create 2.00, patch 2.00');
     expect(text).toContain('steady 60 s: get other 3');
+    expect(text).toContain('controller CPU from T0 until still: 30.0 s (150 ms per Workspace)');
   });
 
   it('marks a missed target and a run that did not finish', () => {

@@ -32,6 +32,8 @@ export interface RunResult {
   /** Attributed requests during the steady-state window. */
   readonly steady: Counts;
   readonly steadySeconds: number;
+  /** CPU seconds the controller used from T0 until the count was still (machine load included in the wall times, not in this). */
+  readonly cpuSeconds?: number;
   readonly rssIdleBytes: number;
   readonly rssEndBytes: number;
   readonly rssPeakBytes: number;
@@ -192,6 +194,7 @@ export function formatBreakdown(run: RunResult): string {
     const cells = p.cells.map((c) => `${c.verb} ${c.resource} ${c.perWorkspace.toFixed(2)}`);
     lines.push(`  ${window}: ${p.total.toFixed(2)} requests/Workspace (${p.writes.toFixed(2)} writes): ${verbs.join(', ')}`, `    ${cells.join('; ')}`);
   }
+  if (run.cpuSeconds !== undefined) lines.push(`  controller CPU from T0 until still: ${run.cpuSeconds.toFixed(1)} s (${((run.cpuSeconds / run.count) * 1000).toFixed(0)} ms per Workspace)`);
   const steady = perWorkspace(run.steady, 1);
   if (steady.total > 0) lines.push(`  steady ${run.steadySeconds} s: ${steady.cells.map((c) => `${c.verb} ${c.resource} ${c.perWorkspace}`).join('; ')}`);
   if (run.incomplete !== undefined) lines.push(`  incomplete: ${run.incomplete}`);
