@@ -16,6 +16,8 @@ describe('parseWorkspaceControllerSettings', () => {
       leaseName: 'workspace-controller',
       leaseNamespace: 'kaito-system',
       concurrency: 4,
+      kubeApiQps: 100,
+      kubeApiBurst: 200,
       metricsPort: 8080,
       healthPort: 8081,
       logLevel: 'info',
@@ -73,6 +75,10 @@ describe('parseWorkspaceControllerSettings', () => {
     expect(() => settings(argv)).toThrow(message);
   });
 
+  it('reads the client rate limit', () => {
+    expect(settings(['--kube-api-qps', '30', '--kube-api-burst', '50'])).toMatchObject({ kubeApiQps: 30, kubeApiBurst: 50 });
+  });
+
   it('reads the provisioning mode, and refuses another', () => {
     expect(settings(['--provisioning', 'byo'])).toMatchObject({ provisioning: 'byo' });
     expect(settings([], { WORKSPACE_CONTROLLER_PROVISIONING: 'byo' })).toMatchObject({ provisioning: 'byo' });
@@ -98,6 +104,7 @@ describe('parseWorkspaceControllerSettings', () => {
   it.each([
     [['--node-api', 'pods'], 'invalid setting --node-api (WORKSPACE_CONTROLLER_NODE_API): expected one of: nodeclaim, machine, got "pods" (e.g. --node-api=nodeclaim)'],
     [['--concurrency', '0'], 'invalid setting --concurrency (WORKSPACE_CONTROLLER_CONCURRENCY): expected a positive whole number, got "0"'],
+    [['--kube-api-qps', '0'], 'invalid setting --kube-api-qps (WORKSPACE_CONTROLLER_KUBE_API_QPS): expected a positive whole number of requests per second, got "0"'],
     [['--health-port', '70000'], 'invalid setting --health-port (WORKSPACE_CONTROLLER_HEALTH_PORT): expected a port 0–65535 or "off", got "70000" (e.g. --health-port=8081)'],
   ])('refuses %j in one line', (argv, message) => {
     expect(() => parseWorkspaceControllerSettings(argv, {})).toThrow(SettingsError);
@@ -106,7 +113,7 @@ describe('parseWorkspaceControllerSettings', () => {
 
   it('documents every flag with its variable in --help', () => {
     expect(parseWorkspaceControllerSettings(['--help'], {})).toEqual({ help: true });
-    for (const flag of ['--node-api', '--namespace', '--registry', '--leader-elect', '--concurrency', '--metrics-port', '--health-port', '--log-level']) expect(USAGE).toContain(flag);
+    for (const flag of ['--node-api', '--namespace', '--registry', '--leader-elect', '--concurrency', '--kube-api-qps', '--kube-api-burst', '--metrics-port', '--health-port', '--log-level']) expect(USAGE).toContain(flag);
     expect(USAGE).toContain('WORKSPACE_CONTROLLER_NODE_API');
   });
 

@@ -19,6 +19,9 @@ export interface WorkspaceControllerSettings {
   readonly leaseName: string;
   readonly leaseNamespace: string;
   readonly concurrency: number;
+  /** Client-side rate limit of the controller's API requests (leader election has its own). */
+  readonly kubeApiQps: number;
+  readonly kubeApiBurst: number;
   readonly metricsPort: number | false;
   readonly healthPort: number | false;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -99,6 +102,22 @@ export const SETTINGS = defineSettings({
   leaseName: { flag: 'lease-name', env: envOf('lease-name'), codec: SettingCodecs.text, default: 'workspace-controller', description: 'the leader-election Lease', placeholder: 'NAME' },
   leaseNamespace: { flag: 'lease-namespace', env: envOf('lease-namespace'), codec: SettingCodecs.text, default: 'kaito-system', description: 'namespace of the Lease (created when missing)', placeholder: 'NS' },
   concurrency: { flag: 'concurrency', env: envOf('concurrency'), codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '4', description: 'Workspaces reconciled at once', placeholder: 'N' },
+  kubeApiQps: {
+    flag: 'kube-api-qps',
+    env: envOf('kube-api-qps'),
+    codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number of requests per second' }),
+    default: '100',
+    description: 'sustained API requests per second (client-side limit; the API server\u2019s priority and fairness still applies)',
+    placeholder: 'N',
+  },
+  kubeApiBurst: {
+    flag: 'kube-api-burst',
+    env: envOf('kube-api-burst'),
+    codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number of requests' }),
+    default: '200',
+    description: 'API requests allowed at once above --kube-api-qps',
+    placeholder: 'N',
+  },
   metricsPort: { flag: 'metrics-port', env: envOf('metrics-port'), codec: SettingCodecs.port, default: '8080', description: 'Prometheus /metrics', placeholder: 'N|off' },
   healthPort: { flag: 'health-port', env: envOf('health-port'), codec: SettingCodecs.port, default: '8081', description: '/healthz and /readyz', placeholder: 'N|off' },
   logLevel: {

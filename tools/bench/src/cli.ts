@@ -2,6 +2,7 @@
  * `npm run bench [-- queue|cache] [--keys N] [--objects N] [--concurrency N] [--json]`
  * `npm run bench -- convert [--size-mb N] [--rows-per-group N]` (see convert-bench.ts)
  * `npm run bench -- gpu-provisioner [--claims 50] [--create-delay 5s]` (see gpu-provisioner-bench.ts)
+ * `npm run bench -- workspaces [--run MODE/COUNT/SKU]...` (see workspaces/main.ts)
  *
  * Prints work-queue throughput (target ≥ 20,000 keys/s through a no-op reconcile) and the informer
  * cache's memory for 10,000 objects (target ≤ 2× their JSON size). Numbers, not pass/fail: the
@@ -13,6 +14,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import type { Report } from './report.js';
+
+// The Workspace benchmark runs processes of the repository from source; its own process resolves
+// the workspace packages to their sources (the condition below), which this one does not.
+if (process.argv[2] === 'workspaces') {
+  const child = spawnSync(process.execPath, ['--conditions=@kaito-ts/source', '--import', 'tsx', join(import.meta.dirname, 'workspaces', 'main.ts'), ...process.argv.slice(3)], {
+    stdio: 'inherit',
+  });
+  process.exit(child.status ?? 1);
+}
 
 // The conversion benchmark measures the tuning runner from source in child processes; it needs
 // no library build.
@@ -71,7 +81,7 @@ if (parsed.help) {
 const { values, positionals } = parsed;
 const which = positionals[0] ?? 'all';
 if (!['all', 'queue', 'cache'].includes(which)) {
-  console.error(`unknown benchmark ${which}: use queue, cache, all, convert or gpu-provisioner`);
+  console.error(`unknown benchmark ${which}: use queue, cache, all, convert, gpu-provisioner or workspaces`);
   process.exit(2);
 }
 const { keys, objects, concurrency, rounds } = values;
