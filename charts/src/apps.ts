@@ -19,8 +19,13 @@ export interface Exited {
 
 /** `node tsx <project>/src/main.ts args…` with `env` (and nothing of this process's environment but PATH and HOME). */
 export function mainProcess(chart: ChartName, args: readonly string[], env: Record<string, string>) {
+  return projectProcess(CHART_PROJECT[chart], args, env);
+}
+
+/** As `mainProcess`, for any project with a `src/main.ts` (e.g. tools/arm-simulator). */
+export function projectProcess(project: string, args: readonly string[], env: Record<string, string>) {
   const root = repoRoot();
-  return spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--conditions=@kaito-ts/source', join(root, CHART_PROJECT[chart], 'src', 'main.ts'), ...args], {
+  return spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--conditions=@kaito-ts/source', join(root, project, 'src', 'main.ts'), ...args], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

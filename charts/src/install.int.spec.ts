@@ -10,14 +10,14 @@
  *    actions outside the charts' grants are refused (403).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '@kaito-ts/core/testing';
 import { objectPath, rawRequest, requestJson } from '@kaito-ts/cluster';
 import { useNamespace, writeImpersonatingKubeconfig } from '@kaito-ts/cluster/testing';
-import { mainProcess } from './apps.js';
+import { mainProcess, projectProcess } from './apps.js';
 import { CHART_NAMES, type ChartName, chartDir, helm, parseObjects, type Rendered, renderText, type RenderOptions, valueFlags } from './helm.js';
 
 const admin = (): KubeConfig => {
@@ -89,7 +89,11 @@ interface RunningProcess {
 
 /** Starts a chart's process with its Deployment's environment; resolves once it logged `startedLine`. */
 async function startAs(chart: ChartName, env: Record<string, string>, startedLine: string): Promise<RunningProcess> {
-  const child = mainProcess(chart, [], env);
+  return started(chart, mainProcess(chart, [], env), startedLine);
+}
+
+async function started(what: string, child: ChildProcess, startedLine: string): Promise<RunningProcess> {
+  const chart = what;
   const running: RunningProcess = { child, output: '', exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -219,4 +223,71 @@ describe('the charts’ RBAC is what the controllers need, and no more', () => {
     // What it is granted, it can do: list the node requests it fulfils.
     expect((await rawRequest(asProvisioner, 'GET', '/apis/karpenter.sh/v1/nodeclaims')).status).toBe(200);
   });
+
+  it('serves a phi-3 Workspace with the gpu-provisioner (against the ARM simulator) under its chart’s RBAC', async () => {
+    await stop(provisioner); // the kwok provisioner would fulfil the same requests
+    const tokenFile = join(dir, 'azure-identity-token');
+    writeFileSync(tokenFile, `projected-sa-token-${Math.random().toString(36).slice(2)}`);
+    const stateDir = join(dir, 'arm');
+    mkdirSync(stateDir);
+    const azure = { subscriptionId: '00000000-0000-0000-0000-0000000000aa', resourceGroup: 'rg-kaito', clusterName: 'aks-kaito', location: 'eastus', tenantId: '00000000-0000-0000-0000-0000000000bb', clientId: '00000000-0000-0000-0000-0000000000cc' };
+    const sim = await started(
+      'arm-simulator',
+      projectProcess(
+        'tools/arm-simulator',
+        [`--federated-token-file=${tokenFile}`, `--state-dir=${stateDir}`, '--nodes=kube', `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, '--create-delay=2s', '--delete-delay=1s',
+          `--subscription=${azure.subscriptionId}`, `--resource-group=${azure.resourceGroup}`, `--cluster-name=${azure.clusterName}`, `--location=${azure.location}`, `--tenant-id=${azure.tenantId}`, `--client-id=${azure.clientId}`, '--log-level=warn'],
+        {},
+      ),
+      '"caPath"',
+    );
+    let gpu: RunningProcess | undefined;
+    try {
+      const endpoint = JSON.parse(sim.output.split('\n').find((l) => l.includes('"caPath"')) ?? '{}') as { url: string; caPath: string };
+      const values: RenderOptions = {
+        set: [`azure.subscriptionId=${azure.subscriptionId}`, `azure.resourceGroup=${azure.resourceGroup}`, `azure.clusterName=${azure.clusterName}`, `azure.location=${azure.location}`, `azure.armEndpoint=${endpoint.url}`, `workloadIdentity.clientId=${azure.clientId}`, `workloadIdentity.tenantId=${azure.tenantId}`],
+        setString: [`selector.kaito\\.sh/workspacenamespace=${workloads.name}`],
+      };
+      await install('gpu-provisioner', 'aks', kpNamespace.name, values);
+      const objects = parseObjects(await renderText('gpu-provisioner', { release: 'aks', namespace: kpNamespace.name, ...values }));
+      const kubeconfig = writeImpersonatingKubeconfig(admin(), { namespace: kpNamespace.name, name: 'aks-gpu-provisioner' }, join(dir, 'aks.kubeconfig'));
+      // What the workload-identity webhook injects into the pod, pointed at the simulator.
+      const workloadIdentity = { AZURE_AUTHORITY_HOST: `${endpoint.url}/`, AZURE_TENANT_ID: azure.tenantId, AZURE_CLIENT_ID: azure.clientId, AZURE_FEDERATED_TOKEN_FILE: tokenFile, NODE_EXTRA_CA_CERTS: endpoint.caPath };
+      gpu = await startAs(
+        'gpu-provisioner',
+        { ...deploymentEnv(objects), ...workloadIdentity, GPU_PROVISIONER_KUBECONFIG: kubeconfig, GPU_PROVISIONER_METRICS_PORT: 'off', GPU_PROVISIONER_HEALTH_PORT: 'off', GPU_PROVISIONER_TERMINATION_POLL: '1s' },
+        'gpu provisioner started',
+      );
+      const ws = {
+        apiVersion: 'kaito.sh/v1beta1',
+        kind: 'Workspace',
+        metadata: { name: 'phi-3-aks', namespace: workloads.name },
+        resource: { instanceType: 'Standard_NC6s_v3', labelSelector: { matchLabels: { apps: 'phi-3-aks' } } },
+        inference: { preset: { name: 'phi-3-mini-4k-instruct' } },
+      };
+      await requestJson(admin(), 'POST', `${WORKSPACES}/${workloads.name}/workspaces`, { body: JSON.stringify(ws) });
+      await eventually(
+        async () => {
+          const got = await requestJson<{ status?: { conditions?: { type: string; status: string }[] } }>(admin(), 'GET', `${WORKSPACES}/${workloads.name}/workspaces/phi-3-aks`);
+          const status = (type: string) => got.status?.conditions?.find((c) => c.type === type)?.status;
+          if (!['ResourceReady', 'InferenceReady', 'WorkspaceReady'].every((t) => status(t) === 'True')) {
+            throw new Error(`conditions ${JSON.stringify(got.status?.conditions ?? [])}\ngpu-provisioner: ${gpu?.output.slice(-3000) ?? ''}`);
+          }
+          return true;
+        },
+        { timeoutMs: 180_000, intervalMs: 1_000, description: 'the Workspace Ready on an agent pool' },
+      );
+      await requestJson(admin(), 'DELETE', `${WORKSPACES}/${workloads.name}/workspaces/phi-3-aks`);
+      await eventually(async () => (await rawRequest(admin(), 'GET', `${WORKSPACES}/${workloads.name}/workspaces/phi-3-aks`)).status === 404, {
+        timeoutMs: 120_000,
+        description: 'the Workspace finalized and gone (its pool deleted)',
+      });
+      expect(gpu.output).not.toMatch(/forbidden/i);
+      expect(controller?.output).not.toMatch(/forbidden/i);
+    } finally {
+      await stop(gpu);
+      await stop(sim);
+      await uninstall('aks', kpNamespace.name).catch(() => undefined);
+    }
+  }, 420_000);
 });
