@@ -51,6 +51,8 @@ export interface WorkspaceControllerSettings {
   readonly tuningInsecureRegistries: readonly string[];
   readonly tuningPodAnnotations: Readonly<Record<string, string>>;
   readonly tuningPreflightRecheckMs: number;
+  /** The image of the adapter pullers (skopeo with a shell and tar); absent: Kaito's. */
+  readonly adapterPullerImage?: string;
 }
 
 /** An https:// URL with a host: where the API server reaches a locally run webhook. */
@@ -236,6 +238,14 @@ export const SETTINGS = defineSettings({
     description: 'how often a tuning Workspace that failed its pre-flight is checked again (Secrets and DNS are not watched)',
     placeholder: 'DURATION',
   },
+  adapterPullerImage: {
+    flag: 'adapter-puller-image',
+    env: envOf('adapter-puller-image'),
+    codec: SettingCodecs.optional(SettingCodecs.text),
+    description: 'image of the init containers that pull image adapters: skopeo with a shell and tar (default mcr.microsoft.com/aks/skopeo:1.14.4-6)',
+    example: 'myregistry.azurecr.io/skopeo:1.14.4-6',
+    placeholder: 'IMAGE',
+  },
 });
 
 export const USAGE = settingsHelp(
@@ -249,7 +259,7 @@ export type ParsedSettings = { help: true } | { help: false; settings: Workspace
 export function parseWorkspaceControllerSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ParsedSettings {
   const parsed = parseSettings(SETTINGS, argv, env);
   if (parsed.help) return { help: true };
-  const { kubeconfig, registry, webhookLocalUrl, tuningImage, ...v } = parsed.values;
+  const { kubeconfig, registry, webhookLocalUrl, tuningImage, adapterPullerImage, ...v } = parsed.values;
   return {
     help: false,
     settings: {
@@ -258,6 +268,7 @@ export function parseWorkspaceControllerSettings(argv: readonly string[], env: R
       ...(registry !== undefined ? { registry } : {}),
       ...(webhookLocalUrl !== undefined ? { webhookLocalUrl } : {}),
       ...(tuningImage !== undefined ? { tuningImage } : {}),
+      ...(adapterPullerImage !== undefined ? { adapterPullerImage } : {}),
     },
   };
 }

@@ -117,6 +117,7 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       concurrency: settings.concurrency,
       namespaces: settings.namespaces,
       provisioning: settings.provisioning,
+      ...(settings.adapterPullerImage !== undefined ? { pullerImage: settings.adapterPullerImage } : {}),
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
     }),
   );

@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { getModel } from '@kaito-ts/presets';
 import { adapterPodParts, adapterProblems, type Adapter } from './adapters.js';
 
@@ -37,5 +41,56 @@ describe('adapterPodParts', () => {
 
   it('uses the puller image it is given', () => {
     expect(adapterPodParts([image('a')], { pullerImage: 'mirror.example.com/skopeo:1' }).initContainers[0]?.image).toBe('mirror.example.com/skopeo:1');
+  });
+});
+
+describe('the puller script', () => {
+  // Runs the init container's script with a stand-in skopeo that writes an OCI `dir:` layout, so
+  // the extraction and copy are exercised for real (tar and sh are the puller image's too).
+  const script = adapterPodParts([image('a')]).initContainers[0]?.command?.[2] ?? '';
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  function pull(layerFiles: Record<string, string>): { status: number | null; stderr: string; dir: string; log: string } {
+    const root = mkdtempSync(join(tmpdir(), 'puller-'));
+    roots.push(root);
+    const fixture = join(root, 'fixture');
+    const layerRoot = join(root, 'layer');
+    mkdirSync(fixture);
+    for (const [path, content] of Object.entries(layerFiles)) {
+      mkdirSync(dirname(join(layerRoot, path)), { recursive: true });
+      writeFileSync(join(layerRoot, path), content);
+    }
+    mkdirSync(layerRoot, { recursive: true });
+    execFileSync('tar', ['-czf', join(fixture, 'aaaa1111'), '-C', layerRoot, '.']);
+    writeFileSync(join(fixture, 'bbbb2222'), '{"architecture":"amd64"}'); // the config blob
+    writeFileSync(join(fixture, 'manifest.json'), '{}');
+    writeFileSync(join(fixture, 'version'), 'Directory Transport Version: 1.1\n');
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'skopeo'), '#!/bin/sh\necho "$@" >> "$SKOPEO_LOG"\nfor last; do :; done\nd="${last#dir:}"\nmkdir -p "$d" && cp "$FIXTURE"/* "$d"/\n', { mode: 0o755 });
+    const out = join(root, 'adapters');
+    const log = join(root, 'skopeo.log');
+    const r = spawnSync('sh', ['-c', script], {
+      env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, ADAPTER_NAME: 'a', ADAPTER_IMAGE: 'example.com/a:1', ADAPTER_DIR: out, FIXTURE: fixture, SKOPEO_LOG: log },
+      encoding: 'utf8',
+    });
+    return { status: r.status, stderr: r.stderr, dir: join(out, 'a'), log: readFileSync(log, 'utf8') };
+  }
+
+  it('copies the image’s /data into /mnt/adapter/<name>', () => {
+    const r = pull({ 'data/adapter_config.json': '{"r":8}', 'data/adapter_model.safetensors': 'weights', 'other/file': 'x' });
+    expect(r.status).toBe(0);
+    expect(readdirSync(r.dir).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(readFileSync(join(r.dir, 'adapter_config.json'), 'utf8')).toBe('{"r":8}');
+    expect(r.log).toMatch(/^copy --retry-times 3 docker:\/\/example.com\/a:1 dir:\S+\/image\n$/);
+  });
+
+  it('fails, saying so, when the image has no /data', () => {
+    const r = pull({ 'weights/model.bin': 'x' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('adapter image example.com/a:1 has no /data directory');
   });
 });

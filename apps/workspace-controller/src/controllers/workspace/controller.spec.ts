@@ -447,6 +447,15 @@ describe('workspaceController: several nodes, templates, adapters, updates', () 
     expect(world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default')?.spec?.template?.spec?.initContainers?.map((c) => c.name)).toEqual(['puller-sql']);
   });
 
+  it('exports its Workspaces by state and node source on the manager’s registry', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+    expect(await world.mgr.metrics.registry.metrics()).toContain('kaito_inference_workspaces{state="Pending",nodes="requests"} 1');
+  });
+
   it('reports InferenceUpdating while a changed spec rolls out, even with the old pods Ready', async () => {
     world = new World();
     seedWorkspace(world);

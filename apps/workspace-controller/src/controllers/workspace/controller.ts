@@ -89,6 +89,8 @@ export interface WorkspaceControllerOptions {
   readonly namespaces?: readonly string[];
   /** `auto` (default): node requests when `resource.instanceType` is set, else bring-your-own nodes; `byo`: never a node request. */
   readonly provisioning?: ProvisioningMode;
+  /** Image of the adapter pullers (default Kaito's skopeo image). */
+  readonly pullerImage?: string;
   readonly now?: () => Date;
 }
 
@@ -201,7 +203,14 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
   function desiredWorkload(ws: Workspace, resolved: Extract<ResolvedPlan, { ok: true }>, byo?: ByoPlacement): InferenceWorkload {
     const placement = byo !== undefined ? { byo } : {};
     if (resolved.kind === 'template') return desiredTemplateWorkload({ workspace: ws, nodeCount: resolved.nodeCount, ...placement });
-    return desiredInferenceWorkload({ workspace: ws, plan: resolved.plan, model: resolved.model, ...placement, ...(options.registry !== undefined ? { registry: options.registry } : {}) });
+    return desiredInferenceWorkload({
+      workspace: ws,
+      plan: resolved.plan,
+      model: resolved.model,
+      ...placement,
+      ...(options.registry !== undefined ? { registry: options.registry } : {}),
+      ...(options.pullerImage !== undefined ? { pullerImage: options.pullerImage } : {}),
+    });
   }
 
   async function block(ws: Workspace, key: string, reason: Reason, message: string, log: Logger): Promise<never> {

@@ -23,11 +23,11 @@ describe('registerWorkspaceMetrics', () => {
     let list = [ws('a', 'Ready')];
     const metrics = registerWorkspaceMetrics(registry, () => list, () => 'requests');
     metrics.becameReady(ws('a'), 'requests', new Date('2026-01-01T00:01:30Z'));
-    expect(await registry.metrics()).toContain('kaito_workspaces{state="Ready",nodes="requests"} 1');
+    expect(await registry.metrics()).toContain('kaito_inference_workspaces{state="Ready",nodes="requests"} 1');
     list = [ws('a', 'NotReady')];
     const text = await registry.metrics();
-    expect(text).toContain('kaito_workspaces{state="NotReady",nodes="requests"} 1');
-    expect(text).not.toContain('kaito_workspaces{state="Ready"');
-    expect(text).toContain('kaito_workspace_ready_seconds_sum{nodes="requests"} 90');
+    expect(text).toContain('kaito_inference_workspaces{state="NotReady",nodes="requests"} 1');
+    expect(text).not.toContain('kaito_inference_workspaces{state="Ready"');
+    expect(text).toContain('kaito_inference_workspace_ready_seconds_sum{nodes="requests"} 90');
   });
 });

@@ -5,8 +5,8 @@
  *
  * | metric | type | labels | what |
  * |---|---|---|---|
- * | `kaito_workspaces` | gauge | `state`, `nodes` | inference Workspaces in the cache by `status.state` (`Pending`, `Ready`, `NotReady`, `Unknown` before the first status) and node source (`requests`, `byo`) |
- * | `kaito_workspace_ready_seconds` | histogram | `nodes` | from a Workspace's creation to the first time this process saw it `WorkspaceReady` |
+ * | `kaito_inference_workspaces` | gauge | `state`, `nodes` | inference Workspaces in the cache by `status.state` (`Pending`, `Ready`, `NotReady`, `Unknown` before the first status) and node source (`requests`, `byo`) |
+ * | `kaito_inference_workspace_ready_seconds` | histogram | `nodes` | from a Workspace's creation to the first time this process saw it `WorkspaceReady` |
  *
  * The gauge is computed from the cache when scraped, so it costs nothing between scrapes.
  */
@@ -40,7 +40,7 @@ export interface WorkspaceMetrics {
 
 export function registerWorkspaceMetrics(registry: Registry, list: () => readonly Workspace[], source: (ws: Workspace) => NodeSourceLabel): WorkspaceMetrics {
   new Gauge({
-    name: 'kaito_workspaces',
+    name: 'kaito_inference_workspaces',
     help: 'Inference Workspaces by status.state and node source (requests: node requests; byo: bring-your-own nodes).',
     labelNames: ['state', 'nodes'],
     registers: [registry],
@@ -50,7 +50,7 @@ export function registerWorkspaceMetrics(registry: Registry, list: () => readonl
     },
   });
   const ready = new Histogram({
-    name: 'kaito_workspace_ready_seconds',
+    name: 'kaito_inference_workspace_ready_seconds',
     help: 'Seconds from a Workspace’s creation to the first WorkspaceReady this process saw.',
     labelNames: ['nodes'],
     buckets: READY_BUCKETS,

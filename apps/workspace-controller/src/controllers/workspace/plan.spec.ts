@@ -1,6 +1,8 @@
 import { Reason } from '@kaito-ts/api';
 import { makeInferenceWorkspace } from '@kaito-ts/api/testing';
 import { getModel, getSku, plan } from '@kaito-ts/presets';
+import { makeNode } from '@kaito-ts/karpenter/testing';
+import { nodeGpus } from './byo-nodes.js';
 import { desiredInferenceWorkload } from './inference-workload.js';
 import { conditionTransitions, isSubset, nodeSource, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
 
@@ -97,6 +99,14 @@ describe('resolveInferencePlan', () => {
     const ws = makeInferenceWorkspace({ inference: { preset: { name: 'phi-3-mini-4k-instruct' } } });
     const r = resolveInferencePlan({ ...ws, resource: { labelSelector: ws.resource.labelSelector } }, getSku('Standard_NC24ads_A100_v4'));
     expect(r).toMatchObject({ ok: true, kind: 'preset', plan: { sku: 'Standard_NC24ads_A100_v4', nodeCount: 1 }, gpusPerNode: 1 });
+  });
+  it('plans on GPUs read from GPU Feature Discovery labels', () => {
+    const ws = makeInferenceWorkspace({ inference: { preset: { name: 'phi-3-mini-4k-instruct' } } });
+    const node = makeNode({ instanceType: 'dgx-box', metadata: { name: 'n', labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-80GB-PCIe', 'nvidia.com/gpu.count': '2', 'nvidia.com/gpu.memory': '81920' } } });
+    const gpus = nodeGpus(node);
+    if (!gpus.ok) throw new Error(gpus.why);
+    const r = resolveInferencePlan({ ...ws, resource: { labelSelector: ws.resource.labelSelector } }, gpus.sku);
+    expect(r).toMatchObject({ ok: true, kind: 'preset', nodeCount: 1, gpusPerNode: 2, plan: { sku: 'dgx-box', dtype: 'bfloat16' } });
   });
   it('runs a template on resource.count nodes, each giving it all of its SKU’s GPUs', () => {
     const r = resolveInferencePlan({ ...makeInferenceWorkspace({ resource: { count: 2, instanceType: 'Standard_NC12s_v3' } }), inference: { template: { spec: { containers: [{ name: 's', image: 'i' }] } } } });
