@@ -204,6 +204,8 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
     if (observedJob !== undefined && needsRollout(observedJob, revision)) {
       if (observedJob.metadata?.deletionTimestamp === undefined) {
         await mgr.client.delete(Resources.Job, { name, namespace }, { propagationPolicy: 'Background', ...(observedJob.metadata?.uid !== undefined ? { uid: observedJob.metadata.uid } : {}) });
+        // The last run's progress must not show as the next run's: its ConfigMap is made anew with the Job.
+        await mgr.client.delete(Resources.ConfigMap, { name: progressConfigMapName(name), namespace });
         log.info('deleted tuning job of an older revision', { job: name });
         events.publish({ involvedObject: current, type: 'Normal', reason: 'JobReplaced', message: `the tuning spec changed: deleted Job ${name} to run it again` });
       }

@@ -4,7 +4,7 @@
  * process (another team's project, as in inference.int.spec.ts), serving the node requests of
  * this run only (selected by a `run` label the Workspaces' matchLabels put on them).
  *
- * Job pods run on kwok nodes: a succeeding one stays Running 5 s first (`complete-after`), a
+ * Job pods run on kwok nodes: a succeeding one stays Running 15 s first (`complete-after`), a
  * failing one ends the way kwok's `pod-simulate-failed` stage says, with the termination message
  * the tuning-runner writes (its JSON), which the controller must turn into the right reason.
  */
@@ -81,7 +81,7 @@ describe('tuning Workspaces on the local control plane', () => {
       `--selector=run=${run}`,
     ]);
     for (const [ns, annotations] of [
-      [ok.name, { [COMPLETE_AFTER_ANNOTATION]: '5s' }],
+      [ok.name, { [COMPLETE_AFTER_ANNOTATION]: '15s' }],
       [failing.name, simulateAnnotations('Failed', { message: INVALID_DATASET, exitCode: 5 })],
     ] as const) {
       controllers.push(await startWorkspaceController(settings(ns, { tuningPodAnnotations: annotations }), { kubeConfig: kubeConfig(), logger: silentLogger() }));
@@ -182,6 +182,8 @@ describe('tuning Workspaces on the local control plane', () => {
 
     // A changed tuning spec runs the Job again: a new Job (new uid, new revision), a node again.
     const firstJob = job.metadata?.uid;
+    // The first run's last progress, as its runner would have left it.
+    await kube.mergePatch(Resources.ConfigMap, { name: 'tuning-phi-3-tuning-progress', namespace: ok.name }, { data: { 'progress.json': JSON.stringify({ phase: 'Succeeded', training: { step: 30 } }) } });
     const before = await kube.get(Workspaces, 'tuning-phi-3', ok.name);
     await kube.mergePatch(Workspaces, before.metadata, { tuning: { input: { urls: ['http://localhost:8080/train-v2.parquet'] } } });
     const rerun = await eventually(
@@ -192,6 +194,7 @@ describe('tuning Workspaces on the local control plane', () => {
       { timeoutMs: 60_000, description: 'a new Job for the changed spec' },
     );
     expect(rerun.spec?.template.spec?.containers[0]?.env).toContainEqual({ name: 'DATA_URLS', value: 'http://localhost:8080/train-v2.parquet' });
+    expect(((await kube.get(Resources.ConfigMap, 'tuning-phi-3-tuning-progress', ok.name)) as KubeObject & { data?: Record<string, string> }).data ?? {}).toEqual({});
     const again = await waitFor(ok.name, 'tuning-phi-3', 'Succeeded for generation 2', (w) => w.status?.state === 'Succeeded' && condition(w, ConditionType.WorkspaceSucceeded)?.observedGeneration === w.metadata.generation, 90_000);
     expect(again.metadata.generation).toBe(2);
     await eventually(async () => (await requestsOf(ok.name, 'tuning-phi-3')).length === 0, { timeoutMs: 30_000, description: 'the node request to be released again' });
@@ -209,13 +212,41 @@ describe('tuning Workspaces on the local control plane', () => {
     });
     // A crash, not a drain: nothing in flight may finish.
     await controllers[0]?.stop({ timeoutMs: 0 });
-    controllers[0] = await startWorkspaceController(settings(ok.name, { tuningPodAnnotations: { [COMPLETE_AFTER_ANNOTATION]: '5s' } }), { kubeConfig: kubeConfig(), logger: silentLogger() });
+    controllers[0] = await startWorkspaceController(settings(ok.name, { tuningPodAnnotations: { [COMPLETE_AFTER_ANNOTATION]: '15s' } }), { kubeConfig: kubeConfig(), logger: silentLogger() });
     const ws = await waitFor(ok.name, 'restarted', 'state Succeeded', (w) => w.status?.state === 'Succeeded', 90_000);
     expect(condition(ws, ConditionType.WorkspaceSucceeded)?.status).toBe('True');
     const jobs = (await kube.list(Resources.Job, { namespace: ok.name })).filter((j) => j.metadata.name === 'restarted');
     expect(jobs.map((j) => j.metadata.uid)).toEqual([first]);
     await eventually(async () => (await requestsOf(ok.name, 'restarted')).length === 0, { timeoutMs: 30_000, description: 'the node request to be released' });
   }, 240_000);
+
+  it('lets the Job’s ServiceAccount patch its own progress ConfigMap and nothing else; the progress shows in status.tuning', async () => {
+    await create(ok.name, 'progress');
+    await waitFor(ok.name, 'progress', 'state Running', (w) => w.status?.state === 'Running', 90_000);
+    // What the runner does with the pod's token (apps/tuning-runner report/progress-configmap.ts):
+    // a merge patch of progress.json, as the Job's ServiceAccount.
+    const request = await transport.request<{ status: { token: string } }>({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ok.name}/serviceaccounts/progress-tuning/token`,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+    });
+    const admin = kubeConfig();
+    const cluster = admin.getCurrentCluster();
+    if (cluster === null) throw new Error('the kubeconfig has no cluster');
+    const asRunner = new KubeConfig();
+    asRunner.loadFromOptions({ clusters: [cluster], users: [{ name: 'runner', token: request.status.token }], contexts: [{ name: 'runner', cluster: cluster.name, user: 'runner' }], currentContext: 'runner' });
+    const runnerTransport = new RestClient(asRunner, { userAgent: 'tuning-runner-as-pod' });
+    const runner = new KubeClient(runnerTransport, { fieldManager: 'tuning-runner' });
+    const report = { phase: 'Training', startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), training: { step: 12, maxSteps: 30, epoch: 0.4, loss: 1.25 } };
+    await runner.mergePatch(Resources.ConfigMap, { name: 'progress-tuning-progress', namespace: ok.name }, { data: { 'progress.json': JSON.stringify(report) } });
+    await expect(runner.mergePatch(Resources.ConfigMap, { name: 'qlora-params-template', namespace: ok.name }, { data: { x: 'y' } })).rejects.toThrow(/forbidden/i);
+    await expect(runner.list(Resources.Secret, { namespace: ok.name })).rejects.toThrow(/forbidden/i);
+    await runnerTransport.close();
+    const ws = await waitFor(ok.name, 'progress', 'status.tuning.step 12', (w) => w.status?.tuning?.step === 12, 10_000);
+    expect(ws.status?.tuning).toMatchObject({ phase: 'Training', step: 12, maxSteps: 30, epoch: 0.4, loss: 1.25 });
+    expect(condition(ws, ConditionType.WorkspaceSucceeded)?.message).toBe('tuning is running (Training, step 12/30, loss 1.25)');
+    await waitFor(ok.name, 'progress', 'state Succeeded', (w) => w.status?.state === 'Succeeded', 60_000);
+  }, 180_000);
 
   it('reports the runner’s InvalidDataset from its termination message, Failed, and releases the node', async () => {
     await create(failing.name, 'bad-rows');
