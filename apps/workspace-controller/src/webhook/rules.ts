@@ -11,6 +11,7 @@
  * | bring-your-own nodes   | byo.ts               | yes    | no: nodes come and go       |
  * | inference ConfigMap    | inference-config.ts  | yes    | no, as Kaito                |
  * | immutable fields       | update.ts            | —      | yes                         |
+ * | deprecated fields      | deprecated.ts        | warns  | —                           |
  * | tuning                 | `TUNING_RULES`       | per rule                             |
  *
  * A Workspace being deleted is never refused: its finalizer must come off whatever it holds.
@@ -18,6 +19,7 @@
 import { formatIssue, type Issue } from '@kaito-ts/core';
 import { annotationValues } from './annotations.js';
 import { byoNodeRules } from './byo.js';
+import { deprecatedFields } from './deprecated.js';
 import { instanceTypeRules } from './fit.js';
 import { inferenceConfigRules } from './inference-config.js';
 import { adapterRules, presetRules } from './preset.js';
@@ -34,6 +36,7 @@ export const WORKSPACE_RULES: readonly WorkspaceRule[] = [
   byoNodeRules,
   inferenceConfigRules,
   immutableFields,
+  deprecatedFields,
 ];
 
 /**

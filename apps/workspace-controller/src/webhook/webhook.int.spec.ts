@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,6 +49,17 @@ const misfit = (ns: string, name: string, apiVersion: Workspace['apiVersion'] = 
   apiVersion,
   inference: { preset: { name: 'phi-3-medium-128k-instruct' } },
 });
+
+/** The SHA-256 fingerprint of the certificate served on 127.0.0.1:port, verified against `ca`. */
+function servedCertificate(port: number, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
 
 async function refusal(write: Promise<unknown>): Promise<string> {
   try {
@@ -106,6 +118,35 @@ describe('the admission webhook, called by the real API server', () => {
     const configuration = (await kube.get(ValidatingWebhookConfigurations, CONFIGURATION)) as { webhooks?: { clientConfig: { url?: string; caBundle?: string }; failurePolicy?: string }[] };
     expect(configuration.webhooks?.[0]).toMatchObject({ failurePolicy: 'Fail', clientConfig: { url: `${controller?.webhook?.url.replace('0.0.0.0', '127.0.0.1') ?? ''}/validate/workspace.kaito.sh` } });
     expect(Buffer.from(configuration.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString()).toBe(ca);
+  });
+
+  it('has a second replica serve the same certificate, read from the Secret', async () => {
+    const port = await freePort();
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    // Another replica: same Secret, its own local configuration, and no Workspaces of ours to reconcile.
+    const second = await startWorkspaceController(
+      defaultSettings({
+        leaderElect: false,
+        metricsPort: false,
+        healthPort: false,
+        namespaces: [SECRET_NAMESPACE],
+        webhook: true,
+        webhookPort: port,
+        webhookServiceNamespace: SECRET_NAMESPACE,
+        webhookConfigurationName: `${CONFIGURATION}-2`,
+        webhookLocalUrl: `https://127.0.0.1:${port}`,
+      }),
+      { kubeConfig: kc, logger: silentLogger() },
+    );
+    try {
+      const secret = (await kube.get(Resources.Secret, 'workspace-webhook-cert', SECRET_NAMESPACE)) as { data?: Record<string, string> };
+      const ca = Buffer.from(secret.data?.['ca.crt'] ?? '', 'base64').toString();
+      const first = await servedCertificate(controller?.webhook?.port ?? 0, ca);
+      expect(await servedCertificate(port, ca)).toBe(first);
+    } finally {
+      await second.stop({ timeoutMs: 5_000 });
+    }
   });
 
   it('reports the webhook on /readyz once the configuration trusts its CA', async () => {
