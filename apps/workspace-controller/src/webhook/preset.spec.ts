@@ -81,10 +81,10 @@ describe('adapterRules', () => {
   });
 
   it.each([
-    ['1.5', 'expected a number from 0 to 1, got "1.5"'],
-    ['-0.1', 'expected a number from 0 to 1, got "-0.1"'],
-    ['strong', 'expected a number from 0 to 1, got "strong"'],
-    ['', 'expected a number from 0 to 1, got ""'],
+    ['1.5', 'expected a number between 0 and 1, got "1.5"'],
+    ['-0.1', 'expected a number between 0 and 1, got "-0.1"'],
+    ['strong', 'expected a number between 0 and 1, got "strong"'],
+    ['', 'expected a number between 0 and 1, got ""'],
   ])('refuses strength %j', (strength, message) => {
     const ws = withAdapters([adapter('a', strength)], { 'kaito.sh/runtime': 'transformers' });
     expect(adapterRules(makeAdmissionInput({ workspace: ws }))).toEqual([{ path: 'inference.adapters[0].strength', message: expect.stringContaining(message) }]);
@@ -92,13 +92,13 @@ describe('adapterRules', () => {
 
   it('refuses any strength on vLLM, which cannot weight adapters', () => {
     expect(adapterRules(makeAdmissionInput({ workspace: withAdapters([adapter('a'), adapter('b', '0.5')]) }))).toEqual([
-      { path: 'inference.adapters[1].strength', message: expect.stringContaining('vLLM applies adapters at full strength') },
+      { path: 'inference.adapters[1].strength', message: expect.stringContaining('vLLM does not weight adapters') },
     ]);
   });
 
   it('refuses adapters on a model whose vLLM build cannot load LoRA', () => {
     expect(adapterRules(makeAdmissionInput({ workspace: withAdapters([adapter('a')], {}, 'falcon-7b') }))).toEqual([
-      { path: 'inference.adapters', message: expect.stringContaining('falcon-7b cannot load LoRA adapters on vLLM') },
+      { path: 'inference.adapters', message: expect.stringContaining('falcon-7b does not accept LoRA adapters on vLLM') },
     ]);
   });
 

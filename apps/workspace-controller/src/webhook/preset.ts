@@ -7,12 +7,14 @@
  * - a gated model (a Hugging Face token is needed to download it) names `modelAccessSecret`;
  * - adapter strength is a number in [0, 1], and only where the runtime applies it: vLLM loads
  *   adapters as LoRA modules at full strength, so any `strength` there is refused (as Kaito's
- *   preset validation does), and a model whose vLLM build cannot load LoRA takes no adapters;
+ *   preset validation does), and a model whose vLLM build cannot load LoRA takes no adapters
+ *   (`adapterProblems`, shared with the controller);
  * - at most `MAX_ADAPTERS`, unique names (the CRD checks both too; kept so the rules stand alone).
  */
 import { API_VERSION_V1ALPHA1, MAX_ADAPTERS, type Workspace } from '@kaito-ts/api';
 import { UnknownModelError, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
 import { isDeepStrictEqual } from 'node:util';
+import { adapterProblems } from '../controllers/workspace/adapters.js';
 import { workspaceRuntime } from '../controllers/workspace/inference-workload.js';
 import { type AdmissionInput, type Catalog, error, type Finding, type WorkspaceRule } from './types.js';
 
@@ -71,32 +73,26 @@ function presetFindings({ workspace: ws, catalog }: AdmissionInput): Finding[] {
   return out;
 }
 
-/** Go's strconv.ParseFloat accepts these forms (and Inf/NaN, which fall outside [0, 1] anyway). */
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
+/**
+ * Limits and unique names here; what the model and runtime allow (strength format and range, no
+ * strength on vLLM, no adapters where vLLM cannot load LoRA) is `adapterProblems`, the same check
+ * the controller applies, so the webhook and the controller cannot disagree.
+ */
 function adapterFindings({ workspace: ws, catalog }: AdmissionInput): Finding[] {
   const adapters = ws.inference?.adapters ?? [];
   if (adapters.length === 0) return [];
   const out: Finding[] = [];
   if (adapters.length > MAX_ADAPTERS) out.push(error('inference.adapters', `expected at most ${MAX_ADAPTERS} adapters, got ${adapters.length}`));
   const seen = new Set<string>();
-  const runtime = runtimeOf(ws);
   adapters.forEach((a, i) => {
-    const at = `inference.adapters[${i}]`;
-    if (seen.has(a.source.name)) out.push(error(`${at}.source.name`, `adapter names must be unique; "${a.source.name}" appears more than once`));
+    if (seen.has(a.source.name)) out.push(error(`inference.adapters[${i}].source.name`, `adapter names must be unique; "${a.source.name}" appears more than once`));
     seen.add(a.source.name);
-    if (a.strength === undefined) return;
-    const strength = DECIMAL.test(a.strength.trim()) ? Number(a.strength) : NaN;
-    if (!(strength >= 0 && strength <= 1)) {
-      out.push(error(`${at}.strength`, `expected a number from 0 to 1, got ${JSON.stringify(a.strength)} (e.g. strength: "0.5")`));
-    } else if (runtime === 'vllm') {
-      out.push(error(`${at}.strength`, 'vLLM applies adapters at full strength and cannot weight them; remove strength, or set kaito.sh/runtime: transformers to merge adapters by strength'));
-    }
   });
+  const runtime = runtimeOf(ws);
+  if (runtime === undefined) return out; // annotations.ts reports the bad runtime annotation
   const found = presetModel(ws, catalog);
-  if (runtime === 'vllm' && found !== undefined && 'model' in found && found.model.vllm?.allowLoRA === false) {
-    out.push(error('inference.adapters', `${found.model.name} cannot load LoRA adapters on vLLM; remove the adapters or set kaito.sh/runtime: transformers`));
-  }
+  const model = found !== undefined && 'model' in found ? found.model : undefined;
+  for (const p of adapterProblems(adapters, { runtime, ...(model !== undefined ? { model } : {}) })) out.push(error(p.field, p.message));
   return out;
 }
 

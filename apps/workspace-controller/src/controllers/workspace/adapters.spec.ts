@@ -19,6 +19,8 @@ describe('adapterProblems', () => {
     ['a negative strength', [image('a', '-0.1')], { model: phi, runtime: 'transformers' }, ['inference.adapters[0].strength: expected a number between 0 and 1, got "-0.1" (e.g. "0.5")']],
     ['any adapter on a model vLLM cannot serve LoRA for', [image('a')], { model: noLoRA, runtime: 'vllm' }, ['inference.adapters: no-lora-model does not accept LoRA adapters on vLLM; remove the adapters or choose another preset']],
     ['no adapter on that model', [], { model: noLoRA, runtime: 'vllm' }, []],
+    ['strengths in the forms Go parses (as Kaito does)', [image('a', '.5'), image('b', '5e-1'), image('c', '+1')], { model: phi, runtime: 'transformers' }, []],
+    ['a strength with no model known (the preset error is reported elsewhere)', [image('a', '2')], { runtime: 'transformers' }, ['inference.adapters[0].strength: expected a number between 0 and 1, got "2" (e.g. "0.5")']],
   ])('finds %s', (_name, adapters, target, want) => {
     expect(adapterProblems(adapters, target).map((p) => `${p.field}: ${p.message}`)).toEqual(want);
   });

@@ -26,8 +26,12 @@ export const ADAPTER_PULLER_IMAGE = 'mcr.microsoft.com/aks/skopeo:1.14.4-6';
 export const PULL_SECRETS_DIR = '/etc/kaito/pull-secrets';
 /** The key of a `kubernetes.io/dockerconfigjson` Secret, which skopeo reads as an auth file. */
 const DOCKER_CONFIG_KEY = '.dockerconfigjson';
-/** A strength is a decimal in [0, 1] (Kaito's rule), e.g. `0.5` or `1`. */
-const STRENGTH = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/;
+/**
+ * A strength is a number in [0, 1], written as Go's strconv.ParseFloat reads it (Kaito's webhook
+ * parses it so: `0.5`, `1`, `.5`, `5e-1` are all accepted), so a Workspace Kaito admits is admitted here.
+ */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const inRange = (text: string): boolean => DECIMAL.test(text) && Number(text) >= 0 && Number(text) <= 1;
 /** A container or volume name is a DNS-1123 label. */
 const MAX_LABEL = 63;
 
@@ -42,15 +46,15 @@ export interface AdapterProblem {
  * the strength's format and range, that the runtime can weight adapters when a strength is given
  * (vLLM cannot), and that the model accepts LoRA adapters on vLLM at all.
  */
-export function adapterProblems(adapters: readonly Adapter[], target: { readonly model: Pick<PresetModel, 'name' | 'vllm'>; readonly runtime: RuntimeName }): AdapterProblem[] {
+export function adapterProblems(adapters: readonly Adapter[], target: { readonly model?: Pick<PresetModel, 'name' | 'vllm'>; readonly runtime: RuntimeName }): AdapterProblem[] {
   const problems: AdapterProblem[] = [];
-  if (adapters.length > 0 && target.runtime === 'vllm' && target.model.vllm?.allowLoRA === false) {
+  if (adapters.length > 0 && target.runtime === 'vllm' && target.model?.vllm?.allowLoRA === false) {
     problems.push({ field: 'inference.adapters', message: `${target.model.name} does not accept LoRA adapters on vLLM; remove the adapters or choose another preset` });
   }
   adapters.forEach((a, i) => {
     if (a.strength === undefined) return;
     const field = `inference.adapters[${i}].strength`;
-    if (!STRENGTH.test(a.strength.trim())) {
+    if (!inRange(a.strength.trim())) {
       problems.push({ field, message: `expected a number between 0 and 1, got ${JSON.stringify(a.strength)} (e.g. "0.5")` });
     } else if (target.runtime === 'vllm') {
       problems.push({ field, message: `vLLM does not weight adapters; remove strength from "${a.source.name}", or serve with the transformers runtime (annotation kaito.sh/runtime: transformers)` });
