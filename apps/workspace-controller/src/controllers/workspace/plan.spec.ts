@@ -89,6 +89,13 @@ describe('resolveInferencePlan', () => {
     expect(r).toMatchObject({ ok: false, reason: Reason.InvalidSpec });
     expect(r.ok ? '' : r.message).toContain(message);
   });
+  it('serves a memory misfit the webhook admitted under kaito.sh/bypass-resource-checks, saying so in the plan', () => {
+    const overrides = { inference: { preset: { name: 'phi-3-medium-128k-instruct' } } };
+    expect(resolveInferencePlan(makeInferenceWorkspace(overrides))).toMatchObject({ ok: false, reason: Reason.ModelDoesNotFit });
+    const r = resolveInferencePlan(makeInferenceWorkspace({ ...overrides, metadata: { annotations: { 'kaito.sh/bypass-resource-checks': 'True' } } }));
+    expect(r).toMatchObject({ ok: true, plan: { fits: true } });
+    expect(r.ok && r.kind === 'preset' ? r.plan.reasons.join(' ') : '').toContain('memory check bypassed');
+  });
   it('needs a SKU to plan a preset on when instanceType is absent', () => {
     const ws = makeInferenceWorkspace();
     const r = resolveInferencePlan({ ...ws, resource: { labelSelector: ws.resource.labelSelector } });

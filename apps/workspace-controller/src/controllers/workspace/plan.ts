@@ -15,7 +15,7 @@
  * - `conditionTransitions`: the Events a status change deserves (one per flipped condition).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
+import { Annotations, ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
 import { findSku, getModel, plan, UnknownModelError, UnknownSkuError, type GpuSku, type Plan, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
 import type { V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { adapterProblems } from './adapters.js';
@@ -112,7 +112,9 @@ export function resolveInferencePlan(ws: Workspace, sku?: GpuSku): ResolvedPlan 
   const name = typeof target === 'string' ? target : target.name;
   let p: Plan;
   try {
-    p = plan(spec.model, target, spec.runtime, { maxNodes: count, requestedNodes: count });
+    // `kaito.sh/bypass-resource-checks` as the admission webhook reads it (webhook/fit.ts): a memory misfit it admitted is served.
+    const bypassMemoryCheck = ws.metadata.annotations?.[Annotations.bypassResourceChecks] !== undefined;
+    p = plan(spec.model, target, spec.runtime, { maxNodes: count, requestedNodes: count, bypassMemoryCheck });
   } catch (err) {
     if (err instanceof UnknownSkuError) return fail(Reason.InstanceTypeNotFound, `resource.instanceType: ${err.message}`);
     throw err;
