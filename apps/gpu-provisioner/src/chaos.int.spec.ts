@@ -237,7 +237,10 @@ it('deletes nothing while the managed cluster is Stopped, and only the true orph
   expect(new Set(ownedPools().map((p) => p.name))).toEqual(new Set([...livePools, ...orphans]));
 
   await sim.state.setPowerState('Running');
-  await eventually(() => ownedPools().every((p) => !orphans.includes(p.name)), { timeoutMs: 30_000, description: 'GC deletes the orphans once the cluster runs' });
+  await eventually(() => ownedPools().every((p) => !orphans.includes(p.name)), { timeoutMs: 60_000, description: 'GC deletes the orphans once the cluster runs' }).catch((err: unknown) => {
+    const gc = outputs.join('\n').split('\n').filter((l) => /garbage|leaked|periodic/.test(l)).slice(-15);
+    throw new Error(`${(err as Error).message}; pools ${JSON.stringify(ownedPools().map((p) => [p.name, p.state]))}; the provisioner's GC lines:\n${gc.join('\n')}`);
+  });
   expect(new Set(ownedPools().map((p) => p.name))).toEqual(livePools);
   for (const r of live) expect(isReady((await claims.get(r.metadata.name))!)).toBe(true);
 }, 120_000);

@@ -57,6 +57,14 @@ describe('planLaunch', () => {
       expect(planLaunch(r, { now, written: { attempt: 1, notBefore: now.getTime(), terminal: { generation: 1 } } })).toEqual({ kind: 'create', recover: true });
     });
 
+    it('does nothing when the read still shows the transient failure before the terminal one (a lagging cache)', () => {
+      const r = makeNodeRequest('nodeclaim', {
+        metadata: { generation: 1, annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":1,"notBefore":"2025-01-01T00:09:00Z"}' } },
+        status: { conditions: [c('Launched', 'Unknown', 'LaunchFailed')] },
+      });
+      expect(planLaunch(r, { now, written: { attempt: 2, notBefore: now.getTime(), terminal: { generation: 1 } } })).toEqual({ kind: 'rejected' });
+    });
+
     it('does nothing when the read is older than the record this process wrote (a lagging cache)', () => {
       const r = makeNodeRequest('nodeclaim', { metadata: { generation: 1 }, status: { conditions: [c('Launched', 'Unknown', 'Launching')] } });
       expect(planLaunch(r, { now, written: { attempt: 1, notBefore: now.getTime(), terminal: { generation: 1 } } })).toEqual({ kind: 'rejected' });

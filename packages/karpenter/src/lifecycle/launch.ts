@@ -96,8 +96,8 @@ export function planLaunch(r: NodeRequest, ctx: LaunchContext): LaunchStep {
  */
 function standsRejected(r: NodeRequest, written: LaunchRetry | undefined): boolean {
   const read = launchRetryOf(r);
-  if (read !== undefined) return isStandingTerminal(read, r.metadata.generation);
-  return isStandingTerminal(written, r.metadata.generation) && !hasTerminalFailure(r);
+  const lagging = written !== undefined && (read === undefined || written.attempt > read.attempt) && !hasTerminalFailure(r);
+  return isStandingTerminal(lagging ? written : read, r.metadata.generation);
 }
 
 /** Registered and Initialized start as Unknown, so `kubectl get` shows where a request is from the start. */
