@@ -36,6 +36,8 @@ export const Reason = {
   NodeNotInitialized: 'NodeNotInitialized',
   GpuNotReady: 'GpuNotReady',
   QuotaExceeded: 'QuotaExceeded',
+  /** The provisioner refused the node request as invalid (terminal: not retried until it changes). */
+  NodeRequestInvalid: 'NodeRequestInvalid',
   InsufficientCapacity: 'InsufficientCapacity',
   SkuUnavailable: 'SkuUnavailable',
   NodesReady: 'NodesReady',

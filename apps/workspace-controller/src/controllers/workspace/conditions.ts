@@ -48,6 +48,7 @@ export interface ConditionVerdict {
 
 /** Capacity failures first: the user must act on them; a launch in progress only needs time. */
 const RESOURCE_ORDER: readonly Reason[] = [
+  Reason.NodeRequestInvalid,
   Reason.QuotaExceeded,
   Reason.InsufficientCapacity,
   Reason.SkuUnavailable,

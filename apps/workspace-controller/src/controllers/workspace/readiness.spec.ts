@@ -25,6 +25,7 @@ describe('workloadReadiness', () => {
     ['a quota failure', launching('False', 'QuotaExceeded'), undefined, 'QuotaExceeded'],
     ['a stock-out', launching('False', 'InsufficientCapacity'), undefined, 'InsufficientCapacity'],
     ['an unavailable SKU', launching('False', 'SkuUnavailable'), undefined, 'SkuUnavailable'],
+    ['a request the provider refused as invalid (terminal)', launching('False', 'InvalidRequest'), undefined, 'NodeRequestInvalid'],
     ['a transient launch failure', launching('Unknown', 'LaunchFailed'), undefined, 'NodeNotLaunched'],
     ['a launch in progress', launching('Unknown', 'Launching'), undefined, 'NodeNotLaunched'],
     ['a missing node', makeNodeRequest('nodeclaim', { status: { conditions: [c('Launched', 'True'), c('Registered', 'Unknown')] } }), undefined, 'NodeNotRegistered'],

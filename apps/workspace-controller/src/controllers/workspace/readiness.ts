@@ -41,7 +41,8 @@ export function workloadReadiness(r: NodeRequest, node: Node | undefined, expect
   const name = r.metadata.name;
   const failure = launchFailure(r);
   if (failure !== undefined) {
-    const reason = (failure.capacity ? CAPACITY_REASONS[failure.reason] : undefined) ?? Reason.NodeNotLaunched;
+    // A terminal refusal (e.g. ARM InvalidParameter) is not retried by the provisioner: the user must act, so it gets its own reason.
+    const reason = failure.terminal ? Reason.NodeRequestInvalid : ((failure.capacity ? CAPACITY_REASONS[failure.reason] : undefined) ?? Reason.NodeNotLaunched);
     return { ready: false, reason, message: `${r.api} ${name}: ${failure.message || failure.reason}` };
   }
   if (!isLaunched(r)) return { ready: false, reason: Reason.NodeNotLaunched, message: `${r.api} ${name} is launching` };
