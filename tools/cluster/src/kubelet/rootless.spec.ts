@@ -42,6 +42,20 @@ afterAll(() => {
 });
 
 describe('the process kubelet without root', () => {
+  // namespaces.ts needs only Node's own modules, so it runs as the user from one transpiled file.
+  const transpiled = (): string => {
+    const file = join(root, 'namespaces.cjs');
+    const source = readFileSync(join(__dirname, 'namespaces.ts'), 'utf8');
+    writeFileSync(file, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText);
+    return file;
+  };
+  const ensure = (lib: string, target: string) =>
+    asUser([
+      process.execPath,
+      '-e',
+      `const n = require(${JSON.stringify(lib)}); const i = n.isolationFor(); console.log(i); try { n.ensureMountPoints([{ source: ${JSON.stringify(lib)}, target: ${JSON.stringify(target)}, readOnly: false }], i); console.log('created'); } catch (e) { console.log(e.code + ': ' + e.message); }`,
+    ]);
+
   it('starts a container in a user namespace: bind mounts (one read-only), working dir, exec, all invisible outside', () => {
     expect(uid).not.toBe(0);
     const data = userDir('data');
@@ -101,20 +115,6 @@ describe('the process kubelet without root', () => {
     if (!isRoot) chmodSync(locked, 0o700);
     expect(readdirSync(locked)).toEqual(['secret']);
   });
-
-  // namespaces.ts needs only Node's own modules, so it runs as the user from one transpiled file.
-  const transpiled = (): string => {
-    const file = join(root, 'namespaces.cjs');
-    const source = readFileSync(join(__dirname, 'namespaces.ts'), 'utf8');
-    writeFileSync(file, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText);
-    return file;
-  };
-  const ensure = (lib: string, target: string) =>
-    asUser([
-      process.execPath,
-      '-e',
-      `const n = require(${JSON.stringify(lib)}); const i = n.isolationFor(); console.log(i); try { n.ensureMountPoints([{ source: ${JSON.stringify(lib)}, target: ${JSON.stringify(target)}, readOnly: false }], i); console.log('created'); } catch (e) { console.log(e.code + ': ' + e.message); }`,
-    ]);
 
   it('a mount point the user may not create: one line naming the command without sudo, created through sudo -n with it', () => {
     const lib = transpiled();
