@@ -13,7 +13,7 @@
  * skips any pod with the annotation, and no kubelet serves it by annotation alone, so only the
  * node's owner runs it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@kaito-ts/controller-runtime';
@@ -58,8 +58,10 @@ export async function startProcessKubeletProcess(o: { readonly name: string; rea
     name: o.name,
     dir: join(dir, 'state'),
     process,
+    /** Stops it (it stops its containers) and removes its folder, container logs included. */
     async stop() {
       await process.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
