@@ -3,7 +3,6 @@ import { loadWorkspaceFixtures, makeInferenceWorkspace, makeTuningWorkspace } fr
 import { decode } from '@kaito-ts/core';
 import { makeAdmissionInput } from '../testing/admission.js';
 import { denialMessage, rulesFor, TUNING_RULES, validateWorkspace, WORKSPACE_RULES } from './rules.js';
-import type { WorkspaceRule } from './types.js';
 
 describe('validateWorkspace', () => {
   it('admits the seed Workspace', () => {
@@ -25,15 +24,10 @@ describe('validateWorkspace', () => {
   });
 
   it('runs the tuning rules only for tuning Workspaces', () => {
-    const tuningRule: WorkspaceRule = () => [{ path: 'tuning.config', message: 'checked' }];
-    TUNING_RULES.push(tuningRule);
-    try {
-      expect(rulesFor(makeTuningWorkspace())).toContain(tuningRule);
-      expect(rulesFor(makeInferenceWorkspace())).toEqual(WORKSPACE_RULES);
-      expect(validateWorkspace(makeAdmissionInput({ workspace: makeTuningWorkspace() })).errors).toEqual([{ path: 'tuning.config', message: 'checked' }]);
-    } finally {
-      TUNING_RULES.splice(TUNING_RULES.indexOf(tuningRule), 1);
-    }
+    expect(rulesFor(makeTuningWorkspace())).toEqual([...WORKSPACE_RULES, ...TUNING_RULES]);
+    expect(rulesFor(makeInferenceWorkspace())).toEqual(WORKSPACE_RULES);
+    const ftp = makeTuningWorkspace({ tuning: { input: { urls: ['ftp://data.example.com/train.parquet'] } } });
+    expect(validateWorkspace(makeAdmissionInput({ workspace: ftp })).errors).toEqual([{ path: 'tuning.input.urls[0]', message: expect.stringContaining('expected an http(s) URL, got a ftp: URL') }]);
   });
 });
 

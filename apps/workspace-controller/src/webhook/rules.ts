@@ -12,7 +12,8 @@
  * | inference ConfigMap    | inference-config.ts  | yes    | no, as Kaito                |
  * | immutable fields       | update.ts            | —      | yes                         |
  * | deprecated fields      | deprecated.ts        | warns  | —                           |
- * | tuning                 | `TUNING_RULES`       | per rule                             |
+ * | tuning config, URLs,   | tuning.ts            | yes    | URLs when they changed      |
+ * | preset (tuning only)   |                      |        |                             |
  *
  * A Workspace being deleted is never refused: its finalizer must come off whatever it holds.
  */
@@ -24,6 +25,7 @@ import { instanceTypeRules } from './fit.js';
 import { inferenceConfigRules } from './inference-config.js';
 import { adapterRules, presetRules } from './preset.js';
 import { labelSelectorRules } from './selector.js';
+import { tuningRules } from './tuning.js';
 import type { AdmissionInput, WorkspaceRule } from './types.js';
 import { immutableFields } from './update.js';
 
@@ -39,12 +41,8 @@ export const WORKSPACE_RULES: readonly WorkspaceRule[] = [
   deprecatedFields,
 ];
 
-/**
- * Rules for tuning Workspaces (`tuning` set), run after `WORKSPACE_RULES`. The tuning controller's
- * `validateTuningConfig` (the ConfigMap's sections and types, the method's quantisation) is added
- * here as a `WorkspaceRule`: the server reads `tuning.config` into `cluster.configMaps` already.
- */
-export const TUNING_RULES: WorkspaceRule[] = [];
+/** Rules for tuning Workspaces (`tuning` set), run after `WORKSPACE_RULES`. */
+export const TUNING_RULES: readonly WorkspaceRule[] = [tuningRules];
 
 export interface Verdict {
   readonly errors: readonly Issue[];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION_V1ALPHA1, type Workspace, WORKSPACE_FINALIZER } from '@kaito-ts/api';
-import { makeInferenceWorkspace } from '@kaito-ts/api/testing';
+import { makeInferenceWorkspace, makeTuningWorkspace } from '@kaito-ts/api/testing';
 import { defineResource, KubeClient, Resources, RestClient } from '@kaito-ts/controller-runtime';
 import { silentLogger } from '@kaito-ts/controller-runtime/testing';
 import { eventually } from '@kaito-ts/core/testing';
@@ -167,6 +167,24 @@ describe('the admission webhook, called by the real API server', () => {
     const ws = workspace(ns.name, 'bad-annotation');
     const message = await refusal(kube.create(Workspaces, { ...ws, metadata: { ...ws.metadata, annotations: { 'kaito.sh/performance-mode': 'fast' } } }));
     expect(message).toContain('metadata.annotations["kaito.sh/performance-mode"]: expected one of "balanced", "interactivity", "throughput"');
+  });
+
+  it('refuses a qlora tuning Workspace whose tuning.config turns quantisation off, naming the field, and admits it with 4-bit', async () => {
+    const config = (name: string, text: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name }, data: { 'training_config.yaml': text } });
+    await kube.create(Resources.ConfigMap, config('no-quant', 'training_config:\n  QuantizationConfig:\n    load_in_4bit: false\n'));
+    await kube.create(Resources.ConfigMap, config('four-bit', 'training_config:\n  QuantizationConfig:\n    load_in_4bit: true\n'));
+    const tuning = (name: string, configName: string): Workspace => {
+      const ws = makeTuningWorkspace({ metadata: { name, namespace: ns.name } });
+      const { uid: _uid, generation: _generation, ...metadata } = ws.metadata;
+      return { ...ws, metadata, ...(ws.tuning !== undefined ? { tuning: { ...ws.tuning, config: configName } } : {}) };
+    };
+    const message = await refusal(kube.create(Workspaces, tuning('qlora-no-quant', 'no-quant')));
+    expect(message).toContain('admission webhook "validation.workspace.kaito.sh" denied the request');
+    expect(message).toContain('tuning.config: ConfigMap no-quant training_config.yaml: training_config.QuantizationConfig: method qlora needs load_in_4bit or load_in_8bit set to true');
+    expect(await kube.find(Workspaces, 'qlora-no-quant', ns.name)).toBeUndefined();
+    const admitted = await kube.create(Workspaces, tuning('qlora-four-bit', 'four-bit'));
+    expect(admitted.tuning?.config).toBe('four-bit');
+    await kube.delete(Workspaces, { name: 'qlora-four-bit', namespace: ns.name });
   });
 
   it('admits a valid Workspace, whose finalizer (an UPDATE through the webhook) the controller then adds', async () => {

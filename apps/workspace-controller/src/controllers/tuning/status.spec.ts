@@ -31,6 +31,9 @@ describe('jobOutcome', () => {
       [makePod({ name: 'tune-abc', phase: 'Pending', ready: false, containers: [], conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes' }] })],
       { kind: 'pending', reason: Reason.Unschedulable },
     ],
+    // Found by the e2e tier: between the pod's end and the Job's condition the state went back to Pending.
+    ['a pod that succeeded before the Job records it', job(), [terminated(0, report({ phase: 'Succeeded', reason: 'TuningSucceeded', message: 'pushed' }))], { kind: 'running', message: expect.stringContaining('ended (Succeeded); waiting for Job') }],
+    ['a pod that failed before the Job records it', job(), [terminated(5, report({ phase: 'Failed', reason: 'InvalidDataset', message: 'x' }))], { kind: 'running', message: expect.stringContaining('ended (Failed)') }],
     ['a completed Job with the runner’s report', job([{ type: 'Complete', status: 'True' }]), [terminated(0, report({ phase: 'Succeeded', reason: 'TuningSucceeded', message: 'pushed r/a:1', image: 'r/a:1', digest: 'sha256:abc', step: 30 }))], { kind: 'succeeded', message: 'pushed r/a:1' }],
     [
       'a Job failed with the runner’s InvalidDataset',

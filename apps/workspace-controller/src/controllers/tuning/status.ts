@@ -112,8 +112,13 @@ export function jobOutcome(job: V1Job | undefined, pods: readonly V1Pod[]): JobO
     return { kind: 'succeeded', message: report?.message ?? 'the tuning Job completed', ...(report !== undefined ? { report } : {}) };
   }
   if (jobCondition(job, 'Failed') !== undefined || jobCondition(job, 'FailureTarget') !== undefined) return { kind: 'failed', ...failureOf(pods, job) };
-  const live = [...pods].sort(byCreation).find((p) => p.metadata?.deletionTimestamp === undefined);
+  // The newest pod is the current attempt (with backoffLimit > 0 an earlier one may have failed).
+  const live = [...pods].sort(byCreation).reverse().find((p) => p.metadata?.deletionTimestamp === undefined);
   if (live === undefined) return { kind: 'pending', reason: Reason.JobPending, message: `Job ${job.metadata?.name ?? ''} has no pod yet` };
+  // The pod ended but the Job controller has not recorded it yet: the run started and is over
+  // bar that bookkeeping, so it stays Running (never back to Pending) until Complete or Failed.
+  const phase = live.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return { kind: 'running', message: `pod ${live.metadata?.name ?? ''} ended (${phase}); waiting for Job ${job.metadata?.name ?? ''} to record it` };
   const health = podHealth(live);
   if (!health.ready && health.reason !== Reason.InferencePending) {
     // An image that cannot be pulled, or a pod that cannot be scheduled: the user must act.
