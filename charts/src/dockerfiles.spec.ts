@@ -139,6 +139,20 @@ describe.each(IMAGES)('$project/Dockerfile', ({ project, chart, valuesKey }) => 
   });
 });
 
+describe('apps/tuning-runner/Dockerfile', () => {
+  // The workspace controller renders the tuning Job's container with the presets' tuning runtime
+  // command, and a container's command replaces the image's ENTRYPOINT: the image must have it on PATH.
+  it('puts the command the tuning Job runs on PATH, pointing at the compiled main.js, which has a node shebang', () => {
+    const runtimes = JSON.parse(read('packages/presets/src/catalog/runtimes.json')) as Record<string, { command?: string[] } | undefined> | { command?: string[] }[];
+    const commands = (Array.isArray(runtimes) ? runtimes : Object.values(runtimes)).map((r) => r?.command?.[0]);
+    expect(commands).toContain('tuning-runner');
+    const run = instructions(read('apps/tuning-runner/Dockerfile')).filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+    expect(run).toContain('ln -s /app/apps/tuning-runner/dist/main.js /usr/local/bin/tuning-runner');
+    expect(run).toContain('chmod 0755 /app/apps/tuning-runner/dist/main.js');
+    expect(read('apps/tuning-runner/src/main.ts').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+});
+
 // The tuning image is left out: its trainer's user and writable paths are the tuning image's
 // concern (apps/tuning-runner), not settled here.
 describe.each(IMAGES.filter((i) => i.nonRoot))('$project/Dockerfile', ({ project }) => {
