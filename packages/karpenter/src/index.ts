@@ -93,6 +93,7 @@ export {
   type Instance,
   type InstanceRef,
   type InstanceState,
+  type NodeClaimKey,
   belongsTo,
   instanceRefOf,
 } from './cloudprovider/types.js';
@@ -163,4 +164,4 @@ export { LifecycleEvents } from './lifecycle/events.js';
 export { NodeRequestLifecycle, type LifecycleDeps } from './lifecycle/reconciler.js';
 export { planGarbageCollection, DEFAULT_GC_OPTIONS, type GcOptions, type GcObserved, type GcPlan } from './gc/plan.js';
 export { GarbageCollector, type GarbageCollectorDeps, type GcReader, type GcReport } from './gc/collector.js';
-export { addProvisioner, PROVIDER_ID_INDEX, type ProvisionerOptions, type Provisioner } from './provisioner.js';
+export { addProvisioner, CLAIM_KEY_INDEX, PROVIDER_ID_INDEX, type ProvisionerOptions, type Provisioner } from './provisioner.js';

@@ -3,6 +3,9 @@ import { FakeApiServer, silentLogger } from '@kaito-ts/controller-runtime/testin
 import { NodeResource, nodeRequestClient } from './client.js';
 import type { Node } from './codecs/node.js';
 import { findCondition } from './conditions.js';
+import { TransientError } from './cloudprovider/errors.js';
+import type { Instance, NodeClaimKey } from './cloudprovider/types.js';
+import type { NodeRequest } from './node-request.js';
 import { addProvisioner } from './provisioner.js';
 import { FakeCloudProvider } from './testing/fake-cloud-provider.js';
 import { gpuNodeRequest, makeNode, makeNodeClaim, makeMachine } from './testing/factories.js';
@@ -47,6 +50,61 @@ describe.each(['nodeclaim', 'machine'] as const)('addProvisioner on a manager (%
       await running;
     }
   });
+});
+
+const POOL_LABEL = 'test.kaito-ts.dev/pool';
+
+/**
+ * A cloud that learns the providerID only from the joined Node (as AKS does): `create` fails
+ * transiently until the test says the request's Node has joined, and the provider ties a Node to
+ * its request by a label, as gpu-provisioner does by the agent-pool label.
+ */
+class JoinLaterProvider extends FakeCloudProvider {
+  /** Request name → the providerID of its joined Node. */
+  readonly joined = new Map<string, string>();
+  readonly nodeClaimKey: NodeClaimKey = { ofNode: (n) => n.metadata.labels?.[POOL_LABEL], ofRequest: (r) => `pool-${r.metadata.name}` };
+
+  override async create(request: NodeRequest): Promise<Instance> {
+    const providerID = this.joined.get(request.metadata.name);
+    if (providerID === undefined) {
+      this.createCalls.push(request);
+      throw new TransientError(`the pool of ${request.metadata.name} is provisioned; waiting for its node to join`);
+    }
+    return { ...(await super.create(request)), providerID };
+  }
+}
+
+describe.each(['nodeclaim', 'machine'] as const)('a Node joining before its request knows the providerID (%s)', (api) => {
+  it('wakes the request by the provider’s node→claim key, which launches at once instead of waiting out its backoff', async () => {
+    const server = new FakeApiServer();
+    const provider = new JoinLaterProvider();
+    const mgr = new Manager({ transport: server, logger: silentLogger(), metricsPort: false, healthPort: false, processMetrics: false });
+    // A backoff far longer than the test may take: only the Node event can launch it in time.
+    addProvisioner(mgr, { api, provider, lifecycle: { transientRetry: { initialMs: 120_000, maxMs: 120_000 } } });
+    const stop = new AbortController();
+    const running = mgr.start({ signal: stop.signal });
+    const client = nodeRequestClient(mgr.client, api);
+    try {
+      await client.create(gpuNodeRequest({ api, name: 'ws1', instanceType: 'Standard_NC6s_v3' }));
+      await until(async () => (await client.get('ws1'))?.metadata.annotations?.['kaito-ts.dev/launch-retry'] !== undefined, 'the first failed attempt to be recorded');
+      expect(provider.createCalls).toHaveLength(1);
+
+      // Another pool's Node wakes nothing that launches.
+      server.seed(makeNode({ metadata: { name: 'node-other', labels: { [POOL_LABEL]: 'pool-ws2' }, creationTimestamp: new Date().toISOString() }, providerID: 'fake:///other' }));
+      provider.joined.set('ws1', 'fake:///pool-ws1-0');
+      server.seed(makeNode({ metadata: { name: 'node-ws1', labels: { [POOL_LABEL]: 'pool-ws1' }, creationTimestamp: new Date().toISOString() }, providerID: 'fake:///pool-ws1-0' }));
+      await until(async () => findCondition((await client.get('ws1'))?.status.conditions ?? [], 'Initialized')?.status === 'True', 'Initialized');
+      const r = await client.get('ws1');
+      expect(r?.status.providerID).toBe('fake:///pool-ws1-0');
+      expect(r?.status.nodeName).toBe('node-ws1');
+      // One attempt for the joining Node; the Node's own updates (registration's patch) add none.
+      await new Promise((done) => setTimeout(done, 200));
+      expect(provider.createCalls).toHaveLength(2);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  }, 30_000);
 });
 
 describe.each(['nodeclaim', 'machine'] as const)('garbage collection wired on a manager (%s)', (api) => {

@@ -21,6 +21,8 @@ import { type LifecycleReader, NodeRequestLifecycle } from './lifecycle/reconcil
 import type { NodeRequest } from './node-request.js';
 
 export const PROVIDER_ID_INDEX = 'providerID';
+/** Requests and Nodes by the provider's `nodeClaimKey` (only when the provider has one). */
+export const CLAIM_KEY_INDEX = 'claimKey';
 
 export interface ProvisionerOptions {
   readonly api: NodeRequestApi;
@@ -50,8 +52,20 @@ const providerIDOf = (obj: { status?: { providerID?: string } }): string[] => (o
 export function addProvisioner(mgr: Manager, o: ProvisionerOptions): Provisioner {
   const resource = nodeRequestResource(o.api);
   const kind = o.api === 'machine' ? MACHINE_KIND : NODECLAIM_KIND;
-  const requestCache = mgr.informer(resource, { indexers: { [PROVIDER_ID_INDEX]: (obj: NodeRequestObject) => providerIDOf(obj) } });
-  const nodeCache = mgr.informer(NodeResource, { indexers: { [PROVIDER_ID_INDEX]: (n: Node) => (n.spec?.providerID ? [n.spec.providerID] : []) } });
+  const claimKey = o.provider.nodeClaimKey;
+  const keyOf = (key: string | undefined): string[] => (key === undefined || key === '' ? [] : [key]);
+  const requestCache = mgr.informer(resource, {
+    indexers: {
+      [PROVIDER_ID_INDEX]: (obj: NodeRequestObject) => providerIDOf(obj),
+      ...(claimKey !== undefined ? { [CLAIM_KEY_INDEX]: (obj: NodeRequestObject) => keyOf(claimKey.ofRequest(nodeRequestOf(o.api, obj))) } : {}),
+    },
+  });
+  const nodeCache = mgr.informer(NodeResource, {
+    indexers: {
+      [PROVIDER_ID_INDEX]: (n: Node) => (n.spec?.providerID ? [n.spec.providerID] : []),
+      ...(claimKey !== undefined ? { [CLAIM_KEY_INDEX]: (n: Node) => keyOf(claimKey.ofNode(n)) } : {}),
+    },
+  });
   const client = nodeRequestClient(mgr.client, o.api);
   const events = mgr.eventRecorder(o.component ?? `${o.provider.name}-provisioner`);
   const clock = o.clock ?? realClock;
@@ -61,6 +75,7 @@ export function addProvisioner(mgr: Manager, o: ProvisionerOptions): Provisioner
     request: (name) => toRequest(requestCache.getByKey(name)),
     nodesByProviderID: (providerID) => nodeCache.byIndex(PROVIDER_ID_INDEX, providerID),
     node: (name) => nodeCache.getByKey(name),
+    ...(claimKey !== undefined ? { nodesByClaimKey: (key: string) => nodeCache.byIndex(CLAIM_KEY_INDEX, key) } : {}),
   };
   const lifecycle = new NodeRequestLifecycle({
     requests: client,
@@ -90,10 +105,15 @@ export function addProvisioner(mgr: Manager, o: ProvisionerOptions): Provisioner
     ...(o.isManaged !== undefined ? { isManaged: o.isManaged } : {}),
   });
 
-  /** A Node maps to the request that lists its providerID, or that owns it. */
+  /**
+   * A Node maps to the request that lists its providerID, that owns it, or (with a provider's
+   * `nodeClaimKey`) whose key it carries: a joining Node wakes a request that has not learnt its
+   * providerID yet, instead of leaving it to its retry backoff.
+   */
   const nodeToRequests = (node: Node): string[] => {
     const keys = new Set<string>();
     if (node.spec?.providerID) for (const r of requestCache.byIndex(PROVIDER_ID_INDEX, node.spec.providerID)) keys.add(r.metadata.name);
+    for (const key of claimKey !== undefined ? keyOf(claimKey.ofNode(node)) : []) for (const r of requestCache.byIndex(CLAIM_KEY_INDEX, key)) keys.add(r.metadata.name);
     for (const ref of node.metadata.ownerReferences ?? []) if (ref.kind === kind && ref.apiVersion === resource.apiVersion) keys.add(ref.name);
     return [...keys];
   };

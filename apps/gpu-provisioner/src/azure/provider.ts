@@ -15,6 +15,7 @@ import { type CloudProvider, type Instance, type InstanceRef, type NodeRequest, 
 import { classifyArmError, ThrottledError } from './errors.js';
 import { agentPoolFor, instanceOf, InvalidClaimError, isOwnedPool, vmSizeFor } from './mapping.js';
 import { parseProviderID, poolNameFor, PoolTags } from './naming.js';
+import { poolClaimKey } from './node-lookup.js';
 
 /** Where a pool's Node is: pool name → the Node's providerID. */
 export interface PoolNodeLookup {
@@ -37,6 +38,8 @@ const PENDING_STATES = new Set(['Creating', 'Updating', 'Scaling', 'Upgrading', 
 
 export class AzureCloudProvider implements CloudProvider {
   readonly name = 'azure';
+  /** A joining Node wakes its claim by its agent-pool label (node-lookup.ts). */
+  readonly nodeClaimKey = poolClaimKey;
   readonly #o: AzureCloudOptions;
   readonly #now: () => Date;
   /** No ARM call before this (ms since epoch): set by a 429's Retry-After, shared by every claim. */

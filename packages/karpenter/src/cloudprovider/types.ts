@@ -17,8 +17,13 @@
  * - `garbageCollectionPause()` (optional) says why garbage collection must skip its pass now (a
  *   stopped cluster: its instances are intact but their Nodes and health are not to be trusted),
  *   or undefined to collect.
+ * - `nodeClaimKey` (optional) ties a joining Node to its request before the request knows the
+ *   Node's providerID (AKS: the Node's agent-pool label names the pool, the pool is named after the
+ *   claim). Without it a Node is matched only by providerID, which a provider that learns the
+ *   providerID from the Node records only at the claim's next retry.
  */
 import type { ResourceList } from '../codecs/common.js';
+import type { Node } from '../codecs/node.js';
 import type { NodeRequest } from '../node-request.js';
 
 export type InstanceState = 'Creating' | 'Running' | 'Deleting';
@@ -50,6 +55,17 @@ export interface InstanceRef {
   readonly name?: string;
 }
 
+/**
+ * One key computed from both sides: a request and the Node its instance registers. Equal keys mean
+ * "this Node is that request's"; undefined means the object has no key (not this provider's Node,
+ * a request no instance can be named after). Both must be pure and cheap: they run on every Node
+ * event and in an informer index.
+ */
+export interface NodeClaimKey {
+  ofNode(node: Node): string | undefined;
+  ofRequest(request: NodeRequest): string | undefined;
+}
+
 export interface CloudProvider {
   /** Short name for logs and metrics: `kwok`, `azure`. */
   readonly name: string;
@@ -59,6 +75,8 @@ export interface CloudProvider {
   delete(instance: InstanceRef, signal?: AbortSignal): Promise<void>;
   /** Why GC must not delete anything now (e.g. `managed cluster … is Stopped`), or undefined. Asked at the start of every pass. */
   garbageCollectionPause?(signal?: AbortSignal): Promise<string | undefined>;
+  /** Node ↔ request before the providerID is recorded: a joining Node wakes its request at once. */
+  readonly nodeClaimKey?: NodeClaimKey;
 }
 
 /** Whether `instance` was launched for `request` (UID when both have one, else name). */

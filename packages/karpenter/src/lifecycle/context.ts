@@ -16,6 +16,8 @@ export interface LifecycleReader {
   request(name: string): NodeRequest | undefined | Promise<NodeRequest | undefined>;
   nodesByProviderID(providerID: string): readonly Node[] | Promise<readonly Node[]>;
   node(name: string): Node | undefined | Promise<Node | undefined>;
+  /** Nodes whose `provider.nodeClaimKey.ofNode` is `key` (absent: the reader cannot tell, and launch waits out its backoff). */
+  nodesByClaimKey?(key: string): readonly Node[] | Promise<readonly Node[]>;
 }
 
 /** Live reads through the API (tests, tools); a manager passes its informer caches instead. */

@@ -39,6 +39,40 @@ describe('planLaunch', () => {
     expect(planLaunch(r, { now }).kind).toBe(kind);
   });
 
+  describe('when a Node of the request joins during the backoff', () => {
+    // Last attempt at 00:09:58.600, next one not before 00:10:30: 30 s still to wait at `now`.
+    const waiting = makeNodeRequest('nodeclaim', {
+      metadata: { annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":5,"notBefore":"2025-01-01T00:10:30Z","at":"2025-01-01T00:09:58.600Z"}' } },
+      status: { conditions: [c('Launched', 'Unknown', 'LaunchFailed')] },
+    });
+
+    it('creates at once when the Node is newer than the last attempt', () => {
+      expect(planLaunch(waiting, { now, nodeJoinedAt: Date.parse('2025-01-01T00:09:59Z') })).toEqual({ kind: 'create', recover: true });
+    });
+
+    it('creates at once when the Node was created in the same second as the attempt (timestamps have whole seconds)', () => {
+      expect(planLaunch(waiting, { now, nodeJoinedAt: Date.parse('2025-01-01T00:09:58Z') })).toEqual({ kind: 'create', recover: true });
+    });
+
+    it('waits out the backoff when the Node was there before the last attempt (that attempt already saw it)', () => {
+      expect(planLaunch(waiting, { now, nodeJoinedAt: Date.parse('2025-01-01T00:09:57Z') })).toEqual({ kind: 'wait', retryAfterMs: 30_000 });
+    });
+
+    it('waits out the backoff without a Node, or with a record that does not say when the attempt was', () => {
+      expect(planLaunch(waiting, { now }).kind).toBe('wait');
+      const old = makeNodeRequest('nodeclaim', { metadata: { annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":5,"notBefore":"2025-01-01T00:10:30Z"}' } }, status: waiting.status });
+      expect(planLaunch(old, { now, nodeJoinedAt: now.getTime() }).kind).toBe('wait');
+    });
+
+    it('still does nothing after a terminal failure', () => {
+      const r = makeNodeRequest('nodeclaim', {
+        metadata: { generation: 1, annotations: { 'kaito-ts.dev/launch-retry': '{"attempt":1,"notBefore":"2025-01-01T00:09:58Z","at":"2025-01-01T00:09:58Z","terminal":true,"generation":1}' } },
+        status: { conditions: [c('Launched', 'False', 'InvalidRequest')] },
+      });
+      expect(planLaunch(r, { now, nodeJoinedAt: now.getTime() })).toEqual({ kind: 'rejected' });
+    });
+  });
+
   describe('after a terminal failure', () => {
     const rejected = (record: object, generation: number, conditions = [c('Launched', 'False', 'InvalidRequest')]) =>
       makeNodeRequest('nodeclaim', { metadata: { generation, annotations: { 'kaito-ts.dev/launch-retry': JSON.stringify(record) } }, status: { conditions } });

@@ -26,7 +26,7 @@ import type { NodeRequestCondition } from '../conditions.js';
 import { findCondition, setLifecycleCondition } from '../conditions.js';
 import { CAPACITY_REASONS, ConditionTypes, KarpenterAnnotations, Reasons, TERMINAL_REASONS } from '../constants.js';
 import type { NodeRequest, NodeRequestStatus } from '../node-request.js';
-import { requirementLabels } from '../predicates.js';
+import { isLaunched, requirementLabels } from '../predicates.js';
 import { type AspectDeps, type AspectResult, deleteRequest, type LifecycleAspect, type Observed, type ReconcileScope } from './context.js';
 import { LifecycleEvents } from './events.js';
 import { formatLaunchRetry, isStandingTerminal, LAUNCH_RETRY_ANNOTATION, type LaunchRetry, launchRetryOf, nextLaunchRetry, terminalLaunchRetry } from './retry.js';
@@ -59,6 +59,18 @@ export interface LaunchContext {
    * malformed one; waiting it out could hold the launch off for good.
    */
   readonly maxWaitMs?: number;
+  /** When the newest Node the provider ties to the request was created (ms since epoch), if any has joined. */
+  readonly nodeJoinedAt?: number;
+}
+
+/**
+ * Whether a Node of the request's joined since the last failed attempt, so waiting out the rest of
+ * the backoff would only delay the `create` that now succeeds. Node timestamps have whole seconds:
+ * one created in the same second as the attempt counts as newer (at most one extra attempt).
+ */
+export function nodeJoinedSince(retry: LaunchRetry, nodeJoinedAt: number | undefined): boolean {
+  if (nodeJoinedAt === undefined || retry.at === undefined) return false;
+  return nodeJoinedAt >= Math.floor(retry.at / 1000) * 1000;
 }
 
 /** The later of the request's retry record and the one this process last wrote for it. */
@@ -83,7 +95,9 @@ export function planLaunch(r: NodeRequest, ctx: LaunchContext): LaunchStep {
   if (standsRejected(r, ctx.written)) return { kind: 'rejected' };
   const retry = latestRetry(launchRetryOf(r), ctx.written);
   const waitMs = retry === undefined ? 0 : retry.notBefore - ctx.now.getTime();
-  if (waitMs > 0 && waitMs <= (ctx.maxWaitMs ?? Number.POSITIVE_INFINITY)) return { kind: 'wait', retryAfterMs: waitMs };
+  if (retry !== undefined && waitMs > 0 && waitMs <= (ctx.maxWaitMs ?? Number.POSITIVE_INFINITY) && !nodeJoinedSince(retry, ctx.nodeJoinedAt)) {
+    return { kind: 'wait', retryAfterMs: waitMs };
+  }
   if (!launchIntentRecorded(r)) return { kind: 'recordIntent' };
   return { kind: 'create', recover: true };
 }
@@ -237,7 +251,14 @@ export class Launch implements LifecycleAspect {
     const remembered = this.#launched.get(uidOf(r));
     const written = this.#written.get(uidOf(r))?.retry;
     const maxWaitMs = Math.max(this.#d.options.capacityRetry.maxMs, this.#d.options.transientRetry.maxMs);
-    const step = planLaunch(r, { now, maxWaitMs, ...(remembered !== undefined ? { remembered } : {}), ...(written !== undefined ? { written } : {}) });
+    const nodeJoinedAt = isLaunched(r) ? undefined : await this.#nodeJoinedAt(r);
+    const step = planLaunch(r, {
+      now,
+      maxWaitMs,
+      ...(remembered !== undefined ? { remembered } : {}),
+      ...(written !== undefined ? { written } : {}),
+      ...(nodeJoinedAt !== undefined ? { nodeJoinedAt } : {}),
+    });
     switch (step.kind) {
       case 'launched':
         this.#written.delete(uidOf(r));
@@ -269,6 +290,14 @@ export class Launch implements LifecycleAspect {
       case 'create':
         return this.#create(o, step.recover, scope);
     }
+  }
+
+  /** When the newest Node the provider ties to `r` was created, if the provider and the reader can tell. */
+  async #nodeJoinedAt(r: NodeRequest): Promise<number | undefined> {
+    const key = this.#d.provider.nodeClaimKey?.ofRequest(r);
+    if (key === undefined || this.#d.reader.nodesByClaimKey === undefined) return undefined;
+    const created = (await this.#d.reader.nodesByClaimKey(key)).map((n) => Date.parse(n.metadata.creationTimestamp ?? '')).filter((ms) => !Number.isNaN(ms));
+    return created.length > 0 ? Math.max(...created) : undefined;
   }
 
   /** Drops what this process remembers of a request that is gone. */

@@ -221,7 +221,7 @@ describe.each(['nodeclaim', 'machine'] as const)('lifecycle of a %s', (api) => {
       h.provider.nextCreateError = new TransientError('throttled');
       const name = h.seedRequest();
       await h.reconcile(name);
-      expect(JSON.parse((await h.get(name)).metadata.annotations?.['kaito-ts.dev/launch-retry'] ?? '{}')).toEqual({ attempt: 1, notBefore: '2025-01-01T00:00:01.000Z' });
+      expect(JSON.parse((await h.get(name)).metadata.annotations?.['kaito-ts.dev/launch-retry'] ?? '{}')).toEqual({ attempt: 1, notBefore: '2025-01-01T00:00:01.000Z', at: '2025-01-01T00:00:00.000Z' });
       h.clock.advance(1_000);
       await h.reconcile(name);
       expect(await cond(h, name, 'Launched')).toMatchObject({ status: 'True' });

@@ -20,24 +20,29 @@ describe('retryDelayMs', () => {
 
 describe('nextLaunchRetry', () => {
   it('starts at attempt 1 with the schedule of the failure’s kind', () => {
-    expect(nextLaunchRetry(undefined, 'capacity', now, DEFAULT_LIFECYCLE_OPTIONS)).toEqual({ retry: { attempt: 1, notBefore: now.getTime() + 30_000 }, delayMs: 30_000 });
+    expect(nextLaunchRetry(undefined, 'capacity', now, DEFAULT_LIFECYCLE_OPTIONS)).toEqual({ retry: { attempt: 1, notBefore: now.getTime() + 30_000, at: now.getTime() }, delayMs: 30_000 });
     expect(nextLaunchRetry(undefined, 'transient', now, DEFAULT_LIFECYCLE_OPTIONS).delayMs).toBe(1_000);
   });
 
   it('counts on from the recorded attempt', () => {
-    expect(nextLaunchRetry({ attempt: 2, notBefore: 0 }, 'transient', now, DEFAULT_LIFECYCLE_OPTIONS)).toEqual({ retry: { attempt: 3, notBefore: now.getTime() + 4_000 }, delayMs: 4_000 });
+    expect(nextLaunchRetry({ attempt: 2, notBefore: 0 }, 'transient', now, DEFAULT_LIFECYCLE_OPTIONS)).toEqual({ retry: { attempt: 3, notBefore: now.getTime() + 4_000, at: now.getTime() }, delayMs: 4_000 });
   });
 });
 
 describe('launchRetryOf', () => {
   it('reads back what formatLaunchRetry wrote', () => {
-    const retry = { attempt: 4, notBefore: now.getTime() + 1_500 };
+    const retry = { attempt: 4, notBefore: now.getTime() + 1_500, at: now.getTime() - 500 };
     expect(launchRetryOf(withRecord(formatLaunchRetry(retry)))).toEqual(retry);
+  });
+
+  it('reads a record written before the attempt time was kept, and one with an unparsable attempt time, without it', () => {
+    expect(launchRetryOf(withRecord('{"attempt":2,"notBefore":"2025-01-01T00:00:00Z"}'))).toEqual({ attempt: 2, notBefore: now.getTime() });
+    expect(launchRetryOf(withRecord('{"attempt":2,"notBefore":"2025-01-01T00:00:00Z","at":"then"}'))).toEqual({ attempt: 2, notBefore: now.getTime() });
   });
 
   it('reads back a terminal record with the generation it holds for', () => {
     const retry = terminalLaunchRetry({ attempt: 2, notBefore: 0 }, now, 3);
-    expect(formatLaunchRetry(retry)).toBe('{"attempt":3,"notBefore":"2025-01-01T00:00:00.000Z","terminal":true,"generation":3}');
+    expect(formatLaunchRetry(retry)).toBe('{"attempt":3,"notBefore":"2025-01-01T00:00:00.000Z","at":"2025-01-01T00:00:00.000Z","terminal":true,"generation":3}');
     expect(launchRetryOf(withRecord(formatLaunchRetry(retry)))).toEqual(retry);
     expect([isStandingTerminal(retry, 3), isStandingTerminal(retry, 4), isStandingTerminal({ attempt: 1, notBefore: 0 }, 3)]).toEqual([true, false, false]);
   });
