@@ -67,7 +67,7 @@ export {
   type Transition,
 } from './controllers/workspace/plan.js';
 export { validateWorkspace, rulesFor, denialMessage, WORKSPACE_RULES, TUNING_RULES, type Verdict } from './webhook/rules.js';
-export { presetCatalog, RETIRED_PRESETS, type AdmissionInput, type Catalog, type ClusterView, type ConfigMapData, type Finding, type Operation, type WorkspaceRule } from './webhook/types.js';
+export { presetCatalog, RETIRED_PRESETS, type AdmissionInput, type AdmissionPolicy, type Catalog, type ClusterView, type ConfigMapData, type Finding, type Operation, type WorkspaceRule } from './webhook/types.js';
 export { reviewWorkspace, AdmissionReview, InvalidReviewError, type ReviewDependencies } from './webhook/admission.js';
 export { startWebhook, type WebhookOptions, type RunningWebhook } from './webhook/webhook.js';
 export { ensureCertificates, judgeCertificates, serviceDnsNames, type WebhookCertificates } from './webhook/certs.js';

@@ -152,6 +152,7 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
           configurationName: settings.webhookConfigurationName,
           namespaces: settings.namespaces,
           ...(settings.webhookLocalUrl !== undefined ? { localUrl: settings.webhookLocalUrl } : {}),
+          policy: { allowLoopbackInputs: settings.tuningAllowLoopbackInputs },
         },
         logger,
       )

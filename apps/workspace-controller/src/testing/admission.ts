@@ -2,7 +2,7 @@
 import type { Workspace } from '@kaito-ts/api';
 import { makeInferenceWorkspace } from '@kaito-ts/api/testing';
 import type { Node } from '@kaito-ts/karpenter';
-import { type AdmissionInput, type ConfigMapData, presetCatalog } from '../webhook/types.js';
+import { type AdmissionInput, type AdmissionPolicy, type ConfigMapData, presetCatalog } from '../webhook/types.js';
 
 export interface AdmissionInputOverrides {
   readonly operation?: AdmissionInput['operation'];
@@ -10,6 +10,7 @@ export interface AdmissionInputOverrides {
   readonly old?: Workspace;
   readonly nodes?: readonly Node[];
   readonly configMaps?: Readonly<Record<string, ConfigMapData | null>>;
+  readonly policy?: AdmissionPolicy;
 }
 
 /** A CREATE of the seed's phi-3 Workspace by default, against the real catalog and an empty cluster. */
@@ -18,6 +19,7 @@ export function makeAdmissionInput(o: AdmissionInputOverrides = {}): AdmissionIn
     operation: o.operation ?? (o.old !== undefined ? 'UPDATE' : 'CREATE'),
     workspace: o.workspace ?? makeInferenceWorkspace(),
     ...(o.old !== undefined ? { old: o.old } : {}),
+    ...(o.policy !== undefined ? { policy: o.policy } : {}),
     catalog: presetCatalog,
     cluster: { nodes: o.nodes ?? [], configMaps: new Map(Object.entries(o.configMaps ?? {})) },
   };

@@ -15,7 +15,7 @@ import { AnyWorkspace, GROUP, WORKSPACE_KIND, type Workspace } from '@kaito-ts/a
 import { codedError, decode, type Issue } from '@kaito-ts/core';
 import type { Node } from '@kaito-ts/karpenter';
 import { denialMessage, validateWorkspace } from './rules.js';
-import { type Catalog, type ConfigMapData, type Operation, presetCatalog } from './types.js';
+import { type AdmissionPolicy, type Catalog, type ConfigMapData, type Operation, presetCatalog } from './types.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -61,6 +61,7 @@ export interface ReviewDependencies {
   /** A ConfigMap's data, or null when it does not exist. */
   readonly configMap: (namespace: string, name: string) => Promise<ConfigMapData | null>;
   readonly catalog?: Catalog;
+  readonly policy?: AdmissionPolicy;
 }
 
 export interface Review {
@@ -123,6 +124,7 @@ export async function reviewWorkspace(body: unknown, deps: ReviewDependencies): 
     workspace: workspace.value,
     ...(old?.ok === true ? { old: old.value } : {}),
     catalog: deps.catalog ?? presetCatalog,
+    ...(deps.policy !== undefined ? { policy: deps.policy } : {}),
     cluster: { nodes: operation === 'CREATE' ? await deps.nodes() : [], configMaps: operation === 'CREATE' ? await configMapsOf(workspace.value, deps) : new Map<string, ConfigMapData | null>() },
   };
   const { errors, warnings } = validateWorkspace(input);

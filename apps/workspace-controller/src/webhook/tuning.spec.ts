@@ -89,6 +89,15 @@ describe('tuningRules: tuning.input.urls', () => {
     expect(findings).toEqual([{ path: 'tuning.input.urls[1]', message: expect.stringContaining(message) }]);
   });
 
+  it('admits loopback and localhost hosts, and only those, when the controller allows loopback inputs (local e2e, the demo)', () => {
+    const policy = { allowLoopbackInputs: true };
+    const urls = ['http://127.0.0.1:8080/a.parquet', 'http://localhost/b.parquet', 'http://[::1]/c.parquet', 'http://10.1.2.3/d.parquet', 'http://169.254.169.254/latest'];
+    expect(tuningRules(makeAdmissionInput({ workspace: tuning({ urls }), policy }))).toEqual([
+      { path: 'tuning.input.urls[3]', message: expect.stringContaining('is a private address') },
+      { path: 'tuning.input.urls[4]', message: expect.stringContaining('is a metadata address') },
+    ]);
+  });
+
   it('checks URLs on an update only when they changed', () => {
     const old = tuning({ urls: ['http://10.0.0.1/a.parquet'] });
     expect(tuningRules(makeAdmissionInput({ workspace: tuning({ urls: ['http://10.0.0.1/a.parquet'] }), old }))).toEqual([]);

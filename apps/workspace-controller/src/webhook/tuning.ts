@@ -42,15 +42,20 @@ function configFindings({ workspace: ws, cluster }: AdmissionInput): Finding[] {
   return [];
 }
 
-/** Why a URL's literal host may not be downloaded from, or undefined when it may. */
-function refusedHost(host: string): string | undefined {
+/**
+ * Why a URL's literal host may not be downloaded from, or undefined when it may. With
+ * `allowLoopback` (the controller's --tuning-allow-loopback-inputs, as its pre-flight reads it)
+ * loopback and `localhost` pass; private, link-local and metadata addresses never do.
+ */
+function refusedHost(host: string, allowLoopback: boolean): string | undefined {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return 'localhost';
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return allowLoopback ? undefined : 'localhost';
   const kind = restrictedAddress(bare);
-  return kind === undefined ? undefined : `a ${kind} address`;
+  if (kind === undefined || (kind === 'loopback' && allowLoopback)) return undefined;
+  return `a ${kind} address`;
 }
 
-function urlFindings({ operation, workspace: ws, old }: AdmissionInput): Finding[] {
+function urlFindings({ operation, workspace: ws, old, policy }: AdmissionInput): Finding[] {
   const urls = ws.tuning?.input.urls ?? [];
   if (operation === 'UPDATE' && isDeepStrictEqual(old?.tuning?.input.urls, urls)) return [];
   const out: Finding[] = [];
@@ -67,7 +72,7 @@ function urlFindings({ operation, workspace: ws, old }: AdmissionInput): Finding
       out.push(error(field, `expected an http(s) URL, got a ${url.protocol} URL (e.g. https://example.com/data/train.parquet)`));
       return;
     }
-    const why = refusedHost(url.hostname);
+    const why = refusedHost(url.hostname, policy?.allowLoopbackInputs === true);
     if (why !== undefined) out.push(error(field, `host ${url.hostname} is ${why}; tuning inputs must come from a public server`));
   });
   return out;

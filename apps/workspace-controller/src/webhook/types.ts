@@ -67,6 +67,13 @@ export interface AdmissionInput {
   readonly old?: Workspace;
   readonly catalog: Catalog;
   readonly cluster: ClusterView;
+  readonly policy?: AdmissionPolicy;
+}
+
+/** Operator settings the rules honour (the controller's own flags, so webhook and pre-flight agree). */
+export interface AdmissionPolicy {
+  /** `--tuning-allow-loopback-inputs`: tuning input URLs on a loopback address or `localhost` (local e2e and the demo only). */
+  readonly allowLoopbackInputs?: boolean;
 }
 
 /** One admission rule: every problem it finds, none when the Workspace passes. */

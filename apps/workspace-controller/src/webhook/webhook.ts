@@ -10,7 +10,7 @@ import { reviewWorkspace } from './admission.js';
 import { ensureCertificates, serviceDnsNames, type WebhookCertificates } from './certs.js';
 import { ensureWebhookConfiguration, removeLocalWebhookConfiguration } from './configuration.js';
 import { startWebhookServer } from './server.js';
-import type { ConfigMapData } from './types.js';
+import type { AdmissionPolicy, ConfigMapData } from './types.js';
 
 export interface WebhookOptions {
   readonly port: number;
@@ -24,6 +24,8 @@ export interface WebhookOptions {
   readonly namespaces: readonly string[];
   /** How often certificates and the caBundle are checked. Default 10 minutes. */
   readonly checkIntervalMs?: number;
+  /** Operator settings the rules honour (see AdmissionPolicy). */
+  readonly policy?: AdmissionPolicy;
 }
 
 export interface RunningWebhook {
@@ -71,6 +73,7 @@ export async function startWebhook(manager: Manager, o: WebhookOptions, logger: 
           const cm = (await client.find(Resources.ConfigMap, name, namespace)) as { data?: Record<string, string> } | undefined;
           return cm === undefined ? null : (cm.data ?? {});
         },
+        ...(o.policy !== undefined ? { policy: o.policy } : {}),
       }),
   });
   await configure().catch((err: unknown) => log.error('cannot configure the webhook; retrying', { error: err instanceof Error ? err.message : String(err) }));
