@@ -9,9 +9,9 @@ const preset = require('../jest.preset.cjs');
 const root = path.join(__dirname, '..');
 process.env.KAITO_TS_E2E_LOGS ??= path.join(root, 'test-results', 'e2e-logs', new Date().toISOString().replace(/[:.]/g, '-'));
 
-// Scenarios whose features are not in this tree yet (BYO, multi-node, the admission webhook):
+// Scenarios whose features are not in this tree yet (BYO, the admission webhook):
 // KAITO_TS_E2E_ALL=1 runs them too.
-const pending = process.env.KAITO_TS_E2E_ALL === '1' ? [] : ['/e2e/src/byo-multinode\\.e2e\\.spec\\.ts$'];
+const pending = process.env.KAITO_TS_E2E_ALL === '1' ? [] : ['/e2e/src/byo-webhook\\.e2e\\.spec\\.ts$'];
 
 module.exports = {
   ...preset,
