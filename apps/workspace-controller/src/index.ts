@@ -1,7 +1,8 @@
 /**
- * @kaito-ts/workspace-controller (in progress): the inference reconcile of auto-provisioned
- * Workspaces (`workspaceController`) and the pure planners it is built on — node requests, the
- * inference StatefulSet and Services, the inference revision, and the Workspace's status. See README.md.
+ * @kaito-ts/workspace-controller (in progress): the inference reconcile of Workspaces on requested
+ * or bring-your-own nodes (`workspaceController`) and the pure planners it is built on — node
+ * requests, bring-your-own node selection, the inference StatefulSet (preset or template) and
+ * Services, adapters, the inference revision, and the Workspace's status. See README.md.
  */
 export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './controllers/workspace/node-requests.js';
 export { workloadReadiness, type WorkloadReadiness } from './controllers/workspace/readiness.js';
@@ -12,16 +13,48 @@ export {
   workspaceRuntime,
   InvalidWorkloadSpecError,
   SERVICE_PORT,
+  type ByoPlacement,
   type InferenceWorkload,
   type InferenceWorkloadInput,
 } from './controllers/workspace/inference-workload.js';
-export { inferenceStatus, resourceReady, inferenceReady, workspaceReady, type ObservedInference, type ConditionVerdict } from './controllers/workspace/conditions.js';
+export {
+  inferenceStatus,
+  resourceReady,
+  inferenceReady,
+  workspaceReady,
+  rolloutInProgress,
+  type ObservedInference,
+  type ConditionVerdict,
+  type ResourceVerdict,
+} from './controllers/workspace/conditions.js';
+export { adapterProblems, adapterPodParts, adapterRefs, ADAPTER_PULLER_IMAGE, type Adapter, type AdapterProblem, type AdapterPodParts } from './controllers/workspace/adapters.js';
+export {
+  selectByoNodes,
+  byoResourceReady,
+  nodeGpus,
+  matchesSelector,
+  sanitizedSelector,
+  isEmptySelector,
+  selectorText,
+  GpuLabels,
+  type ByoSelection,
+  type ByoResourceVerdict,
+  type HardwareLabel,
+  type NodeGpus,
+  type SkippedNode,
+} from './controllers/workspace/byo-nodes.js';
+export { desiredTemplateWorkload, templateProblem, type TemplateWorkloadInput } from './controllers/workspace/template-workload.js';
+export { registerWorkspaceMetrics, workspacesByState, type WorkspaceMetrics } from './controllers/workspace/metrics.js';
 export { podHealth, type PodHealth } from './controllers/workspace/pod-health.js';
 export { inferenceRevision, needsRollout, REVISION_HASH_ANNOTATION } from './controllers/workspace/revision.js';
 export { workspaceController, CONTROLLER_NAME, type WorkspaceControllerOptions } from './controllers/workspace/controller.js';
 export { Workspaces } from './controllers/workspace/resources.js';
 export {
   resolveInferencePlan,
+  checkInferenceSpec,
+  nodeSource,
+  ProvisioningModes,
+  type ProvisioningMode,
   plannedRequestNames,
   requestsToCreate,
   serviceNeedsApply,

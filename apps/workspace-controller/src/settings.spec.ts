@@ -20,7 +20,15 @@ describe('parseWorkspaceControllerSettings', () => {
       healthPort: 8081,
       logLevel: 'info',
       logFormat: 'auto',
+      provisioning: 'auto',
     });
+  });
+
+  it('reads the provisioning mode, and refuses another', () => {
+    expect(settings(['--provisioning', 'byo'])).toMatchObject({ provisioning: 'byo' });
+    expect(settings([], { WORKSPACE_CONTROLLER_PROVISIONING: 'byo' })).toMatchObject({ provisioning: 'byo' });
+    expect(settings(['--adapter-puller-image', 'mirror.example.com/skopeo:1'])).toMatchObject({ adapterPullerImage: 'mirror.example.com/skopeo:1' });
+    expect(() => parseWorkspaceControllerSettings(['--provisioning', 'karpenter'], {})).toThrow('invalid setting --provisioning (WORKSPACE_CONTROLLER_PROVISIONING): expected one of: auto, byo, got "karpenter"');
   });
 
   it('reads the node API, namespaces, registry and ports', () => {

@@ -5,6 +5,7 @@
  */
 import { defineSettings, parseSettings, SettingCodecs, settingsHelp } from '@kaito-ts/core';
 import { type NodeRequestApi, NodeRequestApis } from '@kaito-ts/karpenter';
+import { type ProvisioningMode, ProvisioningModes } from './controllers/workspace/plan.js';
 
 export interface WorkspaceControllerSettings {
   readonly nodeApi: NodeRequestApi;
@@ -21,6 +22,10 @@ export interface WorkspaceControllerSettings {
   readonly healthPort: number | false;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly logFormat: 'json' | 'pretty' | 'auto';
+  /** `auto`: node requests when `resource.instanceType` is set, else bring-your-own nodes; `byo`: never a node request. */
+  readonly provisioning: ProvisioningMode;
+  /** The image of the adapter pullers (skopeo with a shell and tar); absent: Kaito's. */
+  readonly adapterPullerImage?: string;
 }
 
 const envOf = (flag: string): string => `WORKSPACE_CONTROLLER_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -75,6 +80,24 @@ export const SETTINGS = defineSettings({
     placeholder: 'LEVEL',
   },
   logFormat: { flag: 'log-format', env: envOf('log-format'), codec: SettingCodecs.oneOf(['json', 'pretty', 'auto']), default: 'auto', description: 'json | pretty | auto (pretty on a TTY)', placeholder: 'FORMAT' },
+  // provisioning
+  provisioning: {
+    flag: 'provisioning',
+    env: envOf('provisioning'),
+    codec: SettingCodecs.oneOf(ProvisioningModes),
+    default: 'auto',
+    description:
+      'auto: node requests for Workspaces with resource.instanceType, existing nodes matching resource.labelSelector for the others; byo: never create node requests (the instance type, when set, must be the nodes\u2019)',
+    placeholder: 'auto|byo',
+  },
+  adapterPullerImage: {
+    flag: 'adapter-puller-image',
+    env: envOf('adapter-puller-image'),
+    codec: SettingCodecs.optional(SettingCodecs.text),
+    description: 'image of the init containers that pull image adapters: skopeo with a shell and tar (default mcr.microsoft.com/aks/skopeo:1.14.4-6)',
+    example: 'myregistry.azurecr.io/skopeo:1.14.4-6',
+    placeholder: 'IMAGE',
+  },
 });
 
 export const USAGE = settingsHelp(
@@ -88,10 +111,15 @@ export type ParsedSettings = { help: true } | { help: false; settings: Workspace
 export function parseWorkspaceControllerSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ParsedSettings {
   const parsed = parseSettings(SETTINGS, argv, env);
   if (parsed.help) return { help: true };
-  const { kubeconfig, registry, ...v } = parsed.values;
+  const { kubeconfig, registry, adapterPullerImage, ...v } = parsed.values;
   return {
     help: false,
-    settings: { ...v, ...(kubeconfig !== undefined ? { kubeconfig } : {}), ...(registry !== undefined ? { registry } : {}) },
+    settings: {
+      ...v,
+      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+      ...(registry !== undefined ? { registry } : {}),
+      ...(adapterPullerImage !== undefined ? { adapterPullerImage } : {}),
+    },
   };
 }
 

@@ -88,11 +88,13 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       api: settings.nodeApi,
       concurrency: settings.concurrency,
       namespaces: settings.namespaces,
+      provisioning: settings.provisioning,
+      ...(settings.adapterPullerImage !== undefined ? { pullerImage: settings.adapterPullerImage } : {}),
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
     }),
   );
   const done = manager.start({ handleSignals: options.handleSignals ?? false });
-  logger.info('workspace controller started', { nodeApi: settings.nodeApi, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
+  logger.info('workspace controller started', { nodeApi: settings.nodeApi, provisioning: settings.provisioning, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
   return {
     manager,
     done,

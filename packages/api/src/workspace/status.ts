@@ -34,9 +34,13 @@ export const Reason = {
   InsufficientCapacity: 'InsufficientCapacity',
   SkuUnavailable: 'SkuUnavailable',
   NodesReady: 'NodesReady',
+  /** Bring-your-own nodes: fewer matching, ready GPU nodes than the plan needs. */
+  NodesNotFound: 'NodesNotFound',
   // inference
   InferencePending: 'InferencePending',
   InferenceReady: 'InferenceReady',
+  /** A changed inference spec is rolling out: the pods are being replaced by the new revision. */
+  InferenceUpdating: 'InferenceUpdating',
   ContainerCrashLoopBackOff: 'ContainerCrashLoopBackOff',
   ContainerOOMKilled: 'ContainerOOMKilled',
   ImagePullBackOff: 'ImagePullBackOff',

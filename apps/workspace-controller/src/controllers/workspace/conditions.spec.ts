@@ -2,9 +2,9 @@ import type { Condition, Workspace } from '@kaito-ts/api';
 import { makeInferenceWorkspace } from '@kaito-ts/api/testing';
 import type { Node, NodeRequest, NodeRequestCondition } from '@kaito-ts/karpenter';
 import { makeNode, makeNodeRequest } from '@kaito-ts/karpenter/testing';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { makeContainerStatus, makePod } from '../../testing/index.js';
-import { inferenceReady, inferenceStatus, resourceReady, type ConditionVerdict, type ObservedInference } from './conditions.js';
+import { inferenceReady, inferenceStatus, resourceReady, rolloutInProgress, type ConditionVerdict, type ObservedInference } from './conditions.js';
 
 const SKU = 'Standard_NC6s_v3';
 const T0 = new Date('2025-01-01T00:00:00Z');
@@ -136,5 +136,19 @@ describe('inferenceStatus', () => {
     const other: Condition = { type: 'Custom', status: 'True', reason: 'X', message: '', lastTransitionTime: T0.toISOString() };
     const workspace = makeInferenceWorkspace({ status: { conditions: [other] } });
     expect(inferenceStatus(observed({ workspace })).conditions).toContainEqual(other);
+  });
+});
+
+describe('rolloutInProgress', () => {
+  const sts = (status: Record<string, unknown> = {}, generation = 2) => ({ metadata: { name: 'w', generation }, spec: { replicas: 2, selector: {}, serviceName: 'w-headless', template: {} }, status: { replicas: 2, ...status } });
+  it.each([
+    ['no StatefulSet', undefined, undefined, undefined],
+    ['a new StatefulSet', sts({ observedGeneration: 2, currentRevision: 'a', updateRevision: 'a', updatedReplicas: 0 }), undefined, undefined],
+    ['one just updated by this pass', sts({ observedGeneration: 2 }), 'h2', 'StatefulSet w was updated to revision h2; its pods are being replaced'],
+    ['an update its controller has not seen', sts({ observedGeneration: 1 }), undefined, 'StatefulSet w has not yet acted on its update (generation 2, observed 1)'],
+    ['pods being replaced', sts({ observedGeneration: 2, currentRevision: 'a', updateRevision: 'b', updatedReplicas: 1 }), undefined, 'StatefulSet w is replacing its pods: 1/2 on the new revision'],
+    ['a finished rollout', sts({ observedGeneration: 2, currentRevision: 'b', updateRevision: 'b', updatedReplicas: 2 }), undefined, undefined],
+  ])('says %s is %s', (_name, s, rolledTo, want) => {
+    expect(rolloutInProgress(s as V1StatefulSet | undefined, rolledTo)).toBe(want);
   });
 });

@@ -17,7 +17,7 @@
  */
 import { ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
 import { isDeleting, type Node, type NodeRequest } from '@kaito-ts/karpenter';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { FAILURE_ORDER, podHealth, type PodHealth } from './pod-health.js';
 import { workloadReadiness, type WorkloadReadiness } from './readiness.js';
 
@@ -32,6 +32,12 @@ export interface ObservedInference {
   /** The inference pods (the StatefulSet's). */
   readonly pods: readonly V1Pod[];
   readonly now: Date;
+  /** The inference StatefulSet as cached. */
+  readonly statefulSet?: V1StatefulSet;
+  /** The revision this pass has just updated an existing StatefulSet to (absent: no update). */
+  readonly rolledTo?: string;
+  /** `ResourceReady` decided elsewhere (bring-your-own nodes: byo-nodes.ts); else from `requests` and `nodes`. */
+  readonly resource?: ResourceVerdict;
 }
 
 export interface ConditionVerdict {
@@ -59,7 +65,7 @@ function nodeOf(request: NodeRequest, nodes: readonly Node[]): Node | undefined 
   );
 }
 
-interface ResourceVerdict extends ConditionVerdict {
+export interface ResourceVerdict extends ConditionVerdict {
   readonly workerNodes: readonly string[];
 }
 
@@ -87,13 +93,35 @@ export function resourceReady(o: Pick<ObservedInference, 'targetNodeCount' | 're
   return { status: 'False', reason: Reason.NodesPending, message: `${workerNodes.length}/${target} nodes ready; ${target - live.length} node request(s) not created yet`, workerNodes };
 }
 
+/**
+ * Why the StatefulSet is between two revisions, or undefined when it is not: this pass has just
+ * updated it, the StatefulSet controller has not acted on the update yet, or it is replacing pods
+ * (`updateRevision` ≠ `currentRevision`). A new StatefulSet is not rolling.
+ */
+export function rolloutInProgress(sts: V1StatefulSet | undefined, rolledTo?: string): string | undefined {
+  if (sts === undefined) return undefined;
+  const name = sts.metadata?.name ?? '(unnamed)';
+  if (rolledTo !== undefined) return `StatefulSet ${name} was updated to revision ${rolledTo}; its pods are being replaced`;
+  const generation = sts.metadata?.generation;
+  const observed = sts.status?.observedGeneration;
+  if (generation !== undefined && observed !== undefined && observed < generation) return `StatefulSet ${name} has not yet acted on its update (generation ${generation}, observed ${observed})`;
+  const { updateRevision, currentRevision, updatedReplicas } = sts.status ?? {};
+  if (updateRevision !== undefined && currentRevision !== undefined && updateRevision !== currentRevision) {
+    return `StatefulSet ${name} is replacing its pods: ${updatedReplicas ?? 0}/${sts.spec?.replicas ?? 1} on the new revision`;
+  }
+  return undefined;
+}
+
 /** `InferenceReady`, given `ResourceReady`. */
-export function inferenceReady(o: Pick<ObservedInference, 'targetNodeCount' | 'pods'>, resource: ConditionVerdict): ConditionVerdict {
+export function inferenceReady(o: Pick<ObservedInference, 'targetNodeCount' | 'pods' | 'statefulSet' | 'rolledTo'>, resource: ConditionVerdict): ConditionVerdict {
   const health = o.pods.map(podHealth);
   const failing = health.filter((h) => !h.ready && FAILURE_ORDER.includes(h.reason)).sort(byFailure)[0];
   // A failing pod is reported even while nodes are missing: it is the more specific news.
   if (failing !== undefined) return { status: 'False', reason: failing.reason, message: failing.message };
   if (resource.status !== 'True') return { status: 'False', reason: Reason.InferencePending, message: `waiting for nodes: ${resource.message}` };
+  // The old pods may all still be Ready, but they serve the old spec: not what the user asked for.
+  const rolling = rolloutInProgress(o.statefulSet, o.rolledTo);
+  if (rolling !== undefined) return { status: 'False', reason: Reason.InferenceUpdating, message: rolling };
   const ready = health.filter((h) => h.ready).length;
   const target = o.targetNodeCount;
   if (ready >= target && target > 0) return { status: 'True', reason: Reason.InferenceReady, message: `${ready}/${target} inference pods ready` };
@@ -124,7 +152,7 @@ function nextState(previous: string | undefined, ready: boolean): WorkspaceState
  */
 export function inferenceStatus(o: ObservedInference): WorkspaceStatus {
   const previous = o.workspace.status ?? {};
-  const resource = resourceReady(o);
+  const resource = o.resource ?? resourceReady(o);
   const inference = inferenceReady(o, resource);
   const summary = workspaceReady(resource, inference);
   const opts = { observedGeneration: o.workspace.metadata.generation, now: o.now };

@@ -7,6 +7,7 @@ import { MachineResource, type NodeRequestApi, NodeClaimResource, NodeResource, 
 import { makeNode } from '@kaito-ts/karpenter/testing';
 import { makePod } from '../../testing/pods.js';
 import { workspaceController } from './controller.js';
+import type { ProvisioningMode } from './plan.js';
 import { Workspaces } from './resources.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -38,8 +39,11 @@ class World {
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
 
-  constructor(readonly api: NodeRequestApi = 'nodeclaim') {
-    this.controller = workspaceController(this.mgr, { api, events: this.events, now: () => NOW });
+  constructor(
+    readonly api: NodeRequestApi = 'nodeclaim',
+    provisioning: ProvisioningMode = 'auto',
+  ) {
+    this.controller = workspaceController(this.mgr, { api, events: this.events, now: () => NOW, provisioning });
   }
 
   get requestResource(): ResourceType {
@@ -100,14 +104,14 @@ class World {
   }
 
   /** What a provisioner does: the request launches, its Ready GPU node registers. */
-  async provision(): Promise<void> {
+  async provision(instanceType = SKU): Promise<void> {
     const client = nodeRequestClient(this.mgr.client, this.api);
     for (const obj of this.requests()) {
       const name = obj.metadata.name;
       const current = await client.get(name);
       if (current === undefined) continue;
       const cond = (type: string) => ({ type, status: 'True' as const, reason: type, message: '', lastTransitionTime: NOW.toISOString() });
-      this.server.seed(makeNode({ metadata: { name: `node-${name}`, labels: { ...obj.metadata.labels } }, providerID: `fake:///${name}`, instanceType: SKU }));
+      this.server.seed(makeNode({ metadata: { name: `node-${name}`, labels: { ...obj.metadata.labels } }, providerID: `fake:///${name}`, instanceType }));
       await client.patchStatus(current, {
         ...current.status,
         providerID: `fake:///${name}`,
@@ -306,5 +310,177 @@ describe('workspaceController: the inference reconcile', () => {
     await world.settle();
     expect(world.requests()).toEqual([]);
     expect(world.server.get(Workspaces, 'workspace-phi-3', 'default')).toBeUndefined();
+  });
+});
+
+/** A bring-your-own GPU node labelled `apps: phi-3` (the factory Workspace's selector). */
+function byoNode(name: string, o: { gpus?: string; instanceType?: string } = {}): KubeObject {
+  return makeNode({
+    metadata: { name, labels: { apps: 'phi-3' } },
+    instanceType: o.instanceType ?? SKU,
+    allocatable: { cpu: '6', memory: '100Gi', 'nvidia.com/gpu': o.gpus ?? '1', pods: '110' },
+  }) as unknown as KubeObject;
+}
+
+/** The factory Workspace without an instance type: bring-your-own nodes in provisioning mode auto. */
+function seedByoWorkspace(world: World): void {
+  const ws = makeInferenceWorkspace({ inference: { preset: { name: 'phi-3-mini-4k-instruct' } } });
+  world.server.seed({ ...ws, resource: { labelSelector: ws.resource.labelSelector } } as unknown as KubeObject);
+}
+
+type Sts = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image?: string }[]; initContainers?: { name: string }[]; affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } } } } } } };
+
+describe('workspaceController: bring-your-own nodes', () => {
+  it('says which matching node lacks what, creates no node request, then serves once a GPU node is there', async () => {
+    world = new World();
+    seedByoWorkspace(world);
+    world.server.seed(byoNode('gpu-a', { gpus: '0' }));
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({
+      status: 'False',
+      reason: Reason.NodesNotFound,
+      message: '0 of 1 nodes matching apps=phi-3: gpu-a has no nvidia.com/gpu allocatable',
+    });
+    expect(world.condition(ConditionType.WorkspaceReady)?.message).toBe('NodesNotFound: 0 of 1 nodes matching apps=phi-3: gpu-a has no nvidia.com/gpu allocatable');
+    expect(world.server.list(Resources.StatefulSet)).toEqual([]);
+
+    world.server.seed(byoNode('gpu-b'));
+    await world.settle();
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'True', reason: Reason.NodesReady, message: '1/1 nodes ready, matching apps=phi-3: gpu-b; not chosen: gpu-a has no nvidia.com/gpu allocatable' });
+    expect(world.workspace().status?.workerNodes).toEqual(['gpu-b']);
+    const sts = world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default');
+    expect(sts?.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).toEqual([
+      {
+        matchExpressions: [
+          { key: 'apps', operator: 'In', values: ['phi-3'] },
+          { key: 'node.kubernetes.io/instance-type', operator: 'In', values: [SKU] },
+        ],
+      },
+    ]);
+    expect(world.requests()).toEqual([]);
+    expect(world.server.writes().filter((w) => w.method !== 'WATCH' && w.path.includes('/nodeclaims'))).toEqual([]);
+  });
+
+  it('enqueues a bring-your-own Workspace when a node matching its selector changes', async () => {
+    world = new World();
+    seedByoWorkspace(world);
+    await world.start();
+    const watch = world.controller.watches.find((w) => w.resource === NodeResource);
+    expect(watch?.mapToKeys(byoNode('gpu-a'))).toEqual([KEY]);
+    expect(watch?.mapToKeys({ ...byoNode('gpu-b'), metadata: { name: 'gpu-b', labels: { apps: 'other' } } })).toEqual([]);
+  });
+
+  it('in provisioning mode byo creates no node request even with an instance type, and requires that type', async () => {
+    world = new World('nodeclaim', 'byo');
+    seedWorkspace(world);
+    world.server.seed(byoNode('gpu-a', { instanceType: 'Standard_NC12s_v3' }));
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+    expect(world.requests()).toEqual([]);
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({
+      reason: Reason.NodesNotFound,
+      message: '0 of 1 nodes matching apps=phi-3: gpu-a is instance type Standard_NC12s_v3, not Standard_NC6s_v3',
+    });
+  });
+
+  it('refuses a selector made only of reserved labels, which would take every node', async () => {
+    world = new World();
+    const ws = makeInferenceWorkspace({ metadata: { name: 'workspace-phi-3' } });
+    world.server.seed({ ...ws, resource: { labelSelector: { matchLabels: { 'kaito.sh/workspace': 'x' } } } } as unknown as KubeObject);
+    await world.start();
+    await expect(world.reconcile()).rejects.toBeInstanceOf(TerminalError);
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ reason: Reason.InvalidSpec });
+    expect(world.condition(ConditionType.ResourceReady)?.message).toContain('selects every node');
+  });
+});
+
+describe('workspaceController: several nodes, templates, adapters, updates', () => {
+  it('creates two node requests and a two-pod StatefulSet for a model that needs two nodes, Ready only when both pods are', async () => {
+    world = new World();
+    seedWorkspace(world, { resource: { count: 2, instanceType: 'Standard_NC24ads_A100_v4' }, inference: { preset: { name: 'falcon-40b-instruct' } } });
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+    expect(world.requests()).toHaveLength(2);
+    expect(world.workspace().status?.targetNodeCount).toBe(2);
+
+    await world.provision('Standard_NC24ads_A100_v4');
+    await world.settle();
+    expect(world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default')?.spec?.replicas).toBe(2);
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'True', message: '2/2 nodes ready' });
+
+    const pod = makePod();
+    world.server.seed({ ...pod, apiVersion: 'v1', kind: 'Pod', metadata: { ...pod.metadata, name: 'workspace-phi-3-0', namespace: 'default' } } as unknown as KubeObject);
+    await world.settle();
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'False', reason: Reason.InferencePending, message: '1/2 inference pods ready; 1 pod(s) not created yet' });
+    world.server.seed({ ...pod, apiVersion: 'v1', kind: 'Pod', metadata: { ...pod.metadata, name: 'workspace-phi-3-1', namespace: 'default' } } as unknown as KubeObject);
+    await world.settle();
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'True', message: '2/2 inference pods ready' });
+  });
+
+  it('runs a template Workspace’s own container on its node, with the SKU’s GPUs requested for the node', async () => {
+    world = new World();
+    const ws = makeInferenceWorkspace();
+    world.server.seed({ ...ws, inference: { template: { spec: { containers: [{ name: 'server', image: 'example.com/llm:1' }] } } } } as unknown as KubeObject);
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+    expect(world.requests()).toHaveLength(1);
+    await world.provision();
+    await world.settle();
+    const sts = world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default');
+    expect(sts?.spec?.template?.spec?.containers).toEqual([{ name: 'server', image: 'example.com/llm:1' }]);
+    expect(world.condition(ConditionType.ResourceReady)).toMatchObject({ status: 'True' });
+  });
+
+  it('renders an adapter Workspace’s puller init container', async () => {
+    world = new World();
+    seedWorkspace(world, { inference: { preset: { name: 'phi-3-mini-4k-instruct' }, adapters: [{ source: { name: 'sql', image: 'example.com/sql:1' } }] } });
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    expect(world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default')?.spec?.template?.spec?.initContainers?.map((c) => c.name)).toEqual(['puller-sql']);
+  });
+
+  it('exports its Workspaces by state and node source on the manager’s registry', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.settle();
+    expect(await world.mgr.metrics.registry.metrics()).toContain('kaito_inference_workspaces{state="Pending",nodes="requests"} 1');
+  });
+
+  it('reports InferenceUpdating while a changed spec rolls out, even with the old pods Ready', async () => {
+    world = new World();
+    seedWorkspace(world);
+    await world.start();
+    await world.reconcile();
+    await world.provision();
+    await world.settle();
+    const pod = makePod();
+    world.server.seed({ ...pod, apiVersion: 'v1', kind: 'Pod', metadata: { ...pod.metadata, name: 'workspace-phi-3-0', namespace: 'default' } } as unknown as KubeObject);
+    await world.settle();
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'True' });
+
+    await world.mgr.client.mergePatch(Workspaces, { name: 'workspace-phi-3', namespace: 'default' }, { inference: { config: 'my-inference-params' } });
+    await world.settle();
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'False', reason: Reason.InferenceUpdating });
+    expect(world.workspace().status?.state).toBe('NotReady');
+
+    // What the StatefulSet controller reports while it replaces the pods, then once it is done.
+    const sts = world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default');
+    const rolling = { observedGeneration: sts?.metadata.generation ?? 1, replicas: 1, currentRevision: 'r1', updateRevision: 'r2', updatedReplicas: 0 };
+    await world.mgr.client.patchStatus(Resources.StatefulSet, sts as KubeObject, rolling);
+    await world.settle();
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'False', reason: Reason.InferenceUpdating, message: 'StatefulSet workspace-phi-3 is replacing its pods: 0/1 on the new revision' });
+    await world.mgr.client.patchStatus(Resources.StatefulSet, world.server.get<Sts>(Resources.StatefulSet, 'workspace-phi-3', 'default') as KubeObject, { ...rolling, currentRevision: 'r2', updatedReplicas: 1 });
+    await world.settle();
+    expect(world.condition(ConditionType.InferenceReady)).toMatchObject({ status: 'True', reason: Reason.InferenceReady });
   });
 });

@@ -1,7 +1,9 @@
 /**
- * The inference reconcile of a Workspace with `resource.instanceType` (auto-provisioning), the thin
- * layer over the pure planners of this folder (plan.ts, node-requests.ts, inference-workload.ts,
- * conditions.ts). Order, as Kaito's (`pkg/workspace/controllers/workspace_controller.go`):
+ * The inference reconcile of a Workspace, the thin layer over the pure planners of this folder
+ * (plan.ts, node-requests.ts, byo-nodes.ts, inference-workload.ts, template-workload.ts,
+ * adapters.ts, conditions.ts). Its nodes come from node requests (provisioning mode `auto` and
+ * `resource.instanceType` set) or are brought by the user (`nodeSource`). Order, as Kaito's
+ * (`pkg/workspace/controllers/workspace_controller.go`):
  *
  * 1. deleting → delete the StatefulSet and wait (bounded) for its pods to terminate while their
  *    nodes still run them, then delete the node requests, wait for them to go (status says which),
@@ -9,14 +11,15 @@
  * 2. the finalizer, before anything is created;
  * 3. plan with `@kaito-ts/presets`; a spec that cannot be served → all conditions False with the
  *    reason and the planner's explanation, then `TerminalError` (no retry until the spec changes);
- * 4. create the missing node requests: exactly the planned count, deterministic names (a second
- *    pass before the cache caught up gets 409 AlreadyExists, never a duplicate);
+ * 4. node requests: create the missing ones, exactly the planned count, deterministic names (a
+ *    second pass before the cache caught up gets 409 AlreadyExists, never a duplicate);
+ *    bring-your-own: choose the matching ready GPU nodes, plan on their GPUs, create nothing;
  * 5. once every node is ready: the StatefulSet and Services, applied only when they differ;
  * 6. the status from what was observed, written only when it changed; one Event per transition.
  *
  * Every read comes from the manager's caches; watches only enqueue the owning Workspace's key.
  */
-import { Labels, WORKSPACE_FINALIZER, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
+import { Labels, Reason, WORKSPACE_FINALIZER, WorkspaceState, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
 import {
   hasFinalizer,
   ignoreAlreadyExists,
@@ -36,11 +39,28 @@ import {
 } from '@kaito-ts/controller-runtime';
 import { type Node, type NodeRequest, type NodeRequestApi, NodeResource, isDeleting, nodeRequestClient, nodeRequestOf, nodeRequestResource } from '@kaito-ts/karpenter';
 import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { inferenceStatus, resourceReady } from './conditions.js';
-import { desiredInferenceWorkload } from './inference-workload.js';
+import { byoResourceReady, isEmptySelector, matchesSelector, sanitizedSelector, selectByoNodes } from './byo-nodes.js';
+import { inferenceStatus, resourceReady, type ResourceVerdict } from './conditions.js';
+import { desiredInferenceWorkload, type ByoPlacement, type InferenceWorkload } from './inference-workload.js';
 import { desiredNodeRequest } from './node-requests.js';
-import { blockedStatus, conditionTransitions, deletingStatus, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
+import {
+  blockedStatus,
+  checkInferenceSpec,
+  conditionTransitions,
+  deletingStatus,
+  nodeSource,
+  plannedRequestNames,
+  type ProvisioningMode,
+  requestsToCreate,
+  type ResolvedPlan,
+  resolveInferencePlan,
+  serviceNeedsApply,
+  statefulSetNeedsApply,
+} from './plan.js';
+import { registerWorkspaceMetrics } from './metrics.js';
 import { Workspaces } from './resources.js';
+import { REVISION_HASH_ANNOTATION } from './revision.js';
+import { desiredTemplateWorkload } from './template-workload.js';
 
 export const CONTROLLER_NAME = 'workspace';
 /** Cache index of node requests, Pods and Nodes by the Workspace key their labels name. */
@@ -67,6 +87,10 @@ export interface WorkspaceControllerOptions {
   readonly events?: EventRecorder;
   /** Reconcile only Workspaces in these namespaces; empty or absent: all. */
   readonly namespaces?: readonly string[];
+  /** `auto` (default): node requests when `resource.instanceType` is set, else bring-your-own nodes; `byo`: never a node request. */
+  readonly provisioning?: ProvisioningMode;
+  /** Image of the adapter pullers (default Kaito's skopeo image). */
+  readonly pullerImage?: string;
   readonly now?: () => Date;
 }
 
@@ -88,14 +112,32 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
   const services = mgr.informer(Resources.Service);
   const pods = mgr.informer(Resources.Pod, { indexers: { [WORKSPACE_INDEX]: podKey } });
 
+  const provisioning = options.provisioning ?? 'auto';
   const watched = new Set(options.namespaces ?? []);
+  const isByo = (ws: Workspace): boolean => ws.inference !== undefined && nodeSource(ws, provisioning) === 'byo';
+  /** A Node's change concerns the Workspace its labels name, and every bring-your-own Workspace it matches. */
+  const metrics = registerWorkspaceMetrics(
+    mgr.metrics.registry,
+    () => workspaces.list().filter((ws) => watched.size === 0 || watched.has(ws.metadata.namespace ?? '')),
+    (ws) => (isByo(ws) ? 'byo' : 'requests'),
+  );
+  const nodeKeys = (node: KubeObject): string[] => [
+    ...labelledKey(node),
+    ...workspaces
+      .list()
+      .filter((ws) => isByo(ws) && matchesSelector(node.metadata.labels, sanitizedSelector(ws.resource.labelSelector)))
+      .map((ws) => objectKey(ws.metadata.namespace ?? '', ws.metadata.name)),
+  ];
   const requestsOf = (key: string): NodeRequest[] => requests.byIndex(WORKSPACE_INDEX, key).map((o) => nodeRequestOf(api, o));
 
   async function writeStatus(ws: Workspace, status: WorkspaceStatus, log: Logger): Promise<void> {
     const { changed } = await mgr.client.patchStatus(Workspaces, ws, status);
     if (!changed) return;
     log.debug('status written', { state: status.state });
-    for (const t of conditionTransitions(ws.status?.conditions, status.conditions)) events.publish({ involvedObject: ws, ...t });
+    const transitions = conditionTransitions(ws.status?.conditions, status.conditions);
+    for (const t of transitions) events.publish({ involvedObject: ws, ...t });
+    const firstReady = ws.status?.state !== WorkspaceState.Ready && ws.status?.state !== WorkspaceState.NotReady && status.state === WorkspaceState.Ready;
+    if (firstReady) metrics.becameReady(ws, isByo(ws) ? 'byo' : 'requests', now());
   }
 
   /** Deletes the Workspace's StatefulSet; what is still terminating (none once the drain timed out). */
@@ -158,12 +200,33 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     return [...live, ...created];
   }
 
-  async function ensureWorkload(ws: Workspace, workload: { statefulSet: V1StatefulSet; service: V1Service; headlessService: V1Service }, log: Logger): Promise<void> {
+  function desiredWorkload(ws: Workspace, resolved: Extract<ResolvedPlan, { ok: true }>, byo?: ByoPlacement): InferenceWorkload {
+    const placement = byo !== undefined ? { byo } : {};
+    if (resolved.kind === 'template') return desiredTemplateWorkload({ workspace: ws, nodeCount: resolved.nodeCount, ...placement });
+    return desiredInferenceWorkload({
+      workspace: ws,
+      plan: resolved.plan,
+      model: resolved.model,
+      ...placement,
+      ...(options.registry !== undefined ? { registry: options.registry } : {}),
+      ...(options.pullerImage !== undefined ? { pullerImage: options.pullerImage } : {}),
+    });
+  }
+
+  async function block(ws: Workspace, key: string, reason: Reason, message: string, log: Logger): Promise<never> {
+    await writeStatus(ws, blockedStatus(ws, reason, message, now()), log);
+    throw new TerminalError(`workspace ${key}: ${reason}: ${message}`);
+  }
+
+  /** Applies what differs; returns the revision an existing StatefulSet was just updated to, for the status. */
+  async function ensureWorkload(ws: Workspace, workload: InferenceWorkload, log: Logger): Promise<string | undefined> {
+    let rolledTo: string | undefined;
     const ns = ws.metadata.namespace ?? '';
     const sts = statefulSets.get(ns, ws.metadata.name) as V1StatefulSet | undefined;
     if (statefulSetNeedsApply(workload.statefulSet, sts)) {
       await mgr.client.apply(workload.statefulSet as unknown as KubeObject);
       log.info(sts === undefined ? 'created statefulset' : 'updated statefulset', { revision: workload.statefulSet.metadata?.annotations });
+      if (sts !== undefined) rolledTo = workload.statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION];
       events.publish({ involvedObject: ws, type: 'Normal', reason: sts === undefined ? 'WorkloadCreated' : 'WorkloadUpdated', message: `${sts === undefined ? 'created' : 'updated'} StatefulSet ${ws.metadata.name}` });
     }
     for (const svc of [workload.service, workload.headlessService]) {
@@ -173,7 +236,13 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
         log.info('applied service', { service: svc.metadata?.name });
       }
     }
+    return rolledTo;
   }
+
+  const statefulSetOf = (ws: Workspace): { statefulSet?: V1StatefulSet } => {
+    const sts = statefulSets.get(ws.metadata.namespace ?? '', ws.metadata.name) as V1StatefulSet | undefined;
+    return sts !== undefined ? { statefulSet: sts } : {};
+  };
 
   async function reconcile(key: string, log: Logger): Promise<Result> {
     const ws = workspaces.getByKey(key);
@@ -186,24 +255,50 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     const { name, namespace, uid } = current.metadata;
     if (namespace === undefined || uid === undefined) throw new Error(`workspace ${key}: read without namespace or uid`);
 
-    const resolved = resolveInferencePlan(current);
-    if (!resolved.ok) {
-      await writeStatus(current, blockedStatus(current, resolved.reason, resolved.message, now()), log);
-      throw new TerminalError(`workspace ${key}: ${resolved.reason}: ${resolved.message}`);
-    }
-    const { plan, model } = resolved;
     const identity = { name, namespace, uid };
-    const owned = await ensureNodeRequests(current, identity, plan.nodeCount, plan.gpusPerNode, log);
+    const workloadPods = (): V1Pod[] => pods.byIndex(WORKSPACE_INDEX, key).filter((p) => p.metadata.namespace === namespace) as unknown as V1Pod[];
+    if (isByo(current)) return reconcileByo(current, key, workloadPods, log);
+
+    const resolved = resolveInferencePlan(current);
+    if (!resolved.ok) return block(current, key, resolved.reason, resolved.message, log);
+    const owned = await ensureNodeRequests(current, identity, resolved.nodeCount, resolved.gpusPerNode, log);
     const requestNodes = owned.flatMap((r) => {
       const node = r.status.nodeName !== undefined ? nodes.get(undefined, r.status.nodeName) : undefined;
       return node !== undefined ? [node as Node] : [];
     });
-    const observed = { workspace: current, targetNodeCount: plan.nodeCount, requests: owned, nodes: requestNodes };
-    if (resourceReady(observed).status === 'True') {
-      await ensureWorkload(current, desiredInferenceWorkload({ workspace: current, plan, model, ...(options.registry !== undefined ? { registry: options.registry } : {}) }), log);
+    const observed = { workspace: current, targetNodeCount: resolved.nodeCount, requests: owned, nodes: requestNodes };
+    const rolledTo = resourceReady(observed).status === 'True' ? await ensureWorkload(current, desiredWorkload(current, resolved), log) : undefined;
+    await writeStatus(current, inferenceStatus({ ...observed, pods: workloadPods(), now: now(), ...statefulSetOf(current), ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
+    return {};
+  }
+
+  /**
+   * Bring-your-own nodes: spec errors first (they need no node), then the matching ready GPU nodes,
+   * the plan on their GPUs, and the workload once enough of them are there. No node request.
+   */
+  async function reconcileByo(ws: Workspace, key: string, workloadPods: () => V1Pod[], log: Logger): Promise<Result> {
+    const spec = checkInferenceSpec(ws);
+    if (!spec.ok) return block(ws, key, spec.reason, spec.message, log);
+    if (isEmptySelector(sanitizedSelector(ws.resource.labelSelector))) {
+      return block(ws, key, Reason.InvalidSpec, 'resource.labelSelector: bring-your-own nodes are chosen by it, and it selects every node; name labels of your GPU nodes, e.g. matchLabels: {apps: llm}', log);
     }
-    const workloadPods = pods.byIndex(WORKSPACE_INDEX, key).filter((p) => p.metadata.namespace === namespace) as unknown as V1Pod[];
-    await writeStatus(current, inferenceStatus({ ...observed, pods: workloadPods, now: now() }), log);
+    const selection = selectByoNodes(ws.resource.labelSelector, nodes.list() as Node[], ws.resource.instanceType || undefined);
+    const requested = Math.max(ws.resource.count ?? 1, 1);
+    let resolved: Extract<ResolvedPlan, { ok: true }> | undefined;
+    if (spec.model === undefined || selection.gpus !== undefined) {
+      const r = resolveInferencePlan(ws, selection.gpus?.sku);
+      if (!r.ok) return block(ws, key, r.reason, r.message, log);
+      resolved = r;
+    }
+    const target = resolved?.nodeCount ?? requested;
+    const resource: ResourceVerdict = byoResourceReady(selection, target);
+    let rolledTo: string | undefined;
+    if (resolved !== undefined && resource.status === 'True') {
+      const hardwareLabel = resolved.kind === 'preset' ? selection.gpus?.hardwareLabel : undefined;
+      rolledTo = await ensureWorkload(ws, desiredWorkload(ws, resolved, hardwareLabel !== undefined ? { hardwareLabel } : {}), log);
+    }
+    const observed = { workspace: ws, targetNodeCount: target, requests: [], nodes: [], resource, pods: workloadPods(), now: now(), ...statefulSetOf(ws) };
+    await writeStatus(ws, inferenceStatus({ ...observed, ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
     return {};
   }
 
@@ -213,7 +308,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     watches: [
       watch(Workspaces),
       watch(requestResource, { mapToKeys: labelledKey }),
-      watch(NodeResource, { mapToKeys: labelledKey }),
+      watch(NodeResource, { mapToKeys: nodeKeys }),
       watch(Resources.StatefulSet, { mapToKeys: toControllerOwner(Workspaces) }),
       watch(Resources.Service, { mapToKeys: toControllerOwner(Workspaces) }),
       watch(Resources.Pod, { mapToKeys: podKey }),

@@ -130,7 +130,7 @@ describe('desiredInferenceWorkload: options from the Workspace', () => {
   it.each<[string, (w: Workspace) => Workspace, RegExp]>([
     ['a Workspace without a uid', (w) => ({ ...w, metadata: { name: w.metadata.name, namespace: 'default' } }), /metadata.uid are required/],
     ['a template Workspace', (w) => ({ ...w, inference: { template: {} } }), /inference.preset is required/],
-    ['a Workspace with adapters, until their puller init containers exist', (w) => ({ ...w, inference: { ...w.inference, adapters: [{ source: { name: 'a', image: 'r/a:1' } }] } }), /inference.adapters are not supported yet/],
+    ['a strength on vLLM, which cannot weight adapters', (w) => ({ ...w, inference: { ...w.inference, adapters: [{ source: { name: 'a', image: 'r/a:1' }, strength: '0.5' }] } }), /vLLM does not weight adapters/],
   ])('rejects %s', (_name, change, message) => {
     const model = getModel(PHI);
     expect(() => desiredInferenceWorkload({ workspace: change(makeInferenceWorkspace()), model, plan: plan(model, SKU) })).toThrow(message);
@@ -178,5 +178,78 @@ describe('desiredInferenceWorkload: several nodes', () => {
 
   it('gives each pod its ordinal', () => {
     expect(container?.env).toContainEqual({ name: 'POD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } });
+  });
+});
+
+describe('desiredInferenceWorkload: adapters', () => {
+  const adapters = [
+    { source: { name: 'sql-lora', image: 'myregistry.azurecr.io/adapters/sql:1', imagePullSecrets: ['acr-pull'] } },
+    { source: { name: 'chat.v2', volumeSource: { persistentVolumeClaim: { claimName: 'adapters' } } } },
+  ];
+  const { statefulSet } = workloadOf({ inference: { adapters } });
+  const pod = statefulSet.spec?.template.spec;
+  const container = pod?.containers[0];
+
+  it('pulls an image adapter with an init container into /mnt/adapter/<name>, with its pull Secret', () => {
+    expect(pod?.initContainers).toHaveLength(1);
+    const puller = pod?.initContainers?.[0];
+    expect(puller).toMatchObject({ name: 'puller-sql-lora', image: 'mcr.microsoft.com/aks/skopeo:1.14.4-6' });
+    expect(puller?.env).toEqual([
+      { name: 'ADAPTER_NAME', value: 'sql-lora' },
+      { name: 'ADAPTER_IMAGE', value: 'myregistry.azurecr.io/adapters/sql:1' },
+      { name: 'ADAPTER_DIR', value: '/mnt/adapter' },
+    ]);
+    expect(puller?.command?.[2]).toContain('skopeo copy --retry-times 3 --authfile "$auth" "docker://$ADAPTER_IMAGE"');
+    expect(puller?.volumeMounts).toEqual([
+      { name: 'adapter-volume', mountPath: '/mnt/adapter' },
+      { name: expect.any(String), mountPath: '/etc/kaito/pull-secrets/acr-pull', readOnly: true },
+    ]);
+    const secretVolume = pod?.volumes?.find((v) => v.name === puller?.volumeMounts?.[1]?.name);
+    expect(secretVolume?.secret).toEqual({ secretName: 'acr-pull', items: [{ key: '.dockerconfigjson', path: '.dockerconfigjson' }] });
+  });
+
+  it('mounts a volume adapter read-only at /mnt/adapter/<name>', () => {
+    const mount = container?.volumeMounts?.find((m) => m.mountPath === '/mnt/adapter/chat.v2');
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(pod?.volumes?.find((v) => v.name === mount?.name)).toEqual({ name: 'adapter-chat-v2', persistentVolumeClaim: { claimName: 'adapters' } });
+  });
+
+  it('shares /mnt/adapter between the pullers and the server, and tells vLLM to serve LoRA', () => {
+    expect(container?.volumeMounts).toContainEqual({ name: 'adapter-volume', mountPath: '/mnt/adapter' });
+    expect(pod?.volumes).toContainEqual({ name: 'adapter-volume', emptyDir: {} });
+    expect(container?.args).toContain('--enable-lora');
+  });
+
+  it('passes each strength to the transformers runtime as an env var named after the adapter', () => {
+    const t = workloadOf({ metadata: { annotations: { [Annotations.runtime]: 'transformers' } }, inference: { adapters: [{ source: { name: 'a', image: 'r/a:1' }, strength: '0.25' }] } });
+    expect(t.statefulSet.spec?.template.spec?.containers[0]?.env).toContainEqual({ name: 'a', value: '0.25' });
+  });
+
+  it('changes the revision when an adapter is added', () => {
+    expect(statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION]).not.toBe(workloadOf().statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION]);
+  });
+});
+
+describe('desiredInferenceWorkload: bring-your-own nodes', () => {
+  const workspace = makeInferenceWorkspace({ resource: { labelSelector: { matchLabels: { apps: 'phi-3' }, matchExpressions: [{ key: 'pool', operator: 'In', values: ['gpu'] }] } } });
+  const model = getModel(PHI);
+  const byo = { hardwareLabel: { key: 'node.kubernetes.io/instance-type', value: SKU } };
+  const { statefulSet } = desiredInferenceWorkload({ workspace, model, plan: plan(model, SKU), byo });
+
+  it('pins the pods by the selector and the planned hardware, not by node-request labels', () => {
+    expect(statefulSet.spec?.template.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).toEqual([
+      {
+        matchExpressions: [
+          { key: 'apps', operator: 'In', values: ['phi-3'] },
+          { key: 'pool', operator: 'In', values: ['gpu'] },
+          { key: 'node.kubernetes.io/instance-type', operator: 'In', values: [SKU] },
+        ],
+      },
+    ]);
+  });
+
+  it('has its own revision, so moving between node sources rolls the pods', () => {
+    expect(statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION]).toBe(inferenceRevision(workspace, 'byo:node.kubernetes.io/instance-type=Standard_NC6s_v3'));
+    expect(statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION]).not.toBe(inferenceRevision(workspace));
   });
 });

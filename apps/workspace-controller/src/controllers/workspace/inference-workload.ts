@@ -17,6 +17,7 @@
  */
 import { codedError } from '@kaito-ts/core';
 import { Annotations, Labels, RESERVED_LABEL_KEYS, type Workspace } from '@kaito-ts/api';
+import { adapterPodParts, adapterProblems, adapterRefs } from './adapters.js';
 import { KAITO_GPU_TAINT, WellKnownLabels } from '@kaito-ts/karpenter';
 import { inferenceRuntime, inferenceVolumes, renderInferenceContainer, type Plan, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
 import type { V1NodeSelectorRequirement, V1OwnerReference, V1Service, V1StatefulSet, V1Toleration } from '@kubernetes/client-node';
@@ -39,6 +40,16 @@ export interface InferenceWorkloadInput {
   /** Image registry override (a mirror of mcr.microsoft.com/aks/kaito). */
   readonly registry?: string;
   readonly imageTag?: string;
+  /** Bring-your-own nodes: pin the pods by the Workspace's selector and this label instead of the node requests' labels. */
+  readonly byo?: ByoPlacement;
+  /** The adapter puller image (default Kaito's skopeo image). */
+  readonly pullerImage?: string;
+}
+
+/** Where a bring-your-own Workspace's pods may run: its selector's nodes with the planned hardware. */
+export interface ByoPlacement {
+  /** The node label that names the planned hardware, e.g. `node.kubernetes.io/instance-type` = `Standard_NC6s_v3`. */
+  readonly hardwareLabel?: { readonly key: string; readonly value: string };
 }
 
 export interface InferenceWorkload {
@@ -67,7 +78,7 @@ export function leaderAddress(workspace: { readonly name: string; readonly names
   return `${workspace.name}-0.${headlessServiceName(workspace.name)}.${workspace.namespace}.svc.cluster.local`;
 }
 
-function identity(ws: Workspace): { name: string; namespace: string; uid: string } {
+export function identity(ws: Workspace): { name: string; namespace: string; uid: string } {
   const { name, namespace, uid } = ws.metadata;
   if (namespace === undefined || uid === undefined) {
     // Only a Workspace read from the API server has both; a planner fed anything else is a bug.
@@ -76,24 +87,31 @@ function identity(ws: Workspace): { name: string; namespace: string; uid: string
   return { name, namespace, uid };
 }
 
-function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
+export function ownerReference(ws: Workspace, uid: string): V1OwnerReference {
   return { apiVersion: ws.apiVersion, kind: ws.kind, name: ws.metadata.name, uid, controller: true, blockOwnerDeletion: true };
 }
 
 /**
  * The node labels that mark the Workspace's nodes: its user matchLabels (reserved keys stripped,
- * as Kaito does) and the workspace labels its node requests carry onto their Nodes.
+ * as Kaito does), then either the workspace labels its node requests carry onto their Nodes, or,
+ * for bring-your-own nodes, the selector's expressions and the planned hardware's label.
  */
-function nodeRequirements(ws: Workspace, name: string, namespace: string): V1NodeSelectorRequirement[] {
+export function nodeRequirements(ws: Workspace, name: string, namespace: string, byo?: ByoPlacement): V1NodeSelectorRequirement[] {
   const user = Object.entries(ws.resource.labelSelector.matchLabels ?? {}).filter(([k]) => !RESERVED_LABEL_KEYS.includes(k));
-  return [
-    ...user.map(([key, value]) => ({ key, operator: 'In', values: [value] })),
-    { key: Labels.workspace, operator: 'In', values: [name] },
-    { key: Labels.workspaceNamespace, operator: 'In', values: [namespace] },
-  ];
+  const own: V1NodeSelectorRequirement[] =
+    byo === undefined
+      ? [
+          { key: Labels.workspace, operator: 'In', values: [name] },
+          { key: Labels.workspaceNamespace, operator: 'In', values: [namespace] },
+        ]
+      : [
+          ...(ws.resource.labelSelector.matchExpressions ?? []).map((e) => ({ key: e.key, operator: e.operator, ...(e.values !== undefined ? { values: [...e.values] } : {}) })),
+          ...(byo.hardwareLabel !== undefined ? [{ key: byo.hardwareLabel.key, operator: 'In', values: [byo.hardwareLabel.value] }] : []),
+        ];
+  return [...user.map(([key, value]) => ({ key, operator: 'In', values: [value] })), ...own];
 }
 
-const TOLERATIONS: readonly V1Toleration[] = [
+export const TOLERATIONS: readonly V1Toleration[] = [
   { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
   { key: KAITO_GPU_TAINT.key, operator: 'Equal', value: KAITO_GPU_TAINT.value, effect: KAITO_GPU_TAINT.effect },
 ];
@@ -112,11 +130,10 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
   const labels = { [Labels.workspace]: name };
   const objectLabels = { ...labels, [Labels.workspaceNamespace]: namespace };
   const multiNode = plan.nodeCount > 1;
-  if ((ws.inference?.adapters ?? []).length > 0) {
-    // The render would mount an empty /mnt/adapter: without the puller init containers that fill
-    // it, the Workspace would report Ready while serving none of its adapters.
-    throw new InvalidWorkloadSpecError(`workspace ${name}: inference.adapters are not supported yet (their puller init containers are still to come); remove them to serve the base model`);
-  }
+  const adapters = ws.inference?.adapters ?? [];
+  const problem = adapterProblems(adapters, { model, runtime })[0];
+  if (problem !== undefined) throw new InvalidWorkloadSpecError(`workspace ${name}: ${problem.field}: ${problem.message}`);
+  const adapterParts = adapterPodParts(adapters, input.pullerImage !== undefined ? { pullerImage: input.pullerImage } : {});
   const renderOptions = {
     name,
     ...(input.registry !== undefined ? { registry: input.registry } : {}),
@@ -124,14 +141,16 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
     ...(preset.presetOptions?.modelAccessSecret !== undefined ? { hfTokenSecret: preset.presetOptions.modelAccessSecret } : {}),
     ...(ws.inference?.config !== undefined ? { configMap: ws.inference.config } : {}),
     ...(multiNode ? { leaderAddress: leaderAddress({ name, namespace }) } : {}),
+    ...(adapters.length > 0 ? { adapters: adapterRefs(adapters) } : {}),
   };
-  const container = renderInferenceContainer(plan, model, renderOptions);
+  const rendered = renderInferenceContainer(plan, model, renderOptions);
+  const container = adapterParts.mounts.length > 0 ? { ...rendered, volumeMounts: [...(rendered.volumeMounts ?? []), ...adapterParts.mounts] } : rendered;
   const pullSecrets = preset.presetOptions?.imagePullSecrets ?? [];
 
   const statefulSet: V1StatefulSet = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: { name, namespace, labels: objectLabels, annotations: { [REVISION_HASH_ANNOTATION]: inferenceRevision(ws) }, ownerReferences: [owner] },
+    metadata: { name, namespace, labels: objectLabels, annotations: { [REVISION_HASH_ANNOTATION]: inferenceRevision(ws, placementOf(input.byo)) }, ownerReferences: [owner] },
     spec: {
       replicas: plan.nodeCount,
       // all pods at once: a multi-node model only starts when every pod has joined
@@ -142,11 +161,12 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
       template: {
         metadata: { labels },
         spec: {
+          ...(adapterParts.initContainers.length > 0 ? { initContainers: adapterParts.initContainers } : {}),
           containers: [container],
-          volumes: inferenceVolumes(plan, renderOptions),
+          volumes: [...inferenceVolumes(plan, renderOptions), ...adapterParts.volumes],
           tolerations: TOLERATIONS.map((t) => ({ ...t })),
           affinity: {
-            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: nodeRequirements(ws, name, namespace) }] } },
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: nodeRequirements(ws, name, namespace, input.byo) }] } },
             // one pod per node: each pod takes all of its node's GPUs
             podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: WellKnownLabels.hostname }] },
           },
@@ -156,7 +176,20 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
     },
   };
 
-  const port = inferenceRuntime(runtime).port;
+  return { statefulSet, ...inferenceServices(ws, owner, inferenceRuntime(runtime).port) };
+}
+
+/** What of the placement changes the pods, for the revision: the hardware label of bring-your-own nodes. */
+export function placementOf(byo: ByoPlacement | undefined): string | undefined {
+  if (byo === undefined) return undefined;
+  return byo.hardwareLabel === undefined ? 'byo' : `byo:${byo.hardwareLabel.key}=${byo.hardwareLabel.value}`;
+}
+
+/** The Service `<name>` (80 → `port` on pod 0) and the headless `<name>-headless`. */
+export function inferenceServices(ws: Workspace, owner: V1OwnerReference, port: number): Omit<InferenceWorkload, 'statefulSet'> {
+  const { name, namespace } = identity(ws);
+  const labels = { [Labels.workspace]: name };
+  const objectLabels = { ...labels, [Labels.workspaceNamespace]: namespace };
   const loadBalancer = ws.metadata.annotations?.[Annotations.enableLoadBalancer] === 'True';
   const service: V1Service = {
     apiVersion: 'v1',
@@ -176,5 +209,5 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
     metadata: { name: headlessServiceName(name), namespace, labels: objectLabels, ownerReferences: [owner] },
     spec: { clusterIP: 'None', selector: labels, publishNotReadyAddresses: true },
   };
-  return { statefulSet, service, headlessService };
+  return { service, headlessService };
 }

@@ -5,7 +5,8 @@
  *
  * Once per node API (NodeClaim, Machine), each with its own namespace, provisioner and controller.
  * The provisioner manages only the node requests of its namespace (`--selector`), so the file
- * shares the cluster with any other test.
+ * shares the cluster with any other test. The last test runs four Workspaces at once (a two-node
+ * plan, a template, adapters, bring-your-own nodes) to keep the file's run time small.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { KubeClient, type KubeObject, Resources, type ResourceType, RestClient }
 import { silentLogger } from '@kaito-ts/controller-runtime/testing';
 import { eventually } from '@kaito-ts/core/testing';
 import { NodeRequestApis, NodeResource, nodeRequestResource } from '@kaito-ts/karpenter';
-import { useNamespace } from '@kaito-ts/cluster/testing';
+import { addGpuNode, deleteGpuNodes, kubeClients, useNamespace } from '@kaito-ts/cluster/testing';
 import { defaultSettings } from '../../settings.js';
 import { type RunningWorkspaceController, startWorkspaceController } from '../../start.js';
 import { Workspaces } from './resources.js';
@@ -182,4 +183,81 @@ describe.each(NodeRequestApis)('an inference Workspace on the local control plan
     await eventually(async () => (await kube.find(Workspaces, 'phi-3-quota', ns.name)) === undefined, { timeoutMs: 60_000, description: 'the Workspace to go' });
     expect((await kube.list(requestResource, {})).filter(ofNamespace)).toEqual([]);
   }, 120_000);
+
+  it('serves a two-node plan, a template and bring-your-own nodes, and renders adapters, at once', async () => {
+    const byoLabel = { 'kaito-ts.dev/byo': `${api}-${run}` };
+    const byoNode = `byo-${api}-${run}`;
+    await addGpuNode(kubeClients().core, { sku: 'Standard_NC6s_v3', name: byoNode, labels: byoLabel });
+    try {
+      const create = async (ws: Workspace): Promise<void> => {
+        const { uid: _uid, generation: _generation, ...metadata } = ws.metadata;
+        await kube.create(Workspaces, { ...ws, metadata: { ...metadata, namespace: ns.name } } as Workspace);
+      };
+      const base = makeInferenceWorkspace();
+      await Promise.all([
+        create(makeInferenceWorkspace({ metadata: { name: 'falcon-2' }, resource: { count: 2, instanceType: 'Standard_NC24ads_A100_v4' }, inference: { preset: { name: 'falcon-40b-instruct' } } })),
+        create({ ...base, metadata: { ...base.metadata, name: 'custom' }, inference: { template: { spec: { containers: [{ name: 'server', image: 'example.com/llm:1', ports: [{ name: 'http', containerPort: 8000 }] }] } } } }),
+        create(makeInferenceWorkspace({ metadata: { name: 'adapters' }, inference: { preset: { name: 'phi-3-mini-4k-instruct' }, adapters: [{ source: { name: 'sql', image: 'example.com/adapters/sql:1', imagePullSecrets: ['pull'] } }] } })),
+        create({ ...base, metadata: { ...base.metadata, name: 'byo' }, resource: { labelSelector: { matchLabels: byoLabel } }, inference: { preset: { name: 'phi-3-mini-4k-instruct' } } }),
+      ]);
+      type Sts = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string }[]; initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } } } };
+      const ready = (name: string) =>
+        eventually(
+          async () => {
+            const ws = await kube.get(Workspaces, name, ns.name);
+            return ws.status?.conditions?.find((c) => c.type === ConditionType.WorkspaceReady)?.status === 'True' && ws;
+          },
+          { timeoutMs: 90_000, description: `${name} WorkspaceReady True` },
+        );
+      const [falcon, custom, , byo] = await Promise.all([
+        ready('falcon-2'),
+        ready('custom'),
+        eventually(async () => (await kube.find(Resources.StatefulSet, 'adapters', ns.name)) as Sts | undefined, { timeoutMs: 90_000, description: 'the adapters StatefulSet' }),
+        ready('byo'),
+      ]);
+
+      const requestsOf = async (name: string) => (await kube.list(requestResource, {})).filter((o) => ofNamespace(o) && o.metadata.labels?.['kaito.sh/workspace'] === name);
+      expect(falcon.status?.targetNodeCount).toBe(2);
+      expect(falcon.status?.workerNodes).toHaveLength(2);
+      expect(await requestsOf('falcon-2')).toHaveLength(2);
+      expect(((await kube.get(Resources.StatefulSet, 'falcon-2', ns.name)) as Sts).spec?.replicas).toBe(2);
+      expect((await kube.list(Resources.Pod, { namespace: ns.name, labelSelector: 'kaito.sh/workspace=falcon-2' })).map((p) => p.metadata.name).sort()).toEqual(['falcon-2-0', 'falcon-2-1']);
+
+      // A changed inference spec rolls both pods; the status says so while it does (an Event per transition).
+      const before = ((await kube.get(Resources.StatefulSet, 'falcon-2', ns.name)) as Sts).metadata.annotations?.['workspace.kaito.io/hash'];
+      await kube.mergePatch(Workspaces, { name: 'falcon-2', namespace: ns.name }, { inference: { preset: { presetOptions: { modelAccessSecret: 'hf-token' } } } });
+      await eventually(
+        async () => (await kube.list(Resources.Event, { namespace: ns.name })).some((e) => (e as KubeObject & { reason?: string; involvedObject?: { name?: string } }).reason === 'InferenceUpdating' && (e as KubeObject & { involvedObject?: { name?: string } }).involvedObject?.name === 'falcon-2'),
+        { timeoutMs: 30_000, description: 'an InferenceUpdating Event for falcon-2' },
+      );
+      await eventually(
+        async () => {
+          const sts = (await kube.get(Resources.StatefulSet, 'falcon-2', ns.name)) as Sts & { status?: { currentRevision?: string; updateRevision?: string; updatedReplicas?: number } };
+          const ws = await kube.get(Workspaces, 'falcon-2', ns.name);
+          const rolled = sts.metadata.annotations?.['workspace.kaito.io/hash'] !== before && sts.status?.updatedReplicas === 2 && sts.status.currentRevision === sts.status.updateRevision;
+          return rolled && ws.status?.conditions?.find((c) => c.type === ConditionType.InferenceReady)?.status === 'True';
+        },
+        { timeoutMs: 60_000, description: 'falcon-2 rolled to the new revision on both pods and InferenceReady again' },
+      );
+
+      expect(custom.status?.targetNodeCount).toBe(1);
+      expect(((await kube.get(Resources.StatefulSet, 'custom', ns.name)) as Sts).spec?.template?.spec?.containers?.map((c) => c.name)).toEqual(['server']);
+      const customService = (await kube.get(Resources.Service, 'custom', ns.name)) as KubeObject & { spec?: { ports?: { port: number; targetPort: unknown }[] } };
+      expect(customService.spec?.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 8000 })]);
+
+      const adapters = (await kube.get(Resources.StatefulSet, 'adapters', ns.name)) as Sts;
+      expect(adapters.spec?.template?.spec?.initContainers?.map((c) => c.name)).toEqual(['puller-sql']);
+      expect(adapters.spec?.template?.spec?.initContainers?.[0]?.env).toContainEqual({ name: 'ADAPTER_IMAGE', value: 'example.com/adapters/sql:1' });
+
+      expect(byo.status?.workerNodes).toEqual([byoNode]);
+      expect(byo.status?.conditions?.find((c) => c.type === ConditionType.ResourceReady)?.message).toBe(`1/1 nodes ready, matching kaito-ts.dev/byo=${api}-${run}: ${byoNode}`);
+      expect(await requestsOf('byo')).toEqual([]);
+
+      for (const name of ['falcon-2', 'custom', 'adapters', 'byo']) await kube.delete(Workspaces, { name, namespace: ns.name });
+      await eventually(async () => (await kube.list(Workspaces, { namespace: ns.name })).length === 0, { timeoutMs: 60_000, description: 'the Workspaces to go' });
+      expect((await kube.list(requestResource, {})).filter(ofNamespace)).toEqual([]);
+    } finally {
+      await deleteGpuNodes(kubeClients().core, [byoNode]);
+    }
+  }, 180_000);
 });

@@ -1,8 +1,10 @@
 import { Reason } from '@kaito-ts/api';
 import { makeInferenceWorkspace } from '@kaito-ts/api/testing';
-import { getModel, plan } from '@kaito-ts/presets';
+import { getModel, getSku, plan } from '@kaito-ts/presets';
+import { makeNode } from '@kaito-ts/karpenter/testing';
+import { nodeGpus } from './byo-nodes.js';
 import { desiredInferenceWorkload } from './inference-workload.js';
-import { conditionTransitions, isSubset, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
+import { conditionTransitions, isSubset, nodeSource, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
 
 const named = (...names: string[]) => names.map((name) => ({ metadata: { name } }));
 
@@ -72,17 +74,47 @@ describe('resolveInferencePlan', () => {
     [{ inference: { preset: { name: 'no-such-model' } } }, Reason.PresetNotFound, 'inference.preset.name: unknown model'],
     [{ inference: { preset: { name: 'falcon-40b-instruct' } } }, Reason.ModelDoesNotFit, 'falcon-40b-instruct on Standard_NC6s_v3: '],
     [{ metadata: { annotations: { 'kaito.sh/runtime': 'tgi' } } }, Reason.InvalidSpec, 'kaito.sh/runtime'],
-    [{ inference: { adapters: [{ source: { name: 'a', image: 'example.com/a:1' } }] } }, Reason.InvalidSpec, 'inference.adapters are not supported'],
+    [{ inference: { adapters: [{ source: { name: 'a', image: 'example.com/a:1' }, strength: '0.5' }] } }, Reason.InvalidSpec, 'inference.adapters[0].strength: vLLM does not weight adapters'],
+    [{ inference: { adapters: [{ source: { name: 'a', image: 'example.com/a:1' }, strength: '1.5' }] } }, Reason.InvalidSpec, 'inference.adapters[0].strength: expected a number between 0 and 1, got "1.5"'],
   ])('refuses %j with %s', (overrides, reason, message) => {
     const r = resolveInferencePlan(makeInferenceWorkspace(overrides));
     expect(r).toMatchObject({ ok: false, reason });
     expect(r.ok ? '' : r.message).toContain(message);
   });
-  it('says bring-your-own nodes are not supported yet when instanceType is absent', () => {
+  it.each([
+    [{ template: { spec: { containers: [] } } }, 'inference.template.spec.containers: expected at least one container'],
+    [{ template: { spec: { containers: [{ name: 's', image: 'i' }] } }, adapters: [{ source: { name: 'a', image: 'r/a:1' } }] }, 'adapters need a preset'],
+  ])('refuses the template Workspace %j with InvalidSpec', (inference, message) => {
+    const r = resolveInferencePlan({ ...makeInferenceWorkspace(), inference });
+    expect(r).toMatchObject({ ok: false, reason: Reason.InvalidSpec });
+    expect(r.ok ? '' : r.message).toContain(message);
+  });
+  it('needs a SKU to plan a preset on when instanceType is absent', () => {
     const ws = makeInferenceWorkspace();
     const r = resolveInferencePlan({ ...ws, resource: { labelSelector: ws.resource.labelSelector } });
     expect(r).toMatchObject({ ok: false, reason: Reason.InvalidSpec });
-    expect(r.ok ? '' : r.message).toContain('bring-your-own nodes');
+    expect(r.ok ? '' : r.message).toContain('no node was chosen to plan on');
+  });
+  it('plans on the GPUs of bring-your-own nodes when given them', () => {
+    const ws = makeInferenceWorkspace({ inference: { preset: { name: 'phi-3-mini-4k-instruct' } } });
+    const r = resolveInferencePlan({ ...ws, resource: { labelSelector: ws.resource.labelSelector } }, getSku('Standard_NC24ads_A100_v4'));
+    expect(r).toMatchObject({ ok: true, kind: 'preset', plan: { sku: 'Standard_NC24ads_A100_v4', nodeCount: 1 }, gpusPerNode: 1 });
+  });
+  it('plans on GPUs read from GPU Feature Discovery labels', () => {
+    const ws = makeInferenceWorkspace({ inference: { preset: { name: 'phi-3-mini-4k-instruct' } } });
+    const node = makeNode({ instanceType: 'dgx-box', metadata: { name: 'n', labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-80GB-PCIe', 'nvidia.com/gpu.count': '2', 'nvidia.com/gpu.memory': '81920' } } });
+    const gpus = nodeGpus(node);
+    if (!gpus.ok) throw new Error(gpus.why);
+    const r = resolveInferencePlan({ ...ws, resource: { labelSelector: ws.resource.labelSelector } }, gpus.sku);
+    expect(r).toMatchObject({ ok: true, kind: 'preset', nodeCount: 1, gpusPerNode: 2, plan: { sku: 'dgx-box', dtype: 'bfloat16' } });
+  });
+  it('runs a template on resource.count nodes, each giving it all of its SKU’s GPUs', () => {
+    const r = resolveInferencePlan({ ...makeInferenceWorkspace({ resource: { count: 2, instanceType: 'Standard_NC12s_v3' } }), inference: { template: { spec: { containers: [{ name: 's', image: 'i' }] } } } });
+    expect(r).toEqual({ ok: true, kind: 'template', nodeCount: 2, gpusPerNode: 2 });
+  });
+  it('plans a model that needs two nodes on two when resource.count allows it', () => {
+    const r = resolveInferencePlan(makeInferenceWorkspace({ resource: { count: 2, instanceType: 'Standard_NC24ads_A100_v4' }, inference: { preset: { name: 'falcon-40b-instruct' } } }));
+    expect(r).toMatchObject({ ok: true, kind: 'preset', nodeCount: 2, plan: { pipelineParallel: 2 } });
   });
 });
 
@@ -95,5 +127,19 @@ describe('conditionTransitions', () => {
       { type: 'Normal', reason: 'NodesReady', message: 'ResourceReady True: 1/1 nodes ready' },
       { type: 'Warning', reason: 'WorkspaceNotReady', message: 'WorkspaceReady False: ' },
     ]);
+  });
+});
+
+describe('nodeSource', () => {
+  const ws = makeInferenceWorkspace();
+  const byo = { ...ws, resource: { labelSelector: ws.resource.labelSelector } };
+  it.each([
+    ['auto', ws, 'requests'],
+    ['auto', byo, 'byo'],
+    ['auto', { ...ws, resource: { ...ws.resource, instanceType: '' } }, 'byo'],
+    ['byo', ws, 'byo'],
+    ['byo', byo, 'byo'],
+  ] as const)('in mode %s is %#', (mode, workspace, want) => {
+    expect(nodeSource(workspace, mode)).toBe(want);
   });
 });

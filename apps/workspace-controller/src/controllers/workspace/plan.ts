@@ -2,8 +2,10 @@
  * The pure decisions of one inference reconcile (observed objects → what to write), so the
  * controller only reads caches and makes calls (see docs/development.md, "observe → plan → act"):
  *
- * - `resolveInferencePlan`: the Workspace's preset, SKU and runtime through `@kaito-ts/presets`,
- *   or the spec error (reason + the planner's own explanation) that stops it;
+ * - `nodeSource`: node requests or bring-your-own nodes, by the provisioning mode;
+ * - `checkInferenceSpec` / `resolveInferencePlan`: the Workspace's preset (or template), SKU and
+ *   runtime through `@kaito-ts/presets`, or the spec error (reason + the planner's own
+ *   explanation) that stops it;
  * - `plannedRequestNames` / `requestsToCreate`: deterministic node-request names, so a reconcile
  *   that runs again before its cache has seen its own creates asks for the same names (409
  *   AlreadyExists) instead of duplicates;
@@ -14,36 +16,54 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
-import { getModel, plan, UnknownModelError, UnknownSkuError, type Plan, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
+import { findSku, getModel, plan, UnknownModelError, UnknownSkuError, type GpuSku, type Plan, type PresetModel, type RuntimeName } from '@kaito-ts/presets';
 import type { V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { adapterProblems } from './adapters.js';
+import { templateProblem } from './template-workload.js';
 import { InvalidWorkloadSpecError, workspaceRuntime } from './inference-workload.js';
 import { nodeRequestName } from './node-requests.js';
 import { needsRollout, REVISION_HASH_ANNOTATION } from './revision.js';
 
 export type ResolvedPlan =
-  | { readonly ok: true; readonly plan: Plan; readonly model: PresetModel; readonly runtime: RuntimeName }
+  | {
+      readonly ok: true;
+      readonly kind: 'preset';
+      readonly plan: Plan;
+      readonly model: PresetModel;
+      readonly runtime: RuntimeName;
+      readonly nodeCount: number;
+      readonly gpusPerNode: number;
+    }
+  /** `inference.template`: the user's pods on `resource.count` nodes; no model to plan. */
+  | { readonly ok: true; readonly kind: 'template'; readonly nodeCount: number; readonly gpusPerNode: number }
   | { readonly ok: false; readonly reason: Reason; readonly message: string };
 
-const fail = (reason: Reason, message: string): ResolvedPlan => ({ ok: false, reason, message });
+type Failure = Extract<ResolvedPlan, { ok: false }>;
+const fail = (reason: Reason, message: string): Failure => ({ ok: false, reason, message });
 
 /**
- * The inference plan of a preset Workspace on its instance type. The node count is the fewest
- * nodes that fit, up to the Workspace's `resource.count` (default 1): a model that needs more
- * nodes than the user allowed is a misfit whose message says how many would do.
+ * Where a Workspace's nodes come from. `auto` (the default): node requests when
+ * `resource.instanceType` is set, else bring-your-own nodes; `byo`: never any node request (nodes
+ * come from elsewhere: a cluster autoscaler, a fixed pool), the instance type, when set, being one
+ * more requirement on the nodes.
  */
-export function resolveInferencePlan(ws: Workspace): ResolvedPlan {
+export const ProvisioningModes = ['auto', 'byo'] as const;
+export type ProvisioningMode = (typeof ProvisioningModes)[number];
+
+export function nodeSource(ws: Pick<Workspace, 'resource'>, mode: ProvisioningMode): 'requests' | 'byo' {
   const instanceType = ws.resource.instanceType;
-  if (instanceType === undefined || instanceType === '') {
-    return fail(Reason.InvalidSpec, 'resource.instanceType is not set: bring-your-own nodes (selected by resource.labelSelector) are not supported by this controller yet; set resource.instanceType, e.g. Standard_NC6s_v3');
-  }
-  const preset = ws.inference?.preset;
-  if (preset === undefined) {
-    return fail(Reason.InvalidSpec, 'inference.preset is not set: template Workspaces (inference.template) are not supported by this controller yet; name a preset, e.g. inference.preset.name: phi-3-mini-4k-instruct');
-  }
-  if ((ws.inference?.adapters ?? []).length > 0) {
-    // Refused before any node is requested: the workload planner could not build their puller init containers later.
-    return fail(Reason.InvalidSpec, 'inference.adapters are not supported by this controller yet (their puller init containers are still to come); remove them to serve the base model');
-  }
+  return mode === 'auto' && instanceType !== undefined && instanceType !== '' ? 'requests' : 'byo';
+}
+
+const requestedCount = (ws: Pick<Workspace, 'resource'>): number => Math.max(ws.resource.count ?? 1, 1);
+
+/**
+ * What can be said of the spec before any node is known: the runtime, the preset, the adapters.
+ * Bring-your-own Workspaces report these even while no node matches. Returns the model and
+ * runtime of a preset Workspace, or nothing for a template one.
+ */
+export function checkInferenceSpec(ws: Workspace): Failure | { readonly ok: true; readonly model?: PresetModel; readonly runtime: RuntimeName } {
+  const adapters = ws.inference?.adapters ?? [];
   let runtime: RuntimeName;
   try {
     runtime = workspaceRuntime(ws);
@@ -51,22 +71,57 @@ export function resolveInferencePlan(ws: Workspace): ResolvedPlan {
     if (err instanceof InvalidWorkloadSpecError) return fail(Reason.InvalidSpec, err.message);
     throw err;
   }
+  const preset = ws.inference?.preset;
+  if (preset === undefined) {
+    if (ws.inference?.template === undefined) return fail(Reason.InvalidSpec, 'inference: exactly one of preset or template must be set, e.g. inference.preset.name: phi-3-mini-4k-instruct');
+    if (adapters.length > 0) return fail(Reason.InvalidSpec, 'inference.adapters: adapters need a preset (the runtime loads them); a template Workspace mounts its own volumes');
+    const problem = templateProblem(ws.inference.template);
+    if (problem !== undefined) return fail(Reason.InvalidSpec, problem);
+    return { ok: true, runtime };
+  }
   let model: PresetModel;
-  let p: Plan;
   try {
     model = getModel(preset.name);
-    const count = Math.max(ws.resource.count ?? 1, 1);
-    p = plan(model, instanceType, runtime, { maxNodes: count, requestedNodes: count });
   } catch (err) {
     if (err instanceof UnknownModelError) return fail(Reason.PresetNotFound, `inference.preset.name: ${err.message}`);
+    throw err;
+  }
+  const problem = adapterProblems(adapters, { model, runtime })[0];
+  if (problem !== undefined) return fail(Reason.InvalidSpec, `${problem.field}: ${problem.message}`);
+  return { ok: true, model, runtime };
+}
+
+/**
+ * The inference plan of a Workspace on a GPU SKU: its `resource.instanceType` (node requests), or
+ * the GPUs of its bring-your-own nodes. The node count is the fewest nodes that fit, up to the
+ * Workspace's `resource.count` (default 1): a model that needs more nodes than the user allowed is
+ * a misfit whose message says how many would do. A template Workspace runs on `resource.count`
+ * nodes, each giving its pod all of its GPUs when the SKU is known.
+ */
+export function resolveInferencePlan(ws: Workspace, sku?: GpuSku): ResolvedPlan {
+  const spec = checkInferenceSpec(ws);
+  if (!spec.ok) return spec;
+  const instanceType = ws.resource.instanceType;
+  const target = sku ?? (instanceType !== undefined && instanceType !== '' ? instanceType : undefined);
+  const count = requestedCount(ws);
+  if (spec.model === undefined) {
+    const known = typeof target === 'string' ? findSku(target) : target;
+    return { ok: true, kind: 'template', nodeCount: count, gpusPerNode: known?.gpuCount ?? 0 };
+  }
+  if (target === undefined) return fail(Reason.InvalidSpec, 'resource.instanceType is not set and no node was chosen to plan on; set resource.instanceType, e.g. Standard_NC6s_v3, or label GPU nodes for resource.labelSelector');
+  const name = typeof target === 'string' ? target : target.name;
+  let p: Plan;
+  try {
+    p = plan(spec.model, target, spec.runtime, { maxNodes: count, requestedNodes: count });
+  } catch (err) {
     if (err instanceof UnknownSkuError) return fail(Reason.InstanceTypeNotFound, `resource.instanceType: ${err.message}`);
     throw err;
   }
   if (!p.fits) {
     const reason = p.misfitReason === 'TuningNotSupported' ? Reason.TuningNotSupported : Reason.ModelDoesNotFit;
-    return fail(reason, `${preset.name} on ${instanceType}: ${p.reasons[0] ?? 'does not fit'}`);
+    return fail(reason, `${spec.model.name} on ${name}: ${p.reasons[0] ?? 'does not fit'}`);
   }
-  return { ok: true, plan: p, model, runtime };
+  return { ok: true, kind: 'preset', plan: p, model: spec.model, runtime: spec.runtime, nodeCount: p.nodeCount, gpusPerNode: p.gpusPerNode };
 }
 
 /** The names of a Workspace's node requests, one per planned node; stable for its UID. */

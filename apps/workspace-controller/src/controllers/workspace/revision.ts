@@ -18,11 +18,16 @@ const HASH_LENGTH = 16;
 /** The annotation the StatefulSet carries the hash in (Kaito's key). */
 export const REVISION_HASH_ANNOTATION = Annotations.hash;
 
-/** The hash of the parts of a Workspace that shape its inference pods. */
-export function inferenceRevision(workspace: Pick<Workspace, 'inference' | 'metadata'>): string {
+/**
+ * The hash of the parts of a Workspace that shape its inference pods. `placement` is what of the
+ * observed nodes shapes them too (bring-your-own nodes: the planned hardware's label); absent for
+ * node requests, so their hash is the same as before placements existed.
+ */
+export function inferenceRevision(workspace: Pick<Workspace, 'inference' | 'metadata'>, placement?: string): string {
   const runtime = workspace.metadata.annotations?.[Annotations.runtime];
-  // `stringify` returns undefined only for undefined or a function; an object literal is neither.
-  const canonical = stringify({ inference: workspace.inference ?? null, runtime: runtime ?? null }) ?? '';
+  // `stringify` returns undefined only for undefined or a function; an object literal is neither;
+  // an undefined `placement` is left out, as JSON.stringify does.
+  const canonical = stringify({ inference: workspace.inference ?? null, runtime: runtime ?? null, placement }) ?? '';
   return createHash('sha256').update(canonical).digest('hex').slice(0, HASH_LENGTH);
 }
 
