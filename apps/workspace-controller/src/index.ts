@@ -2,7 +2,8 @@
  * @kaito-ts/workspace-controller (in progress): the inference reconcile of Workspaces on requested
  * or bring-your-own nodes (`workspaceController`) and the pure planners it is built on — node
  * requests, bring-your-own node selection, the inference StatefulSet (preset or template) and
- * Services, adapters, the inference revision, and the Workspace's status. See README.md.
+ * Services, adapters, the inference revision, and the Workspace's status; and the validating
+ * admission webhook (`validateWorkspace` and its rules, the server, its certificates). See README.md.
  */
 export { desiredNodeRequest, nodeRequestName, workspaceSelector, type DesiredNodeRequestInput } from './controllers/workspace/node-requests.js';
 export { workloadReadiness, type WorkloadReadiness } from './controllers/workspace/readiness.js';
@@ -65,3 +66,9 @@ export {
   type ResolvedPlan,
   type Transition,
 } from './controllers/workspace/plan.js';
+export { validateWorkspace, rulesFor, denialMessage, WORKSPACE_RULES, TUNING_RULES, type Verdict } from './webhook/rules.js';
+export { presetCatalog, RETIRED_PRESETS, type AdmissionInput, type Catalog, type ClusterView, type ConfigMapData, type Finding, type Operation, type WorkspaceRule } from './webhook/types.js';
+export { reviewWorkspace, AdmissionReview, InvalidReviewError, type ReviewDependencies } from './webhook/admission.js';
+export { startWebhook, type WebhookOptions, type RunningWebhook } from './webhook/webhook.js';
+export { ensureCertificates, judgeCertificates, serviceDnsNames, type WebhookCertificates } from './webhook/certs.js';
+export { WEBHOOK_NAME } from './webhook/configuration.js';

@@ -21,6 +21,12 @@ describe('parseWorkspaceControllerSettings', () => {
       logLevel: 'info',
       logFormat: 'auto',
       provisioning: 'auto',
+      webhook: false,
+      webhookPort: 9443,
+      webhookServiceName: 'workspace-controller-webhook',
+      webhookServiceNamespace: 'kaito-system',
+      webhookSecretName: 'workspace-webhook-cert',
+      webhookConfigurationName: 'validation.workspace.kaito.sh',
     });
   });
 
@@ -29,6 +35,22 @@ describe('parseWorkspaceControllerSettings', () => {
     expect(settings([], { WORKSPACE_CONTROLLER_PROVISIONING: 'byo' })).toMatchObject({ provisioning: 'byo' });
     expect(settings(['--adapter-puller-image', 'mirror.example.com/skopeo:1'])).toMatchObject({ adapterPullerImage: 'mirror.example.com/skopeo:1' });
     expect(() => parseWorkspaceControllerSettings(['--provisioning', 'karpenter'], {})).toThrow('invalid setting --provisioning (WORKSPACE_CONTROLLER_PROVISIONING): expected one of: auto, byo, got "karpenter"');
+  });
+
+  it('reads the webhook settings, flags and WORKSPACE_CONTROLLER_WEBHOOK_* variables', () => {
+    expect(settings(['--webhook', 'true', '--webhook-port', '10443', '--webhook-local-url', 'https://127.0.0.1:10443'], { WORKSPACE_CONTROLLER_WEBHOOK_SECRET_NAME: 'certs' })).toMatchObject({
+      webhook: true,
+      webhookPort: 10443,
+      webhookLocalUrl: 'https://127.0.0.1:10443',
+      webhookSecretName: 'certs',
+    });
+  });
+
+  it.each([
+    [['--webhook-local-url', 'http://127.0.0.1:9443'], 'invalid setting --webhook-local-url (WORKSPACE_CONTROLLER_WEBHOOK_LOCAL_URL): expected an https:// URL of a host and port, got "http://127.0.0.1:9443"'],
+    [['--webhook-port', '0'], 'expected a port from 1 to 65535, got "0"'],
+  ])('refuses %j in one line', (argv, message) => {
+    expect(() => settings(argv)).toThrow(message);
   });
 
   it('reads the node API, namespaces, registry and ports', () => {

@@ -3,6 +3,7 @@
  * read by the repository's settings helper (@kaito-ts/core): a bad value stops the process with
  * one line naming it. Flags win over variables, which win over defaults.
  */
+import * as t from 'io-ts';
 import { defineSettings, parseSettings, SettingCodecs, settingsHelp } from '@kaito-ts/core';
 import { type NodeRequestApi, NodeRequestApis } from '@kaito-ts/karpenter';
 import { type ProvisioningMode, ProvisioningModes } from './controllers/workspace/plan.js';
@@ -26,7 +27,26 @@ export interface WorkspaceControllerSettings {
   readonly provisioning: ProvisioningMode;
   /** The image of the adapter pullers (skopeo with a shell and tar); absent: Kaito's. */
   readonly adapterPullerImage?: string;
+  // webhook
+  /** Serve the validating admission webhook. */
+  readonly webhook: boolean;
+  readonly webhookPort: number;
+  readonly webhookServiceName: string;
+  /** Namespace of the webhook Service and of its certificate Secret. */
+  readonly webhookServiceNamespace: string;
+  readonly webhookSecretName: string;
+  readonly webhookConfigurationName: string;
+  /** Local runs and tests: write the ValidatingWebhookConfiguration with this URL instead of the chart's Service. */
+  readonly webhookLocalUrl?: string;
 }
+
+/** An https:// URL with a host: where the API server reaches a locally run webhook. */
+const HttpsUrl = new t.Type<string, string, unknown>(
+  'HttpsUrl',
+  (u): u is string => typeof u === 'string',
+  (u, c) => (typeof u === 'string' && /^https:\/\/[^/\s]+\/?$/.test(u) ? t.success(u) : t.failure(u, c, `expected an https:// URL of a host and port, got ${JSON.stringify(u)}`)),
+  t.identity,
+);
 
 const envOf = (flag: string): string => `WORKSPACE_CONTROLLER_${flag.toUpperCase().replace(/-/g, '_')}`;
 
@@ -98,6 +118,28 @@ export const SETTINGS = defineSettings({
     example: 'myregistry.azurecr.io/skopeo:1.14.4-6',
     placeholder: 'IMAGE',
   },
+  // webhook
+  webhook: { flag: 'webhook', env: envOf('webhook'), codec: SettingCodecs.boolean, default: 'false', description: 'serve the validating admission webhook for Workspaces (the chart turns it on)', placeholder: 'true|false' },
+  webhookPort: { flag: 'webhook-port', env: envOf('webhook-port'), codec: SettingCodecs.wholeNumber({ min: 1, max: 65535, what: 'a port from 1 to 65535' }), default: '9443', description: 'HTTPS port of the webhook', placeholder: 'N' },
+  webhookServiceName: { flag: 'webhook-service-name', env: envOf('webhook-service-name'), codec: SettingCodecs.text, default: 'workspace-controller-webhook', description: 'the Service in front of the webhook (its DNS names go into the serving certificate)', placeholder: 'NAME' },
+  webhookServiceNamespace: { flag: 'webhook-service-namespace', env: envOf('webhook-service-namespace'), codec: SettingCodecs.text, default: 'kaito-system', description: 'namespace of that Service and of the certificate Secret (created when missing)', placeholder: 'NS' },
+  webhookSecretName: { flag: 'webhook-secret-name', env: envOf('webhook-secret-name'), codec: SettingCodecs.text, default: 'workspace-webhook-cert', description: 'the Secret holding the webhook CA and serving certificate (made and renewed by the controller)', placeholder: 'NAME' },
+  webhookConfigurationName: {
+    flag: 'webhook-configuration-name',
+    env: envOf('webhook-configuration-name'),
+    codec: SettingCodecs.text,
+    default: 'validation.workspace.kaito.sh',
+    description: 'the ValidatingWebhookConfiguration whose caBundle the controller keeps current',
+    placeholder: 'NAME',
+  },
+  webhookLocalUrl: {
+    flag: 'webhook-local-url',
+    env: envOf('webhook-local-url'),
+    codec: SettingCodecs.optional(HttpsUrl),
+    description: 'local runs and tests: create the webhook configuration pointing at this URL (removed at stop) instead of patching the chart\u2019s',
+    example: 'https://127.0.0.1:9443',
+    placeholder: 'URL',
+  },
 });
 
 export const USAGE = settingsHelp(
@@ -111,7 +153,7 @@ export type ParsedSettings = { help: true } | { help: false; settings: Workspace
 export function parseWorkspaceControllerSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ParsedSettings {
   const parsed = parseSettings(SETTINGS, argv, env);
   if (parsed.help) return { help: true };
-  const { kubeconfig, registry, adapterPullerImage, ...v } = parsed.values;
+  const { kubeconfig, registry, adapterPullerImage, webhookLocalUrl, ...v } = parsed.values;
   return {
     help: false,
     settings: {
@@ -119,6 +161,7 @@ export function parseWorkspaceControllerSettings(argv: readonly string[], env: R
       ...(kubeconfig !== undefined ? { kubeconfig } : {}),
       ...(registry !== undefined ? { registry } : {}),
       ...(adapterPullerImage !== undefined ? { adapterPullerImage } : {}),
+      ...(webhookLocalUrl !== undefined ? { webhookLocalUrl } : {}),
     },
   };
 }

@@ -11,11 +11,14 @@ import { Labels } from '@kaito-ts/api';
 import { workspaceController } from './controllers/workspace/controller.js';
 import { Workspaces } from './controllers/workspace/resources.js';
 import type { WorkspaceControllerSettings } from './settings.js';
+import { type RunningWebhook, startWebhook } from './webhook/webhook.js';
 
 export class StartupError extends codedError('StartupFailed') {}
 
 export interface RunningWorkspaceController {
   readonly manager: Manager;
+  /** The admission webhook, when `settings.webhook` is on. */
+  readonly webhook?: RunningWebhook;
   /** Resolves when the manager has stopped; rejects if it failed (e.g. lost its lease). */
   readonly done: Promise<void>;
   /** Drain in-flight reconciles for up to `timeoutMs` (0: abort at once, as a crash would), then shut down. */
@@ -93,10 +96,30 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
     }),
   );
-  const done = manager.start({ handleSignals: options.handleSignals ?? false });
-  logger.info('workspace controller started', { nodeApi: settings.nodeApi, provisioning: settings.provisioning, namespaces: settings.namespaces, leaderElect: settings.leaderElect });
+  // Every replica serves the webhook (leader or not), with the certificate all of them share.
+  const webhook = settings.webhook
+    ? await startWebhook(
+        manager,
+        {
+          port: settings.webhookPort,
+          serviceName: settings.webhookServiceName,
+          serviceNamespace: settings.webhookServiceNamespace,
+          secretName: settings.webhookSecretName,
+          configurationName: settings.webhookConfigurationName,
+          namespaces: settings.namespaces,
+          ...(settings.webhookLocalUrl !== undefined ? { localUrl: settings.webhookLocalUrl } : {}),
+        },
+        logger,
+      )
+    : undefined;
+  // The server closes with the manager however it stops (SIGTERM, a lost lease, stop()).
+  const done = manager.start({ handleSignals: options.handleSignals ?? false }).finally(() =>
+    webhook?.stop().catch((err: unknown) => logger.warn('webhook did not stop cleanly', { error: err instanceof Error ? err.message : String(err) })),
+  );
+  logger.info('workspace controller started', { nodeApi: settings.nodeApi, provisioning: settings.provisioning, namespaces: settings.namespaces, leaderElect: settings.leaderElect, webhook: webhook?.url ?? false });
   return {
     manager,
+    ...(webhook !== undefined ? { webhook } : {}),
     done,
     async stop(stopOptions = {}) {
       await manager.stop(stopOptions);

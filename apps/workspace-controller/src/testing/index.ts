@@ -3,3 +3,4 @@
  * `import { makePod } from '@kaito-ts/workspace-controller/testing'`.
  */
 export { makeContainerStatus, makePod, type PodOptions } from './pods.js';
+export { makeAdmissionInput, makeGpuNode, type AdmissionInputOverrides } from './admission.js';
