@@ -9,16 +9,12 @@ const preset = require('../jest.preset.cjs');
 const root = path.join(__dirname, '..');
 process.env.KAITO_TS_E2E_LOGS ??= path.join(root, 'test-results', 'e2e-logs', new Date().toISOString().replace(/[:.]/g, '-'));
 
-// Scenarios whose features are not in this tree yet (BYO, multi-node, the admission webhook):
-// KAITO_TS_E2E_ALL=1 runs them too.
-const pending = process.env.KAITO_TS_E2E_ALL === '1' ? [] : ['/e2e/src/byo-multinode\\.e2e\\.spec\\.ts$'];
-
 module.exports = {
   ...preset,
   rootDir: root,
   displayName: 'e2e',
   testMatch: ['<rootDir>/e2e/src/**/*.e2e.spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', ...pending],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/tools/cluster/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/tools/cluster/src/jest/global-teardown.ts',
   reporters: ['default', '<rootDir>/e2e/log-reporter.cjs'],

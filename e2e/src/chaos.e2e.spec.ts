@@ -108,11 +108,22 @@ describe('chaos: the workspace controller killed during provisioning and deletio
     return { leaked, duplicated };
   }
 
-  async function restartedAfter(killAfterMs: number): Promise<void> {
+  /** What the killed controller had got done: shows that kills land at different stages. */
+  async function progress(): Promise<string> {
+    const workspaces = await kube.list(Workspaces, { namespace: ns });
+    const requests = (await nodeRequestsOf(kube, API, ns)).filter((r) => r.metadata.deletionTimestamp === undefined).length;
+    const statefulSets = (await kube.list(Resources.StatefulSet, { namespace: ns })).length;
+    return `${workspaces.length} Workspaces (${workspaces.filter((w) => w.metadata.finalizers !== undefined).length} with finalizer), ${requests} live node requests, ${statefulSets} StatefulSets`;
+  }
+
+  /** Kills the controller `killAfterMs` from now and starts it again; returns what it had done by then. */
+  async function restartedAfter(killAfterMs: number): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
     if (controller === undefined) throw new Error('no controller to kill');
     await controller.kill('SIGKILL');
+    const atKill = await progress();
     controller = await ManagedProcess.start(controller.spec);
+    return atKill;
   }
 
   it(`converges after every kill, with exactly the planned node requests: none leaked, none duplicated`, async () => {
@@ -122,11 +133,12 @@ describe('chaos: the workspace controller killed during provisioning and deletio
       const phase = trial % 2 === 1 ? 'provisioning' : 'deletion';
       const killAfterMs = unsafeUniformIntDistribution(0, (phase === 'provisioning' ? PROVISIONING_WINDOW_MS : DELETION_WINDOW_MS) - 1, rng);
       let error: string | undefined;
+      let atKill = '';
       try {
         if (phase === 'provisioning') {
           batch = Array.from({ length: BATCH }, (_, i) => `chaos-${trial}-${i}`);
           await kubectlApply(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: batch.map((name) => JSON.parse(inferenceWorkspaceManifest({ name, namespace: ns })) as unknown) }));
-          await restartedAfter(killAfterMs);
+          atKill = await restartedAfter(killAfterMs);
           await Promise.all(batch.map((name) => waitForReady(kube, name, ns, 60_000)));
           await eventually(async () => {
             const byWorkspace = await requestsByWorkspace();
@@ -136,7 +148,7 @@ describe('chaos: the workspace controller killed during provisioning and deletio
           }, { timeoutMs: 10_000, description: 'exactly the planned node request per Workspace' });
         } else {
           await Promise.all(batch.map((name) => kube.delete(Workspaces, { name, namespace: ns })));
-          await restartedAfter(killAfterMs);
+          atKill = await restartedAfter(killAfterMs);
           await eventually(
             async () => {
               const left = [...(await kube.list(Workspaces, { namespace: ns })).map((w) => `Workspace ${w.metadata.name}`), ...(await leftovers(kube, ns))];
@@ -152,7 +164,7 @@ describe('chaos: the workspace controller killed during provisioning and deletio
       const { leaked, duplicated } = await audit();
       const outcome: TrialOutcome = { trial, phase, killAfterMs, converged: error === undefined, leaked, duplicated, ...(error !== undefined ? { error } : {}) };
       outcomes.push(outcome);
-      process.stdout.write(`chaos trial ${trial} (${phase}, SIGKILL after ${killAfterMs} ms): ${error === undefined ? 'converged' : `NOT converged: ${error}`}; ${leaked.length} leaked, ${duplicated.length} duplicated\n`);
+      process.stdout.write(`chaos trial ${trial} (${phase}, SIGKILL after ${killAfterMs} ms, when ${atKill}): ${error === undefined ? 'converged' : `NOT converged: ${error}`}; ${leaked.length} leaked, ${duplicated.length} duplicated\n`);
       if (error !== undefined) break; // the next trial would start from a broken state
     }
 

@@ -134,8 +134,20 @@ describe.each(NodeRequestApis)('inference with the kwok provisioner (%s)', (api)
     expect(ready.status?.workerNodes).toHaveLength(1);
   }, 120_000);
 
+  it('makes two node requests and a two-pod StatefulSet for a model the plan puts on two nodes', async () => {
+    // mistral-7b-instruct needs ~16.3 GiB; a Standard_NC6s_v3 node offers 13.3 GiB usable.
+    await applyInferenceWorkspace({ name: 'mistral-two', namespace: ns, preset: 'mistral-7b-instruct', count: 2 });
+    const ws = await waitForReady(kube, 'mistral-two', ns);
+    expect(ws.status?.targetNodeCount).toBe(2);
+    expect(ws.status?.workerNodes).toHaveLength(2);
+    expect((await nodeRequestsOf(kube, api, ns)).filter((r) => r.metadata.labels?.['kaito.sh/workspace'] === 'mistral-two')).toHaveLength(2);
+    const sts = (await kube.get(Resources.StatefulSet, 'mistral-two', ns)) as KubeObject & V1StatefulSet;
+    expect(sts.spec?.replicas).toBe(2);
+    expect(sts.status?.readyReplicas).toBe(2);
+  }, 120_000);
+
   it('deleting the Workspaces leaves no Machine, NodeClaim, Node, pod or Service', async () => {
-    await Promise.all([deleteAndExpectNothingLeft(kube, 'workspace-phi-3', ns), deleteAndExpectNothingLeft(kube, 'phi-3-quota', ns)]);
+    await Promise.all(['workspace-phi-3', 'phi-3-quota', 'mistral-two'].map((name) => deleteAndExpectNothingLeft(kube, name, ns)));
     expect(await kube.list(Workspaces, { namespace: ns })).toEqual([]);
   }, 120_000);
 });

@@ -6,7 +6,7 @@
  * lost) and started again with the same spec, as a pod restart would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot } from './repo.js';
 
@@ -24,6 +24,25 @@ export interface ProcessSpec {
   readonly logFile: string;
   /** Default 60 s: a cold tsx start on a loaded 2-core machine. */
   readonly startTimeoutMs?: number;
+}
+
+/**
+ * `KAITO_TS_E2E_PROGRAMS=dist` runs the built entry points (`<project>/dist/…js`), which start in
+ * half the time tsx takes (it matters when the chaos suite restarts a process 20 times); `npm test`
+ * sets it, having just built every project. Default `source`: tsx runs the TypeScript, so a local
+ * run needs no build and never runs stale code.
+ */
+function programArgs(script: string): string[] {
+  const root = repoRoot();
+  if (process.env['KAITO_TS_E2E_PROGRAMS'] !== 'dist') {
+    // One OS process: node with tsx as its loader. The tsx CLI would run the program in a child of
+    // its own, which a SIGKILL of the CLI leaves running (an orphan still acting on the cluster).
+    // The source condition: workspace packages resolve to their TypeScript.
+    return ['--conditions=@kaito-ts/source', '--import', 'tsx', join(root, script)];
+  }
+  const built = join(root, script.replace('/src/', '/dist/').replace(/\.ts$/, '.js'));
+  if (!existsSync(built)) throw new Error(`KAITO_TS_E2E_PROGRAMS=dist: ${built} is missing; build it (npx nx run-many -t build) or unset the variable`);
+  return [built];
 }
 
 /** How long SIGTERM may take before the process is killed. */
@@ -53,12 +72,8 @@ export class ManagedProcess {
   static async start(spec: ProcessSpec): Promise<ManagedProcess> {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     const log: WriteStream = createWriteStream(spec.logFile, { flags: 'a' });
-    const root = repoRoot();
-    // One OS process: node with tsx as its loader. The tsx CLI would run the program in a child of
-    // its own, which a SIGKILL of the CLI leaves running (an orphan still acting on the cluster).
-    // The source condition: workspace packages resolve to their TypeScript, so nothing needs a build.
-    const child = spawn(process.execPath, ['--conditions=@kaito-ts/source', '--import', 'tsx', join(root, spec.script), ...spec.args], {
-      cwd: root,
+    const child = spawn(process.execPath, [...programArgs(spec.script), ...spec.args], {
+      cwd: repoRoot(),
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
