@@ -23,10 +23,9 @@ const CASES: Case[] = [
   { chart: 'workspace-controller', title: 'defaults' },
   {
     chart: 'workspace-controller',
-    title: 'machine API, webhook, watched namespaces, secret namespaces, no leader election, a digest',
+    title: 'machine API, watched namespaces, secret namespaces, no leader election, a digest, tuning settings',
     set: [
       'nodeAPI=machine',
-      'webhook.enabled=true',
       'watchNamespaces={team-a,team-b}',
       'tuning.secretNamespaces={team-a}',
       'leaderElection.enabled=false',
@@ -34,9 +33,13 @@ const CASES: Case[] = [
       'runtimeRegistry=myregistry.azurecr.io/kaito',
       'logLevel=debug',
       'provisioningMode=byo',
-      'preflight.allowLoopback=true',
+      'tuning.allowLoopbackInputs=true',
+      'tuning.activeDeadline=12h',
+      'tuning.insecureRegistries={127.0.0.1:5000}',
+      'kubeAPI.qps=20',
     ],
   },
+  { chart: 'workspace-controller', title: 'no webhook, no leader election (no release-namespace Role)', set: ['webhook.enabled=false', 'leaderElection.enabled=false'] },
   { chart: 'workspace-controller', title: 'one watched namespace (namespaced grants as a Role there)', set: ['watchNamespaces={team-a}'] },
   { chart: 'gpu-provisioner', title: 'defaults (with the required Azure values)' },
   { chart: 'gpu-provisioner', title: 'machine API, managed identity, a selector, no leader election', set: ['nodeAPI=machine', 'azure.deploymentMode=managed', 'leaderElection.enabled=false'], setString: ['selector.team=a'] },
@@ -114,7 +117,7 @@ describe.each(CASES)('$chart chart, $title', ({ chart, set, setString }) => {
       if (r.resources.includes('secrets')) {
         const where = objects.find((o) => (o as { rules?: unknown }).rules !== undefined && (o as unknown as RoleLike).rules.includes(r));
         expect(where?.kind).toBe('Role');
-        expect(r.verbs.filter((v) => v !== 'get' && v !== 'update' && v !== 'patch')).toEqual([]);
+        expect(r.verbs.filter((v) => v !== 'get' && v !== 'update')).toEqual([]);
       }
     }
     const plural = (set ?? []).includes('nodeAPI=machine') ? 'machines' : 'nodeclaims';
@@ -137,7 +140,7 @@ describe.each(CASES)('$chart chart, $title', ({ chart, set, setString }) => {
 describe('every permission the README lists is granted by some rendering', () => {
   it.each(CHART_NAMES)('%s', async (chart) => {
     const everything: Record<ChartName, string[]> = {
-      'workspace-controller': ['webhook.enabled=true', 'tuning.secretNamespaces={team-a}'],
+      'workspace-controller': ['tuning.secretNamespaces={team-a}'],
       'gpu-provisioner': [],
       'kwok-provisioner': [],
     };
@@ -163,6 +166,8 @@ describe('values.schema.json', () => {
     ['workspace-controller', ['provisioningMode=manual'], /at '\/provisioningMode': value must be one of 'auto', 'byo'/],
     ['workspace-controller', ['watchNamespaces={Team_A}'], /at '\/watchNamespaces\/0': 'Team_A' does not match pattern/],
     ['workspace-controller', ['webhook.port=70000'], /at '\/webhook\/port': maximum: got 70,000, want 65,535/],
+    ['workspace-controller', ['preflight.allowLoopback=true'], /additional properties 'preflight' not allowed/],
+    ['workspace-controller', ['tuning.activeDeadline=soon'], /at '\/tuning\/activeDeadline': 'soon' does not match pattern/],
     ['gpu-provisioner', ['azure.deploymentMode=byo'], /at '\/azure\/deploymentMode': value must be one of 'self-hosted', 'managed'/],
     ['gpu-provisioner', ['azure.subscriptionId=my-sub'], /at '\/azure\/subscriptionId': 'my-sub' does not match pattern/],
     ['kwok-provisioner', ['launchDelay=soon'], /at '\/launchDelay': 'soon' does not match pattern/],

@@ -48,12 +48,14 @@ export interface RenderOptions {
   readonly namespace?: string;
   readonly set?: readonly string[];
   readonly setString?: readonly string[];
+  /** `--set-json` (maps whose keys hold dots, e.g. annotations). */
+  readonly setJson?: readonly string[];
 }
 
-/** `--set` and `--set-string` flags, with the gpu-provisioner's required values first. */
+/** `--set`, `--set-string` and `--set-json` flags, with the gpu-provisioner's required values first. */
 export function valueFlags(chart: ChartName, o: RenderOptions): string[] {
   const set = [...(chart === 'gpu-provisioner' ? GPU_PROVISIONER_REQUIRED : []), ...(o.set ?? [])];
-  return [...set.flatMap((s) => ['--set', s]), ...(o.setString ?? []).flatMap((s) => ['--set-string', s])];
+  return [...set.flatMap((s) => ['--set', s]), ...(o.setString ?? []).flatMap((s) => ['--set-string', s]), ...(o.setJson ?? []).flatMap((s) => ['--set-json', s])];
 }
 
 /** `helm template`; throws with helm's message when it fails. */

@@ -6,11 +6,15 @@
  *    nothing of the releases but the CRDs;
  * 2. the RBAC is exactly enough: the workspace controller and the kwok provisioner run as their
  *    own processes with the environment their Deployments set and a kubeconfig impersonating
- *    their charts' ServiceAccounts; a phi-3 Workspace reaches Ready and is deleted cleanly, and
- *    actions outside the charts' grants are refused (403).
+ *    their charts' ServiceAccounts; the controller serves its admission webhook through the
+ *    chart's own configuration and Secret (the configuration pointed at this machine, as the
+ *    Service would be); a phi-3 Workspace reaches Ready and is deleted cleanly, a tuning Workspace
+ *    gets its node request, Job and the tuning pod's grants, and actions outside the charts'
+ *    grants are refused (403).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -122,6 +126,37 @@ function deploymentEnv(objects: Rendered[]): Record<string, string> {
 
 const WORKSPACES = '/apis/kaito.sh/v1beta1/namespaces';
 
+/** A port free on this machine now (the controller's webhook listens on it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port from listen(0)');
+  return address.port;
+}
+
+/** A Workspace the webhook refuses: phi-3-medium does not fit one Standard_NC6s_v3 (the planner's rule). */
+const misfit = (namespace: string, name: string) => ({
+  apiVersion: 'kaito.sh/v1beta1',
+  kind: 'Workspace',
+  metadata: { name, namespace },
+  resource: { instanceType: 'Standard_NC6s_v3', labelSelector: { matchLabels: { apps: name } } },
+  inference: { preset: { name: 'phi-3-medium-128k-instruct' } },
+});
+const DENIED = 'admission webhook "validation.workspace.kaito.sh" denied the request';
+/** The `message` of the API server's Status in a response body ('' when there is none). */
+const statusMessage = (body: string): string => {
+  try {
+    return String((JSON.parse(body) as { message?: unknown }).message ?? '');
+  } catch {
+    return '';
+  }
+};
+
+/** How a controller's log shows a request RBAC refused: the API server's "… is forbidden", or its 403 code. */
+const REFUSED = /forbidden|\b(?:HTTP|status|statusCode|code)\W{0,3}403\b/i;
+
 describe('the charts’ RBAC is what the controllers need, and no more', () => {
   const workloads = useNamespace('rbac-workloads');
   const other = useNamespace('rbac-other');
@@ -135,7 +170,7 @@ describe('the charts’ RBAC is what the controllers need, and no more', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'charts-rbac-'));
-    const wcValues: RenderOptions = { set: [`watchNamespaces={${workloads.name}}`, `tuning.secretNamespaces={${workloads.name}}`] };
+    const wcValues: RenderOptions = { set: [`watchNamespaces={${workloads.name}}`, `tuning.secretNamespaces={${workloads.name}}`, 'tuning.allowLoopbackInputs=true', 'tuning.preflightRecheck=2s'] };
     const kpValues: RenderOptions = { set: ['launchDelay=1s'], setString: [`selector.kaito\\.sh/workspacenamespace=${workloads.name}`] };
     await install('workspace-controller', 'wc', wcNamespace.name, wcValues);
     await install('kwok-provisioner', 'kp', kpNamespace.name, kpValues);
@@ -144,6 +179,16 @@ describe('the charts’ RBAC is what the controllers need, and no more', () => {
     const saOf = (objects: Rendered[], namespace: string) => ({ namespace, name: objects.find((o) => o.kind === 'ServiceAccount')?.metadata.name ?? '' });
     wcKubeconfig = writeImpersonatingKubeconfig(admin(), saOf(wcObjects, wcNamespace.name), join(dir, 'workspace-controller.kubeconfig'));
     kpKubeconfig = writeImpersonatingKubeconfig(admin(), saOf(kpObjects, kpNamespace.name), join(dir, 'kwok-provisioner.kubeconfig'));
+    // The chart's webhook configuration points at its Service; here the API server reaches the
+    // process on this machine instead, as the Service would route to the pod. Nothing else of the
+    // configuration changes, and the controller only updates its caBundle (RBAC: get, update).
+    const webhookPort = await freePort();
+    const configuration = wcObjects.find((o) => o.kind === 'ValidatingWebhookConfiguration');
+    if (configuration === undefined) throw new Error('the workspace-controller chart rendered no ValidatingWebhookConfiguration (webhook.enabled is on by default)');
+    await requestJson(admin(), 'PATCH', await pathOf(configuration), {
+      contentType: 'application/json-patch+json',
+      body: JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig', value: { url: `https://127.0.0.1:${webhookPort}/validate/workspace.kaito.sh` } }]),
+    });
     // Ports off: the process shares this machine with others; everything else is the chart's.
     provisioner = await startAs(
       'kwok-provisioner',
@@ -152,8 +197,21 @@ describe('the charts’ RBAC is what the controllers need, and no more', () => {
     );
     controller = await startAs(
       'workspace-controller',
-      { ...deploymentEnv(wcObjects), WORKSPACE_CONTROLLER_KUBECONFIG: wcKubeconfig, WORKSPACE_CONTROLLER_METRICS_PORT: 'off', WORKSPACE_CONTROLLER_HEALTH_PORT: 'off' },
+      { ...deploymentEnv(wcObjects), WORKSPACE_CONTROLLER_KUBECONFIG: wcKubeconfig, WORKSPACE_CONTROLLER_METRICS_PORT: 'off', WORKSPACE_CONTROLLER_HEALTH_PORT: 'off', WORKSPACE_CONTROLLER_WEBHOOK_PORT: String(webhookPort) },
       'workspace controller started',
+    );
+    await eventually(async () => controller?.output.includes('webhook configuration trusts the current CA') === true, {
+      timeoutMs: 60_000,
+      description: `the controller writes its CA into the chart's webhook configuration\n${controller.output.slice(-3000)}`,
+    });
+    // The API server picks the updated configuration up within a second or so: wait until it refuses.
+    await eventually(
+      async () => {
+        const res = await rawRequest(admin(), 'POST', `${WORKSPACES}/${workloads.name}/workspaces`, { body: JSON.stringify(misfit(workloads.name, 'probe')) });
+        if (!statusMessage(res.body).includes(DENIED)) throw new Error(`not refused by the webhook: ${res.status} ${res.body.slice(0, 1000)}`);
+        return true;
+      },
+      { timeoutMs: 30_000, description: 'the API server to call the webhook through the chart’s configuration' },
     );
   }, 300_000);
 
@@ -191,10 +249,74 @@ describe('the charts’ RBAC is what the controllers need, and no more', () => {
       timeoutMs: 120_000,
       description: 'the Workspace finalized and gone',
     });
-    expect(controller?.output).not.toMatch(/forbidden/i);
-    expect(provisioner?.output).not.toMatch(/forbidden/i);
+    expect(controller?.output).not.toMatch(REFUSED);
+    expect(provisioner?.output).not.toMatch(REFUSED);
     expect(controller?.child.exitCode).toBeNull();
     expect(provisioner?.child.exitCode).toBeNull();
+  }, 360_000);
+
+  it('serves admission through the chart’s webhook configuration, with the certificate in the chart’s Secret', async () => {
+    const refused = await rawRequest(admin(), 'POST', `${WORKSPACES}/${workloads.name}/workspaces`, { body: JSON.stringify(misfit(workloads.name, 'misfit')) });
+    expect({ status: refused.status, message: statusMessage(refused.body) }).toEqual({ status: 422, message: expect.stringContaining(DENIED) as unknown });
+    expect(statusMessage(refused.body)).toContain('resource.instanceType: ModelDoesNotFit');
+    expect((await rawRequest(admin(), 'GET', `${WORKSPACES}/${workloads.name}/workspaces/misfit`)).status).toBe(404);
+    const secret = await requestJson<{ data?: Record<string, string> }>(admin(), 'GET', `/api/v1/namespaces/${wcNamespace.name}/secrets/wc-workspace-controller-webhook-cert`);
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    expect(controller?.output).not.toMatch(REFUSED);
+  });
+
+  it('gives a tuning Workspace its node request, Job and the tuning pod’s grants, and finalizes it, with nothing refused', async () => {
+    const pushSecret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'registry-push', namespace: workloads.name },
+      type: 'kubernetes.io/dockerconfigjson',
+      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('u:p').toString('base64') } } }) },
+    };
+    await requestJson(admin(), 'POST', `/api/v1/namespaces/${workloads.name}/secrets`, { body: JSON.stringify(pushSecret) });
+    const ws = {
+      apiVersion: 'kaito.sh/v1beta1',
+      kind: 'Workspace',
+      metadata: { name: 'tune-phi-3', namespace: workloads.name },
+      resource: { instanceType: 'Standard_NC6s_v3', labelSelector: { matchLabels: { apps: 'tune-phi-3' } } },
+      tuning: {
+        preset: { name: 'phi-3-mini-128k-instruct' },
+        method: 'qlora',
+        input: { urls: ['http://localhost:8080/train.parquet'] },
+        output: { image: 'registry.example.com/adapters/phi-3:0.0.1', imagePushSecret: 'registry-push' },
+      },
+    };
+    await requestJson(admin(), 'POST', `${WORKSPACES}/${workloads.name}/workspaces`, { body: JSON.stringify(ws) });
+    const ns = `/api/v1/namespaces/${workloads.name}`;
+    await eventually(
+      async () => {
+        const job = await rawRequest(admin(), 'GET', `/apis/batch/v1/namespaces/${workloads.name}/jobs/tune-phi-3`);
+        if (job.status !== 200) throw new Error(`no Job yet (${job.status})\ncontroller: ${controller?.output.slice(-3000) ?? ''}\nprovisioner: ${provisioner?.output.slice(-2000) ?? ''}`);
+        return true;
+      },
+      { timeoutMs: 180_000, intervalMs: 1_000, description: 'the tuning Job created once its node is Ready' },
+    );
+    const requests = await requestJson<{ items: unknown[] }>(admin(), 'GET', `/apis/karpenter.sh/v1/nodeclaims?labelSelector=${encodeURIComponent('kaito.sh/workspace=tune-phi-3')}`);
+    expect(requests.items).toHaveLength(1);
+    for (const path of [`${ns}/serviceaccounts/tune-phi-3-tuning`, `${ns}/configmaps/tune-phi-3-tuning-progress`, `${ns}/configmaps/qlora-params-template`]) {
+      expect({ path, status: (await rawRequest(admin(), 'GET', path)).status }).toEqual({ path, status: 200 });
+    }
+    // The tuning pod's identity may patch its progress ConfigMap, and nothing else.
+    const asTuningPod = new KubeConfig();
+    asTuningPod.loadFromFile(writeImpersonatingKubeconfig(admin(), { namespace: workloads.name, name: 'tune-phi-3-tuning' }, join(dir, 'tuning-pod.kubeconfig')));
+    const progress = await rawRequest(asTuningPod, 'PATCH', `${ns}/configmaps/tune-phi-3-tuning-progress`, { contentType: 'application/merge-patch+json', body: JSON.stringify({ data: { probe: 'x' } }) });
+    expect(progress.status).toBe(200);
+    expect((await rawRequest(asTuningPod, 'GET', `${ns}/configmaps/qlora-params-template`)).status).toBe(403);
+    expect((await rawRequest(asTuningPod, 'GET', `${ns}/secrets/registry-push`)).status).toBe(403);
+
+    await requestJson(admin(), 'DELETE', `${WORKSPACES}/${workloads.name}/workspaces/tune-phi-3`);
+    await eventually(async () => (await rawRequest(admin(), 'GET', `${WORKSPACES}/${workloads.name}/workspaces/tune-phi-3`)).status === 404, {
+      timeoutMs: 120_000,
+      description: 'the tuning Workspace finalized (its node request deleted) and gone',
+    });
+    expect(controller?.output).not.toMatch(REFUSED);
+    expect(provisioner?.output).not.toMatch(REFUSED);
+    expect(controller?.child.exitCode).toBeNull();
   }, 360_000);
 
   it('lets the workspace controller read Secrets only in its secret namespaces', async () => {
@@ -282,8 +404,8 @@ describe('the charts’ RBAC is what the controllers need, and no more', () => {
         timeoutMs: 120_000,
         description: 'the Workspace finalized and gone (its pool deleted)',
       });
-      expect(gpu.output).not.toMatch(/forbidden/i);
-      expect(controller?.output).not.toMatch(/forbidden/i);
+      expect(gpu.output).not.toMatch(REFUSED);
+      expect(controller?.output).not.toMatch(REFUSED);
     } finally {
       await stop(gpu);
       await stop(sim);

@@ -9,22 +9,27 @@ import { join } from 'node:path';
 import { type Exited, helpVariables, runMain } from './apps.js';
 import { CHART_NAMES, type ChartName, render, type RenderOptions } from './helm.js';
 
-/**
- * Set by the chart for parts of the workspace controller that other work adds (BYO provisioning,
- * tuning, pre-flight, the webhook); each leaves this list when the controller reads it.
- */
-const PENDING: ReadonlySet<string> = new Set([
-  'WORKSPACE_CONTROLLER_PROVISIONING_MODE',
-  'WORKSPACE_CONTROLLER_TUNING_IMAGE',
-  'WORKSPACE_CONTROLLER_PREFLIGHT_ALLOW_LOOPBACK',
-  'WORKSPACE_CONTROLLER_WEBHOOK_PORT',
-  'WORKSPACE_CONTROLLER_WEBHOOK_SECRET',
-  'WORKSPACE_CONTROLLER_WEBHOOK_CONFIGURATION',
-  'WORKSPACE_CONTROLLER_WEBHOOK_SERVICE',
-]);
-
 const NON_DEFAULT: Record<ChartName, RenderOptions> = {
-  'workspace-controller': { set: ['nodeAPI=machine', 'webhook.enabled=true', 'watchNamespaces={team-a,team-b}', 'runtimeRegistry=myregistry.azurecr.io/kaito', 'logLevel=debug', 'leaderElection.enabled=false'] },
+  'workspace-controller': {
+    set: [
+      'nodeAPI=machine',
+      'webhook.enabled=false',
+      'watchNamespaces={team-a,team-b}',
+      'runtimeRegistry=myregistry.azurecr.io/kaito',
+      'logLevel=debug',
+      'leaderElection.enabled=false',
+      'provisioningMode=byo',
+      'kubeAPI.qps=20',
+      'kubeAPI.burst=40',
+      'tuning.backoffLimit=2',
+      'tuning.activeDeadline=12h',
+      'tuning.keepNodes=true',
+      'tuning.preflightRecheck=1m30s',
+      'tuning.allowLoopbackInputs=true',
+      'tuning.insecureRegistries={127.0.0.1:5000,registry.local:5000}',
+    ],
+    setJson: ['tuning.podAnnotations={"kaito-ts.dev/run-as-process":"true","team":"a"}'],
+  },
   'gpu-provisioner': { set: ['nodeAPI=machine', 'azure.deploymentMode=managed', 'azure.armEndpoint=https://arm.example.com'], setString: ['selector.team=a', 'selector.tier=gpu'] },
   'kwok-provisioner': { set: ['nodeAPI=machine', 'quotas.Standard_NC12s_v3=0', 'quotas.Standard_NC6s_v3=3', 'unavailable={Standard_NC24ads_A100_v4,Standard_NC96ads_A100_v4}', 'launchDelay=1m30s'], setString: ['selector.team=a'] },
 };
@@ -58,7 +63,7 @@ describe.each(CHART_NAMES)('the %s chart’s environment', (chart) => {
   ] as const)('sets only variables the process reads (%s values)', async (_case, o) => {
     expect(help.code).toBe(0);
     const known = helpVariables(help.output);
-    const unknown = Object.keys(await renderedEnv(chart, o)).filter((name) => !known.has(name) && !PENDING.has(name));
+    const unknown = Object.keys(await renderedEnv(chart, o)).filter((name) => !known.has(name));
     expect(unknown).toEqual([]);
   });
 

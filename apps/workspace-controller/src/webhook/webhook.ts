@@ -37,11 +37,16 @@ export interface RunningWebhook {
 export async function startWebhook(manager: Manager, o: WebhookOptions, logger: Logger): Promise<RunningWebhook> {
   const log = logger.child({ subsystem: 'webhook' });
   const client = manager.client;
-  await client
-    .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.serviceNamespace } })
-    .catch((err: unknown) => {
-      if (!isAlreadyExists(err)) throw err;
-    });
+  // Created only when missing: the chart grants `get` on its own namespace, never `create` on
+  // namespaces, and the API server refuses a create it does not authorize before it finds the
+  // namespace exists (charts/workspace-controller/README.md, RBAC).
+  if ((await client.find(Resources.Namespace, o.serviceNamespace)) === undefined) {
+    await client
+      .create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.serviceNamespace } })
+      .catch((err: unknown) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+  }
   const certOptions = {
     client,
     secretName: o.secretName,
