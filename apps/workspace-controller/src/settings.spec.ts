@@ -15,7 +15,7 @@ describe('parseWorkspaceControllerSettings', () => {
       leaderElect: true,
       leaseName: 'workspace-controller',
       leaseNamespace: 'kaito-system',
-      concurrency: 4,
+      concurrency: 32,
       kubeApiQps: 100,
       kubeApiBurst: 200,
       metricsPort: 8080,
@@ -119,6 +119,6 @@ describe('parseWorkspaceControllerSettings', () => {
   });
 
   it('gives embedders the defaults with overrides', () => {
-    expect(defaultSettings({ nodeApi: 'machine', leaderElect: false })).toMatchObject({ nodeApi: 'machine', leaderElect: false, concurrency: 4 });
+    expect(defaultSettings({ nodeApi: 'machine', leaderElect: false })).toMatchObject({ nodeApi: 'machine', leaderElect: false, concurrency: 32 });
   });
 });

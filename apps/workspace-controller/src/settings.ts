@@ -103,7 +103,7 @@ export const SETTINGS = defineSettings({
   leaderElect: { flag: 'leader-elect', env: envOf('leader-elect'), codec: SettingCodecs.boolean, default: 'true', description: 'take a Lease before acting', placeholder: 'true|false' },
   leaseName: { flag: 'lease-name', env: envOf('lease-name'), codec: SettingCodecs.text, default: 'workspace-controller', description: 'the leader-election Lease', placeholder: 'NAME' },
   leaseNamespace: { flag: 'lease-namespace', env: envOf('lease-namespace'), codec: SettingCodecs.text, default: 'kaito-system', description: 'namespace of the Lease (created when missing)', placeholder: 'NS' },
-  concurrency: { flag: 'concurrency', env: envOf('concurrency'), codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '4', description: 'Workspaces reconciled at once', placeholder: 'N' },
+  concurrency: { flag: 'concurrency', env: envOf('concurrency'), codec: SettingCodecs.wholeNumber({ min: 1, what: 'a positive whole number' }), default: '32', description: 'Workspaces reconciled at once (a reconcile mostly waits on the API server: a burst of Workspaces needs many in flight)', placeholder: 'N' },
   kubeApiQps: {
     flag: 'kube-api-qps',
     env: envOf('kube-api-qps'),
