@@ -212,7 +212,7 @@ describe.each(NodeRequestApis)('an inference Workspace on the local control plan
       const [falcon, custom, , byo] = await Promise.all([
         ready('falcon-2'),
         ready('custom'),
-        eventually(async () => (await kube.find(Resources.StatefulSet, 'adapters', ns.name)) as Sts | undefined, { timeoutMs: 90_000, description: 'the adapters StatefulSet' }),
+        eventually(async () => ((await kube.find(Resources.StatefulSet, 'adapters', ns.name)) as Sts | undefined) ?? false, { timeoutMs: 90_000, description: 'the adapters StatefulSet' }),
         ready('byo'),
       ]);
 
