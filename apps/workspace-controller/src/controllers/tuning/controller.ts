@@ -27,7 +27,6 @@ import {
   type KubeObject,
   type Logger,
   type Manager,
-  objectKey,
   Resources,
   type Result,
   TerminalError,
@@ -35,11 +34,11 @@ import {
   toLabelledKey,
   watch,
 } from '@kaito-ts/controller-runtime';
-import { type Node, type NodeRequest, type NodeRequestApi, NodeResource, isDeleting, nodeRequestClient, nodeRequestOf, nodeRequestResource } from '@kaito-ts/karpenter';
+import { type Node, type NodeRequest, type NodeRequestApi, NodeResource, nodeRequestClient, nodeRequestOf, nodeRequestResource } from '@kaito-ts/karpenter';
 import type { V1ConfigMap, V1Job, V1Pod } from '@kubernetes/client-node';
 import { resourceReady } from '../workspace/conditions.js';
-import { desiredNodeRequest } from '../workspace/node-requests.js';
-import { conditionTransitions, deletingStatus, plannedRequestNames, requestsToCreate } from '../workspace/plan.js';
+import { nodeRequestActions } from '../workspace/node-request-actions.js';
+import { conditionTransitions, deletingStatus } from '../workspace/plan.js';
 import { needsRollout } from '../workspace/revision.js';
 import { Workspaces } from '../workspace/resources.js';
 import { desiredProgressObjects, desiredTuningJob, PROGRESS_KEY, progressConfigMapName, type TuningJobSettings } from './job.js';
@@ -84,7 +83,7 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
   const resolveHost = options.resolveHost ?? resolveWithDns;
   const events = options.events ?? mgr.eventRecorder('workspace-controller');
   const requestResource = nodeRequestResource(api);
-  const requestClient = nodeRequestClient(mgr.client, api);
+  const nodeRequests = nodeRequestActions(nodeRequestClient(mgr.client, api), events);
   const workspaces = mgr.informer(Workspaces);
   const requests = mgr.informer(requestResource, { indexers: { [WORKSPACE_INDEX]: labelledKey } });
   const nodes = mgr.informer(NodeResource);
@@ -101,17 +100,10 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
     for (const t of conditionTransitions(ws.status?.conditions, status.conditions)) events.publish({ involvedObject: ws, ...t });
   }
 
-  async function releaseRequests(owned: readonly NodeRequest[], log: Logger): Promise<void> {
-    for (const r of owned.filter((x) => !isDeleting(x))) {
-      await requestClient.delete(r.metadata.name, r.metadata.uid !== undefined ? { uid: r.metadata.uid } : {});
-      log.info('deleted node request', { request: r.metadata.name });
-    }
-  }
-
   async function finalize(ws: Workspace, key: string, log: Logger): Promise<Result> {
     if (!hasFinalizer(ws, WORKSPACE_FINALIZER)) return {};
     const owned = requestsOf(key);
-    await releaseRequests(owned, log);
+    await nodeRequests.release(owned, log);
     if (owned.length > 0) {
       await writeStatus(ws, deletingStatus(ws, owned.map((r) => `${r.api} ${r.metadata.name}`), now()), log);
       return { requeueAfterMs: DELETION_RECHECK_MS };
@@ -147,28 +139,6 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
       secrets,
       allowLoopback: options.allowLoopbackInputs ?? false,
     });
-  }
-
-  async function ensureNodeRequest(ws: Workspace, identity: { name: string; namespace: string; uid: string }, gpus: number, log: Logger): Promise<NodeRequest[]> {
-    const live = requestsOf(objectKey(identity.namespace, identity.name)).filter((r) => !isDeleting(r));
-    const instanceType = ws.resource.instanceType ?? '';
-    const created: NodeRequest[] = [];
-    for (const name of requestsToCreate(plannedRequestNames(identity, 1), live)) {
-      const desired = desiredNodeRequest({
-        api,
-        name,
-        workspace: identity,
-        instanceType,
-        gpuCount: gpus,
-        ...(ws.resource.labelSelector.matchLabels !== undefined ? { matchLabels: ws.resource.labelSelector.matchLabels } : {}),
-      });
-      const made = await requestClient.create(desired).catch(ignoreAlreadyExists);
-      if (made === undefined) continue;
-      created.push(made);
-      log.info('created node request', { request: name, instanceType });
-      events.publish({ involvedObject: ws, type: 'Normal', reason: 'NodeRequestCreated', message: `created ${api} ${name} for a ${instanceType} node` });
-    }
-    return [...live, ...created];
   }
 
   async function ensureJob(ws: Workspace, job: V1Job, log: Logger): Promise<void> {
@@ -232,11 +202,11 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
 
     if (ended && !(options.keepNodes ?? false)) {
       const owned = requestsOf(key);
-      await releaseRequests(owned, log);
+      await nodeRequests.release(owned, log);
       await writeStatus(current, tuningStatus({ workspace: current, inputs, resource: 'released', outcome, progress, now: now() }), log);
       return {};
     }
-    const owned = await ensureNodeRequest(current, identity, resolved.plan.gpusPerNode, log);
+    const owned = await nodeRequests.ensure(current, identity, requestsOf(key), { count: 1, gpusPerNode: resolved.plan.gpusPerNode }, log);
     const requestNodes = owned.flatMap((r) => {
       const node = r.status.nodeName !== undefined ? nodes.get(undefined, r.status.nodeName) : undefined;
       return node !== undefined ? [node as Node] : [];

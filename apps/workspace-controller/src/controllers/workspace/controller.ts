@@ -22,7 +22,6 @@
 import { Labels, Reason, WORKSPACE_FINALIZER, WorkspaceState, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
 import {
   hasFinalizer,
-  ignoreAlreadyExists,
   isBeingDeleted,
   type Controller,
   type EventRecorder,
@@ -37,27 +36,25 @@ import {
   toLabelledKey,
   watch,
 } from '@kaito-ts/controller-runtime';
-import { type Node, type NodeRequest, type NodeRequestApi, NodeResource, isDeleting, nodeRequestClient, nodeRequestOf, nodeRequestResource } from '@kaito-ts/karpenter';
+import { type Node, type NodeRequest, type NodeRequestApi, NodeResource, nodeRequestClient, nodeRequestOf, nodeRequestResource } from '@kaito-ts/karpenter';
 import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { byoResourceReady, isEmptySelector, matchesSelector, sanitizedSelector, selectByoNodes } from './byo-nodes.js';
 import { inferenceStatus, resourceReady, type ResourceVerdict } from './conditions.js';
 import { desiredInferenceWorkload, type ByoPlacement, type InferenceWorkload } from './inference-workload.js';
-import { desiredNodeRequest } from './node-requests.js';
 import {
   blockedStatus,
   checkInferenceSpec,
   conditionTransitions,
   deletingStatus,
   nodeSource,
-  plannedRequestNames,
   type ProvisioningMode,
-  requestsToCreate,
   type ResolvedPlan,
   resolveInferencePlan,
   serviceNeedsApply,
   statefulSetNeedsApply,
 } from './plan.js';
 import { registerWorkspaceMetrics } from './metrics.js';
+import { nodeRequestActions } from './node-request-actions.js';
 import { Workspaces } from './resources.js';
 import { REVISION_HASH_ANNOTATION } from './revision.js';
 import { desiredTemplateWorkload } from './template-workload.js';
@@ -104,7 +101,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
   const now = options.now ?? (() => new Date());
   const events = options.events ?? mgr.eventRecorder('workspace-controller');
   const requestResource = nodeRequestResource(api);
-  const requestClient = nodeRequestClient(mgr.client, api);
+  const nodeRequests = nodeRequestActions(nodeRequestClient(mgr.client, api), events);
   const workspaces = mgr.informer(Workspaces);
   const requests = mgr.informer(requestResource, { indexers: { [WORKSPACE_INDEX]: labelledKey } });
   const nodes = mgr.informer(NodeResource);
@@ -164,10 +161,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
       return { requeueAfterMs: DRAIN_TIMEOUT_MS };
     }
     const owned = requestsOf(key);
-    for (const r of owned.filter((x) => !isDeleting(x))) {
-      await requestClient.delete(r.metadata.name, r.metadata.uid !== undefined ? { uid: r.metadata.uid } : {});
-      log.info('deleted node request', { request: r.metadata.name });
-    }
+    await nodeRequests.release(owned, log);
     if (owned.length > 0) {
       await writeStatus(ws, deletingStatus(ws, owned.map((r) => `${r.api} ${r.metadata.name}`), now()), log);
       return { requeueAfterMs: DELETION_RECHECK_MS };
@@ -175,29 +169,6 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     await mgr.client.removeFinalizer(Workspaces, ws, WORKSPACE_FINALIZER);
     log.info('finalized workspace');
     return {};
-  }
-
-  async function ensureNodeRequests(ws: Workspace, identity: { name: string; namespace: string; uid: string }, count: number, gpusPerNode: number, log: Logger): Promise<NodeRequest[]> {
-    const live = requestsOf(objectKey(identity.namespace, identity.name)).filter((r) => !isDeleting(r));
-    const instanceType = ws.resource.instanceType ?? '';
-    const created: NodeRequest[] = [];
-    for (const name of requestsToCreate(plannedRequestNames(identity, count), live)) {
-      const desired = desiredNodeRequest({
-        api,
-        name,
-        workspace: identity,
-        instanceType,
-        gpuCount: gpusPerNode,
-        ...(ws.resource.labelSelector.matchLabels !== undefined ? { matchLabels: ws.resource.labelSelector.matchLabels } : {}),
-        ...(ws.metadata.annotations?.['kaito.sh/node-image-family'] !== undefined ? { nodeImageFamily: ws.metadata.annotations['kaito.sh/node-image-family'] } : {}),
-      });
-      const made = await requestClient.create(desired).catch(ignoreAlreadyExists);
-      if (made === undefined) continue; // created by an earlier pass the cache has not shown yet
-      created.push(made);
-      log.info('created node request', { request: name, instanceType });
-      events.publish({ involvedObject: ws, type: 'Normal', reason: 'NodeRequestCreated', message: `created ${api} ${name} for a ${instanceType} node` });
-    }
-    return [...live, ...created];
   }
 
   function desiredWorkload(ws: Workspace, resolved: Extract<ResolvedPlan, { ok: true }>, byo?: ByoPlacement): InferenceWorkload {
@@ -261,7 +232,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
 
     const resolved = resolveInferencePlan(current);
     if (!resolved.ok) return block(current, key, resolved.reason, resolved.message, log);
-    const owned = await ensureNodeRequests(current, identity, resolved.nodeCount, resolved.gpusPerNode, log);
+    const owned = await nodeRequests.ensure(current, identity, requestsOf(key), { count: resolved.nodeCount, gpusPerNode: resolved.gpusPerNode }, log);
     const requestNodes = owned.flatMap((r) => {
       const node = r.status.nodeName !== undefined ? nodes.get(undefined, r.status.nodeName) : undefined;
       return node !== undefined ? [node as Node] : [];
