@@ -199,8 +199,11 @@ describe('workspaceController: the inference reconcile', () => {
     expect(world.condition(ConditionType.WorkspaceReady)).toMatchObject({ status: 'True', reason: Reason.WorkspaceReady });
     expect(world.workspace().status?.state).toBe('Ready');
     expect(world.events.reasons()).toEqual(
-      expect.arrayContaining(['NodeRequestCreated', Reason.NodeNotLaunched, Reason.NodesReady, 'WorkloadCreated', Reason.InferenceReady, Reason.WorkspaceReady]),
+      expect.arrayContaining(['NodeRequestCreated', Reason.NodesReady, 'WorkloadCreated', Reason.InferenceReady, Reason.WorkspaceReady]),
     );
+    // Pending states of a new Workspace are not news; the summary speaks once, when it flips.
+    expect(world.events.reasons()).not.toContain(Reason.NodesPending);
+    expect(world.events.reasons()).not.toContain(Reason.WorkspaceNotReady);
     expect(world.events.reasons().filter((r) => r === Reason.WorkspaceReady)).toHaveLength(1);
   });
 

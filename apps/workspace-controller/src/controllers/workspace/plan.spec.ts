@@ -127,13 +127,28 @@ describe('resolveInferencePlan', () => {
 
 describe('conditionTransitions', () => {
   const c = (type: string, status: 'True' | 'False', reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: '' });
-  it('is one Event per condition whose status or reason changed, Warning when False', () => {
-    const before = [c('ResourceReady', 'False', 'NodeNotLaunched'), c('InferenceReady', 'False', 'InferencePending', 'a')];
-    const after = [c('ResourceReady', 'True', 'NodesReady', '1/1 nodes ready'), c('InferenceReady', 'False', 'InferencePending', 'b'), c('WorkspaceReady', 'False', 'WorkspaceNotReady')];
+  it('is one Event per condition whose status or reason changed; the summary only when it flips', () => {
+    const before = [c('ResourceReady', 'False', 'NodeNotLaunched'), c('InferenceReady', 'False', 'InferencePending', 'a'), c('WorkspaceReady', 'False', 'WorkspaceNotReady')];
+    const after = [c('ResourceReady', 'True', 'NodesReady', '1/1 nodes ready'), c('InferenceReady', 'False', 'ContainerCrashLoopBackOff', 'b'), c('WorkspaceReady', 'False', 'WorkspaceNotReady', 'ContainerCrashLoopBackOff: b')];
     expect(conditionTransitions(before, after)).toEqual([
       { type: 'Normal', reason: 'NodesReady', message: 'ResourceReady True: 1/1 nodes ready' },
-      { type: 'Warning', reason: 'WorkspaceNotReady', message: 'WorkspaceReady False: ' },
+      { type: 'Warning', reason: 'ContainerCrashLoopBackOff', message: 'InferenceReady False: b' },
     ]);
+  });
+  it('says nothing about a new Workspace that is only pending, and warns of a failure at once', () => {
+    const pending = [c('ResourceReady', 'False', 'NodesPending'), c('InferenceReady', 'False', 'InferencePending'), c('WorkspaceReady', 'False', 'WorkspaceNotReady')];
+    expect(conditionTransitions(undefined, pending)).toEqual([]);
+    const quota = [c('ResourceReady', 'False', 'QuotaExceeded', '0 of 24 cores free'), ...pending.slice(1)];
+    expect(conditionTransitions(undefined, quota)).toEqual([{ type: 'Warning', reason: 'QuotaExceeded', message: 'ResourceReady False: 0 of 24 cores free' }]);
+  });
+  it('reports progress as Normal and a flip of the summary both ways', () => {
+    const ready = [c('InferenceReady', 'True', 'InferenceReady'), c('WorkspaceReady', 'True', 'WorkspaceReady')];
+    const rolling = [c('InferenceReady', 'False', 'InferenceUpdating', 'rolling'), c('WorkspaceReady', 'False', 'WorkspaceNotReady', 'InferenceUpdating: rolling')];
+    expect(conditionTransitions(ready, rolling)).toEqual([
+      { type: 'Normal', reason: 'InferenceUpdating', message: 'InferenceReady False: rolling' },
+      { type: 'Warning', reason: 'WorkspaceNotReady', message: 'WorkspaceReady False: InferenceUpdating: rolling' },
+    ]);
+    expect(conditionTransitions(rolling, ready).map((t) => t.reason)).toEqual(['InferenceReady', 'WorkspaceReady']);
   });
 });
 

@@ -12,7 +12,7 @@
  * - `serviceNeedsApply` / `statefulSetNeedsApply`: compare before writing;
  * - `blockedStatus` / `deletingStatus`: the status when the spec cannot be served, or while
  *   deletion waits for node requests;
- * - `conditionTransitions`: the Events a status change deserves (one per flipped condition).
+ * - `conditionTransitions`: the Events a status change deserves (news only: failures, flips, Ready).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Annotations, ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
@@ -217,11 +217,40 @@ export interface Transition {
   readonly message: string;
 }
 
-/** One Event per condition whose status or reason changed (a message-only change is not news). */
+/**
+ * Reasons that say "in progress", not "something is wrong": their Events are Normal, and a
+ * condition that first appears with one of them is not news (every new Workspace starts so).
+ * NodeNotLaunched is not among the Normal ones: it also carries a provider's transient failure.
+ */
+const PROGRESS_REASONS: ReadonlySet<string> = new Set([
+  Reason.NodesPending,
+  Reason.NodeClaimCreated,
+  Reason.NodeNotLaunched,
+  Reason.NodeNotRegistered,
+  Reason.NodeNotInitialized,
+  Reason.InferencePending,
+  Reason.InferenceUpdating,
+  Reason.JobPending,
+  Reason.NodesReleased,
+  Reason.Deleting,
+]);
+const WARNING_EXEMPT: ReadonlySet<string> = new Set([...PROGRESS_REASONS].filter((r) => r !== Reason.NodeNotLaunched));
+
+/**
+ * The Events a status change deserves (see docs/troubleshooting.md, "Events"): one per condition
+ * whose status or reason changed (a message-only change is not news), except
+ * - a condition's first appearance in an in-progress state (a new Workspace is pending: no Event);
+ * - `WorkspaceReady`, the summary of the others: only when its status flips (or it first appears
+ *   True), since the condition that caused it already had its Event.
+ * Warning for a False condition with a failure reason; Normal otherwise.
+ */
 export function conditionTransitions(before: readonly Condition[] | undefined, after: readonly Condition[] | undefined): Transition[] {
   return (after ?? []).flatMap((c) => {
     const old = (before ?? []).find((b) => b.type === c.type);
     if (old !== undefined && old.status === c.status && old.reason === c.reason) return [];
-    return [{ type: c.status === 'True' ? 'Normal' : 'Warning', reason: c.reason, message: `${c.type} ${c.status}: ${c.message}` } as const];
+    if (old === undefined && c.status !== 'True' && PROGRESS_REASONS.has(c.reason)) return [];
+    if (c.type === ConditionType.WorkspaceReady && (old === undefined ? c.status !== 'True' : old.status === c.status)) return [];
+    const type = c.status === 'True' || WARNING_EXEMPT.has(c.reason) ? 'Normal' : 'Warning';
+    return [{ type, reason: c.reason, message: `${c.type} ${c.status}: ${c.message}` } as const];
   });
 }
