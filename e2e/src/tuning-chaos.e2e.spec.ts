@@ -33,7 +33,7 @@ const TRIALS = Number(process.env['KAITO_TS_TUNING_CHAOS_TRIALS'] ?? 10);
 /** Workspaces tuned at once in a trial: one kill hits each at a slightly different point. */
 const BATCH = 3;
 /** How long kwok keeps a Job pod Running before it completes it. */
-const JOB_RUNS_MS = 2_000;
+const JOB_RUNS_MS = 1_000;
 const PUSH_SECRET = 'registry-push';
 const REGISTRY = 'registry.example.com';
 /** Must equal CLOUD_LABEL of tools/kwok-provisioner: its instance records carry it. */
@@ -41,7 +41,7 @@ const KWOK_CLOUD_LABEL = 'kwok.kaito-ts.dev/cloud';
 
 /**
  * Where a kill lands, and for how long after the phase began (ms) it may be drawn. The windows
- * are about as long as each phase lasts here (launch delay 500 ms, a Job pod Running 2 s).
+ * are about as long as each phase lasts here (launch delay 500 ms, a Job pod Running 1 s).
  */
 const PHASES = [
   { phase: 'pre-flight', windowMs: 400 },
@@ -170,10 +170,13 @@ describe('tuning chaos: the workspace controller killed at random points of a tu
     return eventually(() => seen[phase](), { timeoutMs: 60_000, intervalMs: 20, description: `a Workspace of the batch to reach "${phase}"` });
   }
 
-  async function killAndRestart(): Promise<void> {
+  /** Returns how long the new process took to start (ms): most of a trial's time here. */
+  async function killAndRestart(): Promise<number> {
     if (controller === undefined) throw new Error('no controller to kill');
     await controller.kill('SIGKILL');
+    const t0 = Date.now();
     controller = await ManagedProcess.start(controller.spec);
+    return Date.now() - t0;
   }
 
   /** The Workspace as it must end: Succeeded, its one Job complete, its node request released. */
@@ -210,12 +213,14 @@ describe('tuning chaos: the workspace controller killed at random points of a tu
       const { phase, windowMs } = PHASES[(trial - 1) % PHASES.length] as (typeof PHASES)[number];
       const killAfterMs = unsafeUniformIntDistribution(0, windowMs - 1, rng);
       const batch = Array.from({ length: BATCH }, (_, i) => `tun-${trial}-${i}`);
+      const trialStarted = Date.now();
+      let restartMs = 0;
       let error: string | undefined;
       try {
         await kubectlApply(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: batch.map((name) => tuningManifest(name, ns)) }));
         await phaseBegins(phase, batch);
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
-        await killAndRestart();
+        restartMs = await killAndRestart();
         await Promise.all(batch.map((name) => eventually(() => converged(name), { timeoutMs: 60_000, intervalMs: 250, description: `${name} to converge` })));
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
@@ -227,7 +232,7 @@ describe('tuning chaos: the workspace controller killed at random points of a tu
       const leaked = error === undefined ? await leaks(batch) : [];
       outcomes.push({ trial, phase, killAfterMs, converged: error === undefined, duplicateJobs, duplicateRequests, leaked, ...(error !== undefined ? { error } : {}) });
       process.stdout.write(
-        `tuning chaos trial ${trial} (${phase}, SIGKILL ${killAfterMs} ms in): ${error === undefined ? 'converged' : `NOT converged: ${error}`}; ${duplicateJobs.length} duplicate jobs, ${duplicateRequests.length} duplicate node requests, ${leaked.length} leaked\n`,
+        `tuning chaos trial ${trial} (${phase}, SIGKILL ${killAfterMs} ms in): ${error === undefined ? 'converged' : `NOT converged: ${error}`}; ${duplicateJobs.length} duplicate jobs, ${duplicateRequests.length} duplicate node requests, ${leaked.length} leaked (${((Date.now() - trialStarted) / 1000).toFixed(1)} s, restart ${(restartMs / 1000).toFixed(1)} s)\n`,
       );
       if (error !== undefined) break; // the next trial would start from a broken state
     }
