@@ -9,7 +9,7 @@
  * after the file's tests.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -101,5 +101,7 @@ afterAll(async () => {
   const refused = refusedLines();
   logs.clear();
   for (const yaml of applied.splice(0)) await kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], yaml);
+  if (kubeconfigDir !== undefined) rmSync(kubeconfigDir, { recursive: true, force: true });
+  kubeconfigDir = undefined;
   if (refused.length > 0) throw new Error(`a process ran as its chart's ServiceAccount was refused (403), so the chart's RBAC lacks what it needs:\n${refused.join('\n')}`);
 });
