@@ -17,6 +17,29 @@ import { deleteAndExpectNothingLeft, inferenceWorkspaceManifest, removeAllWorksp
 
 const API = 'nodeclaim';
 
+/**
+ * Local webhook mode (--webhook-local-url) is test-only: with no chart, the controller creates the
+ * ValidatingWebhookConfiguration (pointed at this machine) and its certificate Secret itself, and
+ * removes the configuration when it stops. The chart creates both and grants only get/update on
+ * them by name, so this mode needs these grants on top; production never has them.
+ */
+const localWebhookGrants = (release: string, ns: string, run: string): string => {
+  const subject = { kind: 'ServiceAccount', name: `${release}-workspace-controller`, namespace: ns };
+  const name = `${release}-local-webhook`;
+  return [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['create'] },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], verbs: ['get', 'update', 'delete'], resourceNames: [`e2e-${run}.workspace.kaito.sh`] },
+    ] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [subject] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: ns }, rules: [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [`e2e-${run}-webhook-cert`] },
+    ] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [subject] },
+  ].map((o) => JSON.stringify(o)).join('\n---\n');
+};
+
 describe('BYO nodes (kwok provisioner, nodeclaim)', () => {
   const run = runId();
   let k: TestKube;
@@ -85,7 +108,9 @@ describe('the admission webhook served by the workspace controller', () => {
         `--webhook-local-url=https://127.0.0.1:${webhookPort}`,
         `--webhook-configuration-name=e2e-${run}.workspace.kaito.sh`,
         `--webhook-service-namespace=${ns}`,
+        `--webhook-secret-name=e2e-${run}-webhook-cert`,
       ],
+      testOnlyGrants: (release) => localWebhookGrants(release, ns, run),
     });
   }, 120_000);
 

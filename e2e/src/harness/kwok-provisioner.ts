@@ -2,14 +2,17 @@
  * The kwok provisioner as its own process (`tsx tools/kwok-provisioner/src/main.ts`): node
  * requests become kwok fake GPU nodes after `launchDelay`. It manages only the requests of the
  * given Workspace namespace (`--selector`), so a run shares the cluster with any other. Faults are
- * injected at run time through its fault ConfigMap (see `injectKwokFault`).
+ * injected at run time through its fault ConfigMap (see `injectKwokFault`). It runs as the
+ * kwok-provisioner chart's ServiceAccount (chart-identity.ts), released in its cloud namespace as
+ * the chart is (its instance records live in the release namespace).
  */
 import { join } from 'node:path';
 import type { KubeClient } from '@kaito-ts/controller-runtime';
 import { Resources } from '@kaito-ts/controller-runtime';
 import type { NodeRequestApi } from '@kaito-ts/karpenter';
+import { chartIdentity } from './chart-identity.js';
 import { ManagedProcess } from './process.js';
-import { kubeconfigPath, logDir } from './repo.js';
+import { logDir, runId } from './repo.js';
 
 /** Must equal FAULTS_CONFIGMAP of tools/kwok-provisioner (a process, not imported: another scope). */
 export const KWOK_FAULTS_CONFIGMAP = 'kwok-provisioner-faults';
@@ -28,13 +31,15 @@ export interface KwokProvisionerProcessOptions {
   readonly capacityRetry?: string;
 }
 
-export function startKwokProvisionerProcess(o: KwokProvisionerProcessOptions): Promise<ManagedProcess> {
+export async function startKwokProvisionerProcess(o: KwokProvisionerProcessOptions): Promise<ManagedProcess> {
+  const logFile = join(logDir(), `${o.logName}.log`);
+  const identity = await chartIdentity({ chart: 'kwok-provisioner', release: `e2e-${runId()}`, namespace: o.cloudNamespace, set: [`nodeAPI=${o.api}`, 'leaderElection.enabled=false'], logFile });
   return ManagedProcess.start({
     name: 'kwok-provisioner',
     script: 'tools/kwok-provisioner/src/main.ts',
     args: [
       `--api=${o.api}`,
-      `--kubeconfig=${kubeconfigPath()}`,
+      `--kubeconfig=${identity.kubeconfig}`,
       `--cloud-namespace=${o.cloudNamespace}`,
       `--launch-delay=${o.launchDelay ?? '1s'}`,
       `--capacity-retry=${o.capacityRetry ?? '2s'}`,
@@ -46,7 +51,7 @@ export function startKwokProvisionerProcess(o: KwokProvisionerProcessOptions): P
       '--log-format=json',
     ],
     readyWhen: 'kwok provisioner started',
-    logFile: join(logDir(), `${o.logName}.log`),
+    logFile,
   });
 }
 
