@@ -8,7 +8,8 @@
  * 3. the tuning plan (preset × method × SKU); a spec that cannot be served → every condition
  *    False, `TerminalError` (no retry until the Workspace changes);
  * 4. a Job of another tuning revision (the spec changed) is deleted; the new one follows;
- * 5. until this revision's Job exists: the pre-flight (creating the default params ConfigMap
+ * 5. a Job gone after this generation succeeded is not run again (only released nodes are
+ *    checked); otherwise, until this revision's Job exists: the pre-flight (creating the default params ConfigMap
  *    when the Workspace names none and it is missing) (`InputsReady`); a failure is reported and re-checked every
  *    `preflightRecheckMs`, and no node is requested;
  * 6. while the Job has not ended: one node request (the inference side's planner and names);
@@ -17,7 +18,7 @@
  * 8. the status from what was observed, written only when it changed; one Event per transition.
  */
 import { lookup } from 'node:dns/promises';
-import { Labels, WORKSPACE_FINALIZER, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
+import { ConditionType, Labels, WORKSPACE_FINALIZER, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
 import {
   hasFinalizer,
   ignoreAlreadyExists,
@@ -76,6 +77,12 @@ export interface TuningControllerOptions {
 
 const labelledKey = toLabelledKey({ name: Labels.workspace, namespace: Labels.workspaceNamespace });
 const podKey = toLabelledKey({ name: Labels.workspace });
+
+/** `WorkspaceSucceeded` is True for the Workspace's current generation. */
+function succeededBefore(ws: Workspace): boolean {
+  const c = ws.status?.conditions?.find((x) => x.type === ConditionType.WorkspaceSucceeded);
+  return c?.status === 'True' && c.observedGeneration !== undefined && c.observedGeneration === ws.metadata.generation;
+}
 
 export function tuningController(mgr: Manager, options: TuningControllerOptions): Controller {
   const api = options.api ?? 'nodeclaim';
@@ -144,7 +151,12 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
   async function ensureJob(ws: Workspace, job: V1Job, log: Logger): Promise<void> {
     const progress = desiredProgressObjects(ws);
     for (const obj of [progress.serviceAccount, progress.role, progress.roleBinding]) await mgr.client.apply(obj as unknown as KubeObject);
-    // Created, never applied: the runner owns its data.
+    // Created, never applied: the runner owns its data. Data already there while no Job exists is
+    // an earlier run's (its Job was deleted): it must not show as this run's progress.
+    const left = configMaps.get(progress.configMap.metadata?.namespace, progress.configMap.metadata?.name ?? '') as V1ConfigMap | undefined;
+    if (left !== undefined && Object.keys(left.data ?? {}).length > 0) {
+      await mgr.client.delete(Resources.ConfigMap, { name: left.metadata?.name ?? '', namespace: left.metadata?.namespace ?? '' }, left.metadata?.uid !== undefined ? { uid: left.metadata.uid } : {});
+    }
     await mgr.client.create(Resources.ConfigMap, progress.configMap as unknown as KubeObject).catch(ignoreAlreadyExists);
     const made = await mgr.client.create(Resources.Job, job as unknown as KubeObject).catch(ignoreAlreadyExists);
     if (made === undefined) return;
@@ -189,6 +201,15 @@ export function tuningController(mgr: Manager, options: TuningControllerOptions)
     const ended = outcome.kind === 'succeeded' || outcome.kind === 'failed';
     const progressCm = configMaps.get(namespace, progressConfigMapName(name)) as V1ConfigMap | undefined;
     const progress = job !== undefined ? readProgressReport(progressCm?.data?.[PROGRESS_KEY]) : undefined;
+
+    if (job === undefined && succeededBefore(current)) {
+      // This spec's run already succeeded and its Job is gone (deleted by hand, by a TTL, or by a
+      // cleanup tool): the adapter is pushed, so running it again would only spend GPU time and
+      // overwrite the image. A changed spec (new generation) runs again, as does a new Workspace.
+      if (!(options.keepNodes ?? false)) await nodeRequests.release(requestsOf(key), log);
+      log.debug('tuning already succeeded for this generation; its Job is gone, not rerun');
+      return {};
+    }
 
     let inputs: PreflightVerdict | undefined;
     if (job === undefined) {

@@ -180,6 +180,15 @@ describe('tuning Workspaces on the local control plane', () => {
     await eventually(async () => (await requestsOf(ok.name, 'tuning-phi-3')).length === 0, { timeoutMs: 30_000, description: 'the node request to be released' });
     expect(condition(await kube.get(Workspaces, 'tuning-phi-3', ok.name), ConditionType.ResourceReady)).toMatchObject({ status: 'False', reason: 'NodesReleased' });
 
+    // The finished Job deleted by someone (or a TTL): the succeeded run is not repeated.
+    await kube.delete(Resources.Job, { name: 'tuning-phi-3', namespace: ok.name }, { propagationPolicy: 'Background' });
+    await eventually(async () => (await kube.find(Resources.Job, 'tuning-phi-3', ok.name)) === undefined, { timeoutMs: 30_000, description: 'the finished Job to go' });
+    // Long enough for the Job's deletion event to be reconciled many times over (it is one pass).
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(await kube.find(Resources.Job, 'tuning-phi-3', ok.name)).toBeUndefined();
+    expect(await requestsOf(ok.name, 'tuning-phi-3')).toHaveLength(0);
+    expect(condition(await kube.get(Workspaces, 'tuning-phi-3', ok.name), ConditionType.WorkspaceSucceeded)).toMatchObject({ status: 'True', reason: 'TuningSucceeded' });
+
     // A changed tuning spec runs the Job again: a new Job (new uid, new revision), a node again.
     const firstJob = job.metadata?.uid;
     // The first run's last progress, as its runner would have left it.
