@@ -28,5 +28,12 @@ export function listProjects(root = repoRoot()): WorkspaceProject[] {
       out.push({ dir: `${group}/${entry}`, name: pkg.name, tags: pkg.nx?.tags ?? [] });
     }
   }
+  // Projects that are a top-level folder of their own.
+  for (const dir of ['e2e', 'charts']) {
+    const manifest = join(root, dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name: string; nx?: { tags?: string[] } };
+    out.push({ dir, name: pkg.name, tags: pkg.nx?.tags ?? [] });
+  }
   return out;
 }
