@@ -15,7 +15,7 @@ export function repoRoot(start = process.cwd()): string {
   }
 }
 
-/** Every npm-workspace project under packages/, apps/ and tools/ with its Nx tags. */
+/** Every npm-workspace project (under packages/, apps/ and tools/, and the top-level e2e/ and charts/) with its Nx tags. */
 export function listProjects(root = repoRoot()): WorkspaceProject[] {
   const out: WorkspaceProject[] = [];
   for (const group of ['packages', 'apps', 'tools']) {
