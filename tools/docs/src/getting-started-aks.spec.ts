@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { WorkspaceV1alpha1 } from '@kaito-ts/api';
+import { type AdapterSpec, WorkspaceV1alpha1 } from '@kaito-ts/api';
 import { decodeOrThrow } from '@kaito-ts/core';
 import { KAITO_GPU_TAINT } from '@kaito-ts/karpenter';
 import { validateWorkspace } from '@kaito-ts/workspace-controller';
@@ -57,7 +57,7 @@ describe('docs/getting-started-aks.md', () => {
     const tuning = workspaces.find((w) => w.tuning !== undefined);
     const inference = workspaces.find((w) => w.inference !== undefined);
     expect(tuning?.tuning?.output.image).toBe('kaitots1234.azurecr.io/adapters/phi-3:0.0.1');
-    expect(inference?.inference?.adapters?.map((a) => a.source.image)).toEqual([tuning?.tuning?.output.image]);
+    expect(inference?.inference?.adapters?.map((a: AdapterSpec) => a.source.image)).toEqual([tuning?.tuning?.output.image]);
   });
 
   it('applies Workspaces the admission webhook admits', () => {
