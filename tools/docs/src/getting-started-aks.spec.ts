@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { type AdapterSpec, WorkspaceV1alpha1 } from '@kaito-ts/api';
 import { decodeOrThrow } from '@kaito-ts/core';
 import { KAITO_GPU_TAINT } from '@kaito-ts/karpenter';
@@ -21,10 +21,8 @@ const shellBlocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?
 const EXAMPLE_ENV: Readonly<Record<string, string>> = { REGISTRY: 'kaitots1234.azurecr.io' };
 const substitute = (text: string): string => text.replace(/\$([A-Z_]+)/g, (whole, name: string) => EXAMPLE_ENV[name] ?? whole);
 
-/** The manifests piped into `kubectl apply -f - <<EOF … EOF`. */
-const applied = shellBlocks.flatMap((block) =>
-  [...block.matchAll(/kubectl apply -f - <<'?EOF'?\n([\s\S]*?)\nEOF/g)].flatMap((m) => parseAllDocuments(substitute(m[1] ?? '')).map((d) => d.toJS() as Record<string, unknown>)),
-);
+/** The manifests piped into `kubectl apply -f - <<EOF … EOF` (one object each). */
+const applied = shellBlocks.flatMap((block) => [...block.matchAll(/kubectl apply -f - <<'?EOF'?\n([\s\S]*?)\nEOF/g)].map((m) => parse(substitute(m[1] ?? '')) as Record<string, unknown>));
 
 /** `helm install <release> charts/<chart> …` commands, joined across `\` line ends. */
 const helmInstalls = shellBlocks
