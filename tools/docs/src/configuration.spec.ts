@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineSettings, SettingCodecs } from '@kaito-ts/core';
 import { CHARTS, CONFIGURATION_DOC, configurationBlocks, MACHINE_DEFAULTS, PROCESS_SETTINGS, withGeneratedBlocks } from './configuration.js';
@@ -10,6 +10,16 @@ const committed = readFileSync(join(root, CONFIGURATION_DOC), 'utf8');
 describe('docs/configuration.md', () => {
   it('is what `npm run gen:docs` makes from the code (run it after changing a setting or a chart value)', () => {
     expect(committed).toBe(withGeneratedBlocks(committed, configurationBlocks(root)));
+  });
+
+  it('covers every app under apps/ that reads settings (a new app needs its table in PROCESS_SETTINGS)', () => {
+    const apps = readdirSync(join(root, 'apps')).filter((app) =>
+      readdirSync(join(root, 'apps', app, 'src'), { recursive: true, encoding: 'utf8' }).some(
+        (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && readFileSync(join(root, 'apps', app, 'src', f), 'utf8').includes('defineSettings('),
+      ),
+    );
+    expect(apps.length).toBeGreaterThan(2);
+    expect(apps.filter((app) => PROCESS_SETTINGS[app] === undefined)).toEqual([]);
   });
 
   it.each(Object.entries(PROCESS_SETTINGS))('lists every flag and variable of %s', (name, table) => {
