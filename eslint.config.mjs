@@ -7,10 +7,14 @@ export const depConstraints = [
   { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
   { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:testing', 'type:tool'] },
+  // The docs generator (tools/docs) reads every process's settings table to write
+  // docs/configuration.md; it ships nothing, and no constraint lets any project import it.
+  { sourceTag: 'type:docs', onlyDependOnLibsWithTags: ['type:app', 'type:lib', 'type:testing', 'type:tool'] },
   { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
   { sourceTag: 'scope:workspace', onlyDependOnLibsWithTags: ['scope:workspace', 'scope:shared'] },
   { sourceTag: 'scope:provisioner', onlyDependOnLibsWithTags: ['scope:provisioner', 'scope:shared'] },
   { sourceTag: 'scope:tuning', onlyDependOnLibsWithTags: ['scope:tuning', 'scope:shared'] },
+  { sourceTag: 'scope:docs', onlyDependOnLibsWithTags: ['scope:workspace', 'scope:provisioner', 'scope:tuning', 'scope:shared'] },
 ];
 
 export default [

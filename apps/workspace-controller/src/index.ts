@@ -73,6 +73,9 @@ export { startWebhook, type WebhookOptions, type RunningWebhook } from './webhoo
 export { ensureCertificates, judgeCertificates, serviceDnsNames, type WebhookCertificates } from './webhook/certs.js';
 export { WEBHOOK_NAME } from './webhook/configuration.js';
 
+// settings (flags and WORKSPACE_CONTROLLER_* variables; docs/configuration.md is generated from SETTINGS)
+export { SETTINGS, USAGE, parseWorkspaceControllerSettings, defaultSettings, type WorkspaceControllerSettings } from './settings.js';
+
 // tuning Workspaces (src/controllers/tuning/)
 export { tuningController, TUNING_CONTROLLER_NAME, type TuningControllerOptions, type ResolveHost } from './controllers/tuning/controller.js';
 export {

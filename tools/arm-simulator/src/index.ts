@@ -7,3 +7,4 @@ export { FAULT_KINDS, FaultBook, FaultSpec, faultResponse, familyOf, type Fault,
 export { KubeNodeSink, MemoryNodeSink, poolNode, type NodeIdentity, type NodeSink, type PoolNode } from './node-sink.js';
 export { RequestLog, routeOf, type LoggedRequest } from './request-log.js';
 export { startArmSimulator, type ArmSimulatorOptions, type RunningArmSimulator } from './server.js';
+export { SETTINGS, USAGE, parseConfig, type ArmSimulatorConfig } from './config.js';

@@ -54,6 +54,16 @@ describe('module boundaries', () => {
     expect(await boundaryErrors('packages/karpenter', '@kaito-ts/cluster/testing')).not.toEqual([]);
   });
 
+  // tools/docs exports nothing (no `.` in its exports map), so no project can import it by name.
+  it('the docs generator may read an app (its settings table), while nothing may reach into the generator', async () => {
+    expect(await boundaryErrors('tools/docs', '@kaito-ts/workspace-controller')).toEqual([]);
+    expect(await boundaryErrors('apps/workspace-controller', '../../../tools/docs/src/configuration.js')).not.toEqual([]);
+  });
+
+  it('a library or a tool may not read an app the way the docs generator does', async () => {
+    expect(await boundaryErrors('tools/presets', '@kaito-ts/gpu-provisioner')).toEqual([expect.stringContaining('can only depend on libs tagged with')]);
+  });
+
   it('an app importing a shared library passes lint', async () => {
     expect(await boundaryErrors(apps[0]!.dir, '@kaito-ts/api')).toEqual([]);
   });
