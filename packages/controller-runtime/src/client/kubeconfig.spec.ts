@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { isDecodeError } from '@kaito-ts/core';
 import { KubeConfigError, loadKubeConfig } from './kubeconfig.js';
@@ -122,6 +123,37 @@ describe('loadKubeConfig', () => {
       { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`], interactiveMode: 'Never' } },
     );
     expect((await optionsOf(path)).headers).toMatchObject({ Authorization: 'Bearer from-exec' });
+  });
+
+  it('reads a kubeconfig written by client-node\'s exportConfig as client-node does', async () => {
+    const written = new KubeConfig();
+    written.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://api.example:6443', caData: b64('CA'), skipTLSVerify: false }],
+      users: [{ name: 'u', certData: b64('CERT'), keyData: b64('KEY'), impersonateUser: 'system:serviceaccount:ns:sa' }],
+      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
+      currentContext: 'ctx',
+    });
+    const path = join(dir, 'exported');
+    writeFileSync(path, written.exportConfig());
+    const theirs = new KubeConfig();
+    theirs.loadFromFile(path);
+    const expected: https.RequestOptions = {};
+    await theirs.applyToHTTPSOptions(expected);
+    const ours = await optionsOf(path);
+    expect({ ca: ours.ca?.toString(), cert: ours.cert?.toString(), key: ours.key?.toString(), headers: ours.headers }).toEqual({
+      ca: expected.ca?.toString(),
+      cert: expected.cert?.toString(),
+      key: expected.key?.toString(),
+      headers: expected.headers,
+    });
+    expect(ours.headers).toEqual({ 'Impersonate-User': 'system:serviceaccount:ns:sa' });
+  });
+
+  it('reads null fields as absent', async () => {
+    const path = kubeconfig('config', { server: 'https://api.example', 'certificate-authority-data': null, 'proxy-url': null }, { token: 't', 'auth-provider': null, exec: null, as: null });
+    const opts = await optionsOf(path);
+    expect(opts.headers).toEqual({ Authorization: 'Bearer t' });
+    expect(opts.ca).toBeUndefined();
   });
 
   it.each([

@@ -36,16 +36,19 @@ const ServiceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** client-go and client-node re-read a token file at most this often. */
 const TokenFileTtlMs = 60_000;
 
+/** A field written as `null` (client-node's `exportConfig` does) reads as absent. */
+const orNull = <C extends t.Mixed>(codec: C) => t.union([t.null, codec]);
+
 const ClusterEntry = t.type({
   name: t.string,
   cluster: t.intersection([
     t.type({ server: t.string }),
     t.partial({
-      'certificate-authority': t.string,
-      'certificate-authority-data': t.string,
-      'insecure-skip-tls-verify': t.boolean,
-      'tls-server-name': t.string,
-      'proxy-url': t.string,
+      'certificate-authority': orNull(t.string),
+      'certificate-authority-data': orNull(t.string),
+      'insecure-skip-tls-verify': orNull(t.boolean),
+      'tls-server-name': orNull(t.string),
+      'proxy-url': orNull(t.string),
     }),
   ]),
 });
@@ -55,17 +58,17 @@ const UserEntry = t.intersection([
     user: t.union([
       t.null,
       t.partial({
-        'client-certificate': t.string,
-        'client-certificate-data': t.string,
-        'client-key': t.string,
-        'client-key-data': t.string,
-        token: t.string,
-        tokenFile: t.string,
-        'token-file': t.string,
-        username: t.string,
-        password: t.string,
-        as: t.string,
-        'as-groups': t.array(t.string),
+        'client-certificate': orNull(t.string),
+        'client-certificate-data': orNull(t.string),
+        'client-key': orNull(t.string),
+        'client-key-data': orNull(t.string),
+        token: orNull(t.string),
+        tokenFile: orNull(t.string),
+        'token-file': orNull(t.string),
+        username: orNull(t.string),
+        password: orNull(t.string),
+        as: orNull(t.string),
+        'as-groups': orNull(t.array(t.string)),
         exec: t.unknown,
         'auth-provider': t.unknown,
       }),
@@ -171,7 +174,7 @@ function fromFiles(paths: readonly string[]): LoadedKubeConfig {
     u === undefined
       ? { plugin: false }
       : {
-          plugin: u.exec !== undefined || u['auth-provider'] !== undefined,
+          plugin: u.exec != null || u['auth-provider'] != null,
           ...opt('certFile', relativeTo(u.dir, u['client-certificate'])),
           ...opt('certData', u['client-certificate-data']),
           ...opt('keyFile', relativeTo(u.dir, u['client-key'])),
@@ -213,12 +216,12 @@ function readConfigFile(path: string): KubeConfigFile {
   return decodeOrThrow(KubeConfigFile, doc ?? {}, `kubeconfig ${path}`);
 }
 
-function relativeTo(dir: string, file: string | undefined): string | undefined {
-  return file === undefined || isAbsolute(file) ? file : join(dir, file);
+function relativeTo(dir: string, file: string | null | undefined): string | undefined {
+  return file === undefined || file === null ? undefined : isAbsolute(file) ? file : join(dir, file);
 }
 
-function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+function opt<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return (value === undefined || value === null ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 class LoadedKubeConfig implements KubeConfigLike {
