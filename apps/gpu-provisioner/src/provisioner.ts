@@ -2,10 +2,9 @@
  * gpu-provisioner: the shared lifecycle and GC controllers (`@kaito-ts/karpenter`) on a
  * controller-runtime Manager, with the Azure CloudProvider. Everything Azure-specific is in azure/.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Agent } from 'node:https';
 import { codedError } from '@kaito-ts/core';
-import { createLogger, isNotFound, type Logger, Manager } from '@kaito-ts/controller-runtime';
+import { createLogger, isNotFound, type KubeConfigLike, loadKubeConfig, type Logger, Manager } from '@kaito-ts/controller-runtime';
 import { addProvisioner, DEFAULT_LIFECYCLE_OPTIONS, nodeRequestResource, type NodeRequest, type Provisioner } from '@kaito-ts/karpenter';
 import { createArmClient } from './azure/client.js';
 import { createCredential } from './azure/credentials.js';
@@ -25,7 +24,8 @@ export interface RunningGpuProvisioner {
 
 export interface StartOptions {
   readonly logger?: Logger;
-  readonly kubeConfig?: KubeConfig;
+  /** Default: `loadKubeConfig(<kubeconfig setting>)`; tests may pass client-node's `KubeConfig`. */
+  readonly kubeConfig?: KubeConfigLike;
   /** Stop on SIGTERM/SIGINT (the CLI). Default false. */
   readonly handleSignals?: boolean;
   /** Environment for the credential (default process.env). */
@@ -40,13 +40,6 @@ export class StartupError extends codedError('StartupFailed') {}
 export function matchesSelector(selector: Readonly<Record<string, string>>): (r: NodeRequest) => boolean {
   const entries = Object.entries(selector);
   return (r) => entries.every(([k, v]) => r.metadata.labels?.[k] === v);
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path !== undefined) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 export async function startGpuProvisioner(config: GpuProvisionerConfig, options: StartOptions = {}): Promise<RunningGpuProvisioner> {

@@ -3,13 +3,14 @@
  * /metrics, /healthz, /readyz), fail-fast CRD checks, the Workspace controller. `main.ts` calls it
  * with `handleSignals` (SIGTERM drains in-flight reconciles); tests run it in process.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { codedError } from '@kaito-ts/core';
 import {
   createLogger,
   isAlreadyExists,
   isNotFound,
   KubeEventRecorder,
+  type KubeConfigLike,
+  loadKubeConfig,
   type Logger,
   Manager,
   type ManagerOptions,
@@ -40,16 +41,10 @@ export interface RunningWorkspaceController {
 
 export interface StartOptions {
   readonly logger?: Logger;
-  readonly kubeConfig?: KubeConfig;
+  /** Default: `loadKubeConfig(<kubeconfig setting>)`; tests may pass client-node's `KubeConfig`. */
+  readonly kubeConfig?: KubeConfigLike;
   /** Stop on SIGTERM/SIGINT (the CLI). Default false. */
   readonly handleSignals?: boolean;
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path !== undefined) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 /**

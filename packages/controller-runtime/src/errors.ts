@@ -6,7 +6,8 @@
  * Values that fail their codec throw `DecodeError` from `@kaito-ts/core`.
  */
 import { codedError, hasCode } from '@kaito-ts/core';
-import { ApiException } from '@kubernetes/client-node';
+// The module, not the package root (see client/rest-client.ts): same class, a fraction of the memory.
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 
 /**
  * Thrown by a reconciler for a problem retrying cannot fix (an invalid spec). The controller logs

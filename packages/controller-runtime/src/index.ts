@@ -53,6 +53,7 @@ export { Informer, stripManagedFields, type EventHandler, type InformerOptions }
 export { Store, labelIndex, ownerIndex, controllerIndex, NAMESPACE_INDEX, type IndexFunc } from './cache/store.js';
 export type { ListWatchSource, ListPage, RawWatchEvent, WatchEventType, ListOptions, WatchOptions } from './cache/list-watch.js';
 
+export { loadKubeConfig, KubeConfigError, type KubeConfigLike } from './client/kubeconfig.js';
 export { RestClient, ContentType, type Transport, type RestRequest, type RestClientOptions, type HttpMethod } from './client/rest-client.js';
 export { TokenBucket } from './client/rate-limiter.js';
 export { KubeClient, type KubeClientOptions, type ListSelector, type StatusPatchResult } from './client/kube-client.js';

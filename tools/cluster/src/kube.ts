@@ -11,6 +11,11 @@ import {
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
 
+/**
+ * client-node's `KubeConfig`, for the generated API clients (`kubeClientsFor`) tools and tests use.
+ * Controller processes load theirs with `@kaito-ts/controller-runtime`'s `loadKubeConfig` instead,
+ * which does not pull in every generated class (tens of MiB of RSS); both are accepted by `Manager`.
+ */
 export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
   const kc = new KubeConfig();
   if (kubeconfigPath !== undefined) kc.loadFromFile(kubeconfigPath);

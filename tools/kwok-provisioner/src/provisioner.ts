@@ -3,9 +3,8 @@
  * controller-runtime Manager, with the kwok CloudProvider. This file is the whole provisioner; the
  * CloudProvider is the only kwok-specific part — the point of the swap-in design.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { codedError } from '@kaito-ts/core';
-import { createLogger, isAlreadyExists, isNotFound, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
+import { createLogger, isAlreadyExists, isNotFound, type KubeConfigLike, loadKubeConfig, type Logger, Manager, Resources } from '@kaito-ts/controller-runtime';
 import { addProvisioner, nodeRequestResource, type NodeRequest, type Provisioner } from '@kaito-ts/karpenter';
 import type { KwokProvisionerConfig } from './config.js';
 import { KwokCloudProvider } from './kwok-cloud.js';
@@ -22,7 +21,8 @@ export interface RunningKwokProvisioner {
 
 export interface StartOptions {
   readonly logger?: Logger;
-  readonly kubeConfig?: KubeConfig;
+  /** Default: `loadKubeConfig(<kubeconfig setting>)`; tests may pass client-node's `KubeConfig`. */
+  readonly kubeConfig?: KubeConfigLike;
   /** Stop on SIGTERM/SIGINT (the CLI). Default false. */
   readonly handleSignals?: boolean;
 }
@@ -33,13 +33,6 @@ export class StartupError extends codedError('StartupFailed') {}
 export function matchesSelector(selector: Readonly<Record<string, string>>): (r: NodeRequest) => boolean {
   const entries = Object.entries(selector);
   return (r) => entries.every(([k, v]) => r.metadata.labels?.[k] === v);
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path !== undefined) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 export async function startKwokProvisioner(config: KwokProvisionerConfig, options: StartOptions = {}): Promise<RunningKwokProvisioner> {

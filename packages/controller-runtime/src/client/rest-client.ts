@@ -1,6 +1,7 @@
 /**
- * The HTTP transport to the API server. Configuration and credentials come from client-node's
- * `KubeConfig` (certificates, tokens, exec plugins, proxies); requests go over one keep-alive
+ * The HTTP transport to the API server. Configuration and credentials come from a kubeconfig
+ * (`loadKubeConfig`, or client-node's `KubeConfig`: certificates, tokens, exec plugins, proxies);
+ * requests go over one keep-alive
  * agent, through a QPS/burst limiter, with metrics. Failures are client-node `ApiException`s (with
  * the decoded `Status` as body) or `TransportError`s, so `errors.ts` classifies them.
  *
@@ -10,7 +11,11 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+// The module itself, not the package root: the root imports every generated API class (about
+// 60 MiB of RSS; docs/workspace-controller-benchmark.md, "RSS"). The class is the one the root
+// re-exports, so `instanceof` holds whichever way it was imported.
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
+import type { KubeConfigLike } from './kubeconfig.js';
 import { TransportError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -69,7 +74,7 @@ interface Connection {
 }
 
 export class RestClient implements Transport {
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeConfigLike;
   readonly #limiter: TokenBucket;
   readonly #metrics: Metrics | undefined;
   readonly #timeoutMs: number;
@@ -77,7 +82,7 @@ export class RestClient implements Transport {
   readonly #onResponse: ((req: RestRequest, status: number) => void) | undefined;
   #conn: Promise<Connection> | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: RestClientOptions = {}) {
+  constructor(kubeConfig: KubeConfigLike, options: RestClientOptions = {}) {
     this.#kc = kubeConfig;
     this.#limiter = new TokenBucket(options.qps ?? 20, options.burst ?? 30);
     this.#metrics = options.metrics;

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { type Clock, realClock, type TimerHandle } from '../clock.js';
 import type { KubeObject } from '../api/object.js';
 import { resourceId, type ResourceType } from '../api/resource.js';
@@ -52,7 +52,7 @@ export interface LeaderElectionOptions extends LeaderElectionTimings {
 
 export interface ManagerOptions {
   /** Where the API server is and how to authenticate. Required unless `transport` is given. */
-  readonly kubeConfig?: KubeConfig;
+  readonly kubeConfig?: KubeConfigLike;
   /** The root logger; every component logs through a child of it. */
   readonly logger: Logger;
   /** Names this process in events and as the server-side-apply field manager. Default `controller-manager`. */

@@ -13,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import { DEFAULT_RUNS, parseRunSpec, RunSpecError, type RunSpec } from './runs.js';
+import { controllerNodeFlags } from './node-flags.js';
 import { runWorkspacesBench, sourceArgs } from './run.js';
 import { formatWorkspacesReport, type RunResult } from './workspaces-report.js';
 
@@ -76,7 +77,9 @@ async function workspacesBench(argv: readonly string[]): Promise<number> {
     console.error('bench workspaces: --cluster kaito-ts is the shared default cluster and each run recreates its cluster; name another (KAITO_TS_CLUSTER=…)');
     return 2;
   }
-  const controllerNodeArgs = values.controller === 'dist' ? [buildController()] : sourceArgs(REPO, 'apps/workspace-controller/src/main.ts');
+  // The image's node flags (V8 heap settings), so the benchmark runs the process a cluster runs.
+  const nodeFlags = controllerNodeFlags(REPO);
+  const controllerNodeArgs = [...nodeFlags, ...(values.controller === 'dist' ? [buildController()] : sourceArgs(REPO, 'apps/workspace-controller/src/main.ts'))];
   const results: RunResult[] = [];
   let failed = 0;
   for (const [i, spec] of runs.entries()) {
@@ -103,7 +106,7 @@ async function workspacesBench(argv: readonly string[]): Promise<number> {
       console.error(`bench workspaces: run ${spec.mode}/${spec.count}/${spec.sku} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const report = { node: process.version, cpus: cpus().length, controller: `apps/workspace-controller ${values.controller === 'dist' ? 'built (node dist/main.js)' : 'from source (node --import tsx)'}, ${values.controllerArgs.join(' ') || 'default flags'}`, runs: results };
+  const report = { node: process.version, cpus: cpus().length, controller: `apps/workspace-controller ${values.controller === 'dist' ? 'built (node dist/main.js)' : 'from source (node --import tsx)'}, node ${nodeFlags.join(' ') || 'without flags'}, ${values.controllerArgs.join(' ') || 'default flags'}`, runs: results };
   console.log(values.json ? JSON.stringify(report, null, 2) : formatWorkspacesReport(report));
   return failed > 0 ? 1 : 0;
 }
