@@ -21,40 +21,9 @@ import { eventually } from '@kaito-ts/core/testing';
 import { createLogger, Informer, type KubeObject, KubeClient, KubeListWatch, RestClient, Resources } from '@kaito-ts/controller-runtime';
 import { applyPath, down, gpuNodeManifest, isNodeReady, skuOrThrow, up } from '@kaito-ts/cluster';
 import { BYO_LABEL, byoWorkspaceName, pool, PRESET, type RunOptions, startProcess, stopProcess, WORKSPACE_NAMESPACE } from './run.js';
+import { dispatchedBySchema } from './attribution.js';
+import { copyFor, TEMPLATE } from './floor-objects.js';
 import type { FloorResult } from './workspaces-report.js';
-
-/** The template Workspace's name: distinctive, so replacing it in the copied objects touches nothing else. */
-const TEMPLATE = 'ws-tpl';
-
-/** Every FlowSchema's dispatched count (`apiserver_flowcontrol_dispatched_requests_total`, summed over priority levels). */
-export function dispatchedBySchema(metricsText: string): Map<string, number> {
-  const metric = 'apiserver_flowcontrol_dispatched_requests_total{';
-  const out = new Map<string, number>();
-  for (const line of metricsText.split('\n')) {
-    if (!line.startsWith(metric)) continue;
-    const close = line.lastIndexOf('}');
-    const schema = /flow_schema="([^"]*)"/.exec(line.slice(metric.length, close))?.[1];
-    if (schema !== undefined) out.set(schema, (out.get(schema) ?? 0) + Number(line.slice(close + 1).trim()));
-  }
-  return out;
-}
-
-/**
- * An object the controller made for the template Workspace, as an admin would create it for
- * Workspace `name`: the template's name replaced everywhere, server-set metadata, the owner and
- * the status dropped, and a Service's allocated cluster IPs released (a headless one keeps `None`).
- */
-export function copyFor(obj: KubeObject, name: string): KubeObject {
-  const copy = JSON.parse(JSON.stringify(obj).replaceAll(TEMPLATE, name)) as KubeObject & { status?: unknown; spec?: Record<string, unknown> };
-  const { name: n, namespace, labels, annotations } = copy.metadata;
-  delete copy.status;
-  copy.metadata = { name: n, ...(namespace !== undefined ? { namespace } : {}), ...(labels !== undefined ? { labels } : {}), ...(annotations !== undefined ? { annotations } : {}) };
-  if (copy.kind === 'Service' && copy.spec !== undefined && copy.spec['clusterIP'] !== 'None') {
-    delete copy.spec['clusterIP'];
-    delete copy.spec['clusterIPs'];
-  }
-  return copy;
-}
 
 const isPodReady = (p: KubeObject): boolean =>
   ((p as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

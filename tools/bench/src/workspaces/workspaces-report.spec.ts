@@ -148,7 +148,7 @@ describe('parseRunSpec', () => {
 
   it.each([
     ['byo/200', 'expected MODE/COUNT/SKU'],
-    ['machine/200/Standard_NC6s_v3', 'mode must be one of nodeclaim, nodeclaim-only, byo, got "machine"'],
+    ['machine/200/Standard_NC6s_v3', 'mode must be one of nodeclaim, nodeclaim-only, byo, byo-floor, got "machine"'],
     ['byo/0/Standard_NC6s_v3', 'count must be a positive whole number, got "0"'],
   ])('refuses %s, saying why', (text, message) => expect(() => parseRunSpec(text)).toThrow(message));
 });
