@@ -69,24 +69,19 @@ export function flowSchemas(sa: ServiceAccountRef, options: FlowSchemaOptions): 
   );
 }
 
-/** `flow_schema` name → dispatched count, for every FlowSchema in `/metrics` text. */
-export function dispatchedBySchema(metricsText: string): Map<string, number> {
+/** `flow_schema` name → dispatched count, for the series of `/metrics` text whose schema has `prefix`. */
+export function dispatchedByFlowSchema(metricsText: string, prefix: string): Map<string, number> {
   const metric = 'apiserver_flowcontrol_dispatched_requests_total{';
   const out = new Map<string, number>();
   for (const line of metricsText.split('\n')) {
     if (!line.startsWith(metric)) continue;
     const close = line.lastIndexOf('}');
     const schema = /flow_schema="([^"]*)"/.exec(line.slice(metric.length, close))?.[1];
-    if (schema === undefined) continue;
+    if (schema === undefined || !schema.startsWith(`${prefix}-`)) continue;
     // One series per (priority level, schema); sum in case a schema moved between levels.
     out.set(schema, (out.get(schema) ?? 0) + Number(line.slice(close + 1).trim()));
   }
   return out;
-}
-
-/** `flow_schema` name → dispatched count, for the series of `/metrics` text whose schema has `prefix`. */
-export function dispatchedByFlowSchema(metricsText: string, prefix: string): Map<string, number> {
-  return new Map([...dispatchedBySchema(metricsText)].filter(([schema]) => schema.startsWith(`${prefix}-`)));
 }
 
 function emptyCounts(): Record<Verb, Record<CountedResource, number>> {

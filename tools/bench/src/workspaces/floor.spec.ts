@@ -1,6 +1,5 @@
 import type { KubeObject } from '@kaito-ts/controller-runtime';
-import { dispatchedBySchema } from './attribution.js';
-import { copyFor } from './floor-objects.js';
+import { copyFor, requestsByResource } from './floor-objects.js';
 import { formatFloors, type FloorResult } from './workspaces-report.js';
 
 const owner = [{ apiVersion: 'kaito.sh/v1beta1', kind: 'Workspace', name: 'ws-tpl', uid: 'u1', controller: true }];
@@ -31,15 +30,15 @@ describe('copyFor', () => {
   });
 });
 
-describe('dispatchedBySchema', () => {
-  it('sums each FlowSchema’s dispatched requests over priority levels and ignores other series', () => {
+describe('requestsByResource', () => {
+  it('sums apiserver_request_total by verb and resource/subresource over codes and scopes, ignoring other series', () => {
     const text = [
-      'apiserver_flowcontrol_dispatched_requests_total{flow_schema="kube-controller-manager",priority_level="workload-high"} 10',
-      'apiserver_flowcontrol_dispatched_requests_total{flow_schema="kube-controller-manager",priority_level="global-default"} 2',
+      'apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"} 150',
+      'apiserver_request_total{code="409",component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"} 2',
+      'apiserver_request_total{code="200",component="apiserver",dry_run="",group="apps",resource="statefulsets",scope="resource",subresource="status",verb="PUT",version="v1"} 400',
       'apiserver_flowcontrol_dispatched_requests_total{flow_schema="exempt",priority_level="exempt"} 5',
-      'apiserver_request_total{code="201",resource="pods",verb="POST"} 77',
     ].join('\n');
-    expect(dispatchedBySchema(text)).toEqual(new Map([['kube-controller-manager', 12], ['exempt', 5]]));
+    expect(requestsByResource(text)).toEqual(new Map([['POST pods', 152], ['PUT statefulsets/status', 400]]));
   });
 });
 
@@ -50,15 +49,15 @@ describe('formatFloors', () => {
     sku: 'Standard_NC6s_v3',
     createdS: 3.2,
     readyS: [10, 20, 30],
-    dispatched: [{ schema: 'kube-controller-manager', requests: 900 }],
+    requests: [{ what: 'POST pods', requests: 200 }],
     load: { start: 1, end: 2 },
     ...over,
   });
-  it('prints the time to the last pod Ready next to the BYO target, and who sent the requests', () => {
+  it('prints the time to the last pod Ready next to the BYO target, and the requests it took', () => {
     const text = formatFloors([floor({ count: 3 }), floor()]);
     expect(text).toContain('| byo-floor, Standard_NC6s_v3 | 3 | 3.2 s | 20.0 s / 30.0 s |  |');
     expect(text).toContain('| byo-floor, Standard_NC6s_v3 | 200 | 3.2 s | 20.0 s / 3/200 Ready | all ≤ 18 s |');
-    expect(text).toContain('by FlowSchema: kube-controller-manager 900');
+    expect(text).toContain('from T0 to the last pod Ready: POST pods 200');
   });
   it('is empty without floor runs', () => expect(formatFloors([])).toBe(''));
 });

@@ -10,8 +10,8 @@
  * affinity, selector and labels all carry it), without their ownerReference (no Workspace owns
  * them), so nothing here restates the controller's rendering. Then the controller is stopped, T0,
  * the burst (32 at once, as the Workspace burst), and an informer of the harness stamps when each
- * pod is first Ready. The API server's dispatched requests per FlowSchema over the window say who
- * did the work (kube-controller-manager, kube-scheduler, kwok, the admin's burst).
+ * pod is first Ready. The API server's requests by verb and resource over the window say who did
+ * the work (floor-objects.ts, `requestsByResource`).
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -20,13 +20,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '@kaito-ts/core/testing';
 import { createLogger, Informer, type KubeObject, KubeClient, KubeListWatch, RestClient, Resources } from '@kaito-ts/controller-runtime';
 import { applyPath, down, gpuNodeManifest, isNodeReady, skuOrThrow, up } from '@kaito-ts/cluster';
-import { BYO_LABEL, byoWorkspaceName, pool, PRESET, type RunOptions, startProcess, stopProcess, WORKSPACE_NAMESPACE } from './run.js';
-import { dispatchedBySchema } from './attribution.js';
-import { copyFor, TEMPLATE } from './floor-objects.js';
+import { BYO_LABEL, byoWorkspaceName, isPodReady, pool, PRESET, type RunOptions, startProcess, stopProcess, WORKSPACE_NAMESPACE } from './run.js';
+import { copyFor, requestsByResource, TEMPLATE } from './floor-objects.js';
 import type { FloorResult } from './workspaces-report.js';
-
-const isPodReady = (p: KubeObject): boolean =>
-  ((p as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 export async function runFloorBench(o: RunOptions): Promise<FloorResult> {
   mkdirSync(o.workDir, { recursive: true });
@@ -92,7 +88,7 @@ export async function runFloorBench(o: RunOptions): Promise<FloorResult> {
     podInformer.start();
     await podInformer.waitForSync();
 
-    const metrics = async (): Promise<Map<string, number>> => dispatchedBySchema(await rest.requestText({ method: 'GET', path: '/metrics' }));
+    const metrics = async (): Promise<Map<string, number>> => requestsByResource(await rest.requestText({ method: 'GET', path: '/metrics' }));
     const before = await metrics();
     const loadStart = loadavg()[0] ?? 0;
     o.log(`${tag} template rendered; burst of ${o.count} StatefulSets and ${2 * o.count} Services`);
@@ -107,8 +103,8 @@ export async function runFloorBench(o: RunOptions): Promise<FloorResult> {
       incomplete = `${readySeen.size}/${o.count} pods Ready within ${o.timeoutMs / 1000} s`;
     });
     const after = await metrics();
-    const dispatched = [...after.entries()]
-      .map(([schema, n]) => ({ schema, requests: n - (before.get(schema) ?? 0) }))
+    const requests = [...after.entries()]
+      .map(([what, n]) => ({ what, requests: n - (before.get(what) ?? 0) }))
       .filter((d) => d.requests > 0)
       .sort((a, b) => b.requests - a.requests);
     return {
@@ -117,7 +113,7 @@ export async function runFloorBench(o: RunOptions): Promise<FloorResult> {
       sku: o.sku,
       createdS,
       readyS: [...readySeen.values()].map((t) => (t - t0) / 1000),
-      dispatched,
+      requests,
       load: { start: loadStart, end: loadavg()[0] ?? 0 },
       ...(incomplete !== undefined ? { incomplete } : {}),
     };

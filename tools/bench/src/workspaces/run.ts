@@ -182,6 +182,9 @@ export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) 
   );
 }
 
+export const isPodReady = (p: KubeObject): boolean =>
+  ((p as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
 const isWorkspaceReady = (o: KubeObject): boolean =>
   ((o as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'WorkspaceReady' && c.status === 'True');
 
@@ -250,6 +253,17 @@ export async function runWorkspacesBench(o: RunOptions & { readonly mode: Contro
     });
     const workspaceInformer = new Informer<KubeObject>({ resource: Resources.Workspace, source: new KubeListWatch(rest, Resources.Workspace, { namespace: WORKSPACE_NAMESPACE }), logger });
     informers.push(requestInformer, workspaceInformer);
+    // Where the time to Ready goes: when each StatefulSet is first seen, and each of its pods first Ready.
+    const statefulSetSeen = new Map<string, number>();
+    const podReadySeen = new Map<string, number>();
+    const statefulSetInformer = new Informer<KubeObject>({ resource: Resources.StatefulSet, source: new KubeListWatch(rest, Resources.StatefulSet, { namespace: WORKSPACE_NAMESPACE }), logger });
+    const podInformer = new Informer<KubeObject>({ resource: Resources.Pod, source: new KubeListWatch(rest, Resources.Pod, { namespace: WORKSPACE_NAMESPACE }), logger });
+    informers.push(statefulSetInformer, podInformer);
+    statefulSetInformer.addEventHandler({ onAdd: (sts) => void (statefulSetSeen.has(sts.metadata.name) || statefulSetSeen.set(sts.metadata.name, Date.now())) });
+    const onPod = (p: KubeObject): void => {
+      if (!podReadySeen.has(p.metadata.name) && isPodReady(p)) podReadySeen.set(p.metadata.name, Date.now());
+    };
+    podInformer.addEventHandler({ onAdd: onPod, onUpdate: (_old, p) => onPod(p) });
     requestInformer.addEventHandler({
       onAdd: (r) => {
         if (requestsSeen.has(r.metadata.name)) return;
@@ -303,6 +317,8 @@ export async function runWorkspacesBench(o: RunOptions & { readonly mode: Contro
       ...(allRequestsAt !== undefined ? { nodeRequestsS: (allRequestsAt - t0) / 1000 } : {}),
       nodeRequestsSeen: requestsSeen.size,
       readyS: [...readySeen.values()].map((t) => (t - t0) / 1000),
+      ...(statefulSetSeen.size > 0 ? { statefulSetsS: [...statefulSetSeen.values()].map((t) => (t - t0) / 1000) } : {}),
+      ...(podReadySeen.size > 0 ? { podsReadyS: [...podReadySeen.values()].map((t) => (t - t0) / 1000) } : {}),
       requests: diffCounts(settled, idle),
       ...(countsAtRequests !== undefined ? { requestsToNodeRequests: diffCounts(await countsAtRequests, idle) } : {}),
       steady: diffCounts(end, settled),

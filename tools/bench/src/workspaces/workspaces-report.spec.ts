@@ -1,6 +1,6 @@
 import { type Counts, countsFromMetrics, diffCounts, flowSchemaName, flowSchemas, RESOURCES, totals, VERBS } from './attribution.js';
 import { parseRunSpec } from './runs.js';
-import { comparedRequests, formatWorkspacesReport, perWorkspace, readyLatencies, type RunResult } from './workspaces-report.js';
+import { comparedRequests, formatBreakdown, formatWorkspacesReport, perWorkspace, readyLatencies, type RunResult } from './workspaces-report.js';
 
 /** A counts table from `{ 'verb resource': n }`. */
 function counts(cells: Record<string, number> = {}): Counts {
@@ -102,6 +102,13 @@ describe('comparedRequests', () => {
   it('compares BYO over the whole run to Ready', () => {
     const all = counts({ 'patch statefulsets': 200 });
     expect(comparedRequests(run({ mode: 'byo', requests: all })).counts).toBe(all);
+  });
+});
+
+describe('formatBreakdown', () => {
+  it('says when the StatefulSets appeared and their pods turned Ready, next to WorkspaceReady: the cluster’s part and the controller’s', () => {
+    const text = formatBreakdown(run({ mode: 'byo', statefulSetsS: [1, 2, 3], podsReadyS: [10, 20, 30], readyS: [11, 21, 31] }));
+    expect(text).toContain('from T0: StatefulSets seen p50 2.0 s, last 3.0 s (3); pods Ready p50 20.0 s, last 30.0 s (3); WorkspaceReady p50 21.0 s, last 31.0 s (3)');
   });
 });
 

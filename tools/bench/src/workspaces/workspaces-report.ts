@@ -29,8 +29,8 @@ export interface FloorResult {
   readonly createdS: number;
   /** Seconds from T0 at which each StatefulSet's pod was first seen Ready (only those that were). */
   readonly readyS: readonly number[];
-  /** Requests the API server dispatched per FlowSchema from T0 until every pod was Ready, largest first. */
-  readonly dispatched: readonly { readonly schema: string; readonly requests: number }[];
+  /** The API server's requests by `VERB resource[/subresource]` from T0 until every pod was Ready, largest first. */
+  readonly requests: readonly { readonly what: string; readonly requests: number }[];
   readonly load: { readonly start: number; readonly end: number };
   readonly incomplete?: string;
 }
@@ -44,6 +44,10 @@ export interface RunResult {
   readonly nodeRequestsSeen: number;
   /** Seconds from T0 at which each Workspace was first seen WorkspaceReady=True (only those that were). */
   readonly readyS: readonly number[];
+  /** Seconds from T0 at which each inference StatefulSet was first seen (runs with a workload). */
+  readonly statefulSetsS?: readonly number[];
+  /** Seconds from T0 at which each inference pod was first seen Ready: the cluster's part of the time to WorkspaceReady. */
+  readonly podsReadyS?: readonly number[];
   /** Attributed requests from just before T0 until the count was still after the measure ended. */
   readonly requests: Counts;
   /** Attributed requests from just before T0 until the last node request was seen (NodeClaim modes). */
@@ -213,6 +217,13 @@ export function formatBreakdown(run: RunResult): string {
     const cells = p.cells.map((c) => `${c.verb} ${c.resource} ${c.perWorkspace.toFixed(2)}`);
     lines.push(`  ${window}: ${p.total.toFixed(2)} requests/Workspace (${p.writes.toFixed(2)} writes): ${verbs.join(', ')}`, `    ${cells.join('; ')}`);
   }
+  const stamps: [string, readonly number[] | undefined][] = [
+    ['StatefulSets seen', run.statefulSetsS],
+    ['pods Ready', run.podsReadyS],
+    ['WorkspaceReady', run.readyS],
+  ];
+  const timeline = stamps.filter(([, xs]) => xs !== undefined && xs.length > 0).map(([what, xs]) => `${what} p50 ${s(median(xs ?? []))}, last ${s(Math.max(...(xs ?? [])))} (${xs?.length})`);
+  if (run.statefulSetsS !== undefined || run.podsReadyS !== undefined) lines.push(`  from T0: ${timeline.join('; ')}`);
   if (run.cpuSeconds !== undefined) lines.push(`  controller CPU from T0 until still: ${run.cpuSeconds.toFixed(1)} s (${((run.cpuSeconds / run.count) * 1000).toFixed(0)} ms per Workspace)`);
   const steady = perWorkspace(run.steady, 1);
   if (steady.total > 0) lines.push(`  steady ${run.steadySeconds} s: ${steady.cells.map((c) => `${c.verb} ${c.resource} ${c.perWorkspace}`).join('; ')}`);
@@ -228,7 +239,7 @@ export interface WorkspacesReport {
   readonly floors?: readonly FloorResult[];
 }
 
-/** The floor runs: the cluster alone from the burst of StatefulSets to every pod Ready, and who sent the requests. */
+/** The floor runs: the cluster alone from the burst of StatefulSets to every pod Ready, and the requests it took. */
 export function formatFloors(floors: readonly FloorResult[]): string {
   if (floors.length === 0) return '';
   const header = ['run', 'StatefulSets', 'burst created', 'pods Ready p50 / all', 'BYO target (controller included)', 'load avg (1 min)'];
@@ -239,7 +250,7 @@ export function formatFloors(floors: readonly FloorResult[]): string {
     lines.push(`| byo-floor, ${f.sku} | ${f.count} | ${s(f.createdS)} | ${s(lat.p50)} / ${all} | ${f.count === 200 ? `all ≤ ${TARGETS.byoReady200S} s` : ''} | ${f.load.start.toFixed(2)} → ${f.load.end.toFixed(2)} |`);
   }
   for (const f of floors) {
-    lines.push('', `byo-floor ${f.count} × ${f.sku}: requests dispatched from T0 to the last pod Ready, by FlowSchema: ${f.dispatched.map((d) => `${d.schema} ${d.requests}`).join(', ')}`);
+    lines.push('', `byo-floor ${f.count} × ${f.sku}: the API server's requests from T0 to the last pod Ready: ${f.requests.map((d) => `${d.what} ${d.requests}`).join(', ')}`);
     if (f.incomplete !== undefined) lines.push(`  incomplete: ${f.incomplete}`);
   }
   return lines.join('\n');
