@@ -156,7 +156,8 @@ export class FakeApiServer implements Transport {
   /**
    * Hold back watch events (they queue, in order) until the returned function is called: a
    * watch that lags behind the writes, so a test can reconcile on a cache that has not yet seen
-   * the last write, as happens against a busy API server.
+   * the last write, as happens against a busy API server. Release before the test ends: the
+   * watches see nothing until then.
    */
   delayWatchEvents(): () => void {
     const queued: [OpenWatch, HistoryEntry][] = [];
