@@ -20,3 +20,25 @@ describe('FakeApiServer create and status, as the real registries behave', () =>
     expect(server.get<{ status?: unknown }>(Resources.Node, 'n')?.status).toEqual(status);
   });
 });
+
+describe('FakeApiServer.delayWatchEvents', () => {
+  it('queues watch events until released, then sends them in order', async () => {
+    const server = new FakeApiServer();
+    const seen: string[] = [];
+    const abort = new AbortController();
+    const watching = server.watch({ method: 'GET', path: '/api/v1/namespaces/ns/configmaps', query: { watch: 'true' }, signal: abort.signal, idleTimeoutMs: 0 }, (e) =>
+      seen.push(`${(e as { type: string }).type} ${(e as { object: { metadata: { name: string } } }).object.metadata.name}`),
+    );
+    const kube = new KubeClient(server, { fieldManager: 'test' });
+    const release = server.delayWatchEvents();
+    await kube.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' } });
+    await kube.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'ns' } });
+    expect(seen).toEqual([]);
+    release();
+    expect(seen).toEqual(['ADDED a', 'ADDED b']);
+    await kube.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'ns' } });
+    expect(seen).toEqual(['ADDED a', 'ADDED b', 'ADDED c']);
+    abort.abort();
+    await watching;
+  });
+});

@@ -100,6 +100,8 @@ export class FakeApiServer implements Transport {
   #history: HistoryEntry[] = [];
   readonly #watches = new Set<OpenWatch>();
   #injected: Injected[] = [];
+  /** While set (delayWatchEvents), new watch events queue here instead of being sent. */
+  #delayed: [OpenWatch, HistoryEntry][] | undefined;
   readonly #clock: Clock | undefined;
   /** When true, every request fails with a transport error (an unreachable API server). */
   down = false;
@@ -149,6 +151,21 @@ export class FakeApiServer implements Transport {
   compact(): void {
     this.#compactedRV = this.#rv;
     this.#history = [];
+  }
+
+  /**
+   * Hold back watch events (they queue, in order) until the returned function is called: a
+   * watch that lags behind the writes, so a test can reconcile on a cache that has not yet seen
+   * the last write, as happens against a busy API server. Release before the test ends: the
+   * watches see nothing until then.
+   */
+  delayWatchEvents(): () => void {
+    const queued: [OpenWatch, HistoryEntry][] = [];
+    this.#delayed = queued;
+    return () => {
+      if (this.#delayed === queued) this.#delayed = undefined;
+      for (const [w, h] of queued) if (this.#watches.has(w)) this.#send(w, h);
+    };
   }
 
   /** Break every open watch as a restarting API server would. */
@@ -345,7 +362,10 @@ export class FakeApiServer implements Transport {
 
   #record(h: HistoryEntry): void {
     this.#history.push(h);
-    for (const w of this.#watches) this.#send(w, h);
+    for (const w of this.#watches) {
+      if (this.#delayed !== undefined) this.#delayed.push([w, h]);
+      else this.#send(w, h);
+    }
   }
 
   #send(w: OpenWatch, h: HistoryEntry): void {

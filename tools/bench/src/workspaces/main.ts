@@ -13,14 +13,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineSettings, isSettingsError, parseSettings, SettingCodecs as C, settingsHelp } from '@kaito-ts/core';
 import { DEFAULT_RUNS, parseRunSpec, RunSpecError, type RunSpec } from './runs.js';
+import { runFloorBench } from './floor.js';
 import { controllerNodeFlags } from './node-flags.js';
 import { runWorkspacesBench, sourceArgs } from './run.js';
-import { formatWorkspacesReport, type RunResult } from './workspaces-report.js';
+import { type FloorResult, formatWorkspacesReport, type RunResult } from './workspaces-report.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..', '..', '..');
 
 const SETTINGS = defineSettings({
-  runs: { flag: 'run', kind: 'list', codec: C.list(C.text), default: [...DEFAULT_RUNS], description: 'MODE/COUNT/SKU, repeatable; modes: nodeclaim (kwok provisioner, to Ready), nodeclaim-only (no provisioner, the reference shape), byo', example: 'byo/200/Standard_NC6s_v3', placeholder: 'SPEC' },
+  runs: { flag: 'run', kind: 'list', codec: C.list(C.text), default: [...DEFAULT_RUNS], description: 'MODE/COUNT/SKU, repeatable; modes: nodeclaim (kwok provisioner, to Ready), nodeclaim-only (no provisioner, the reference shape), byo, byo-floor (the BYO objects created by an admin, no controller: the cluster\u2019s own time)', example: 'byo/200/Standard_NC6s_v3', placeholder: 'SPEC' },
   cluster: { flag: 'cluster', env: 'KAITO_TS_CLUSTER', codec: C.text, default: 'bench-workspaces', description: 'the local cluster to (re)create for each run: never one in use', placeholder: 'NAME' },
   stillMs: { flag: 'still', codec: C.duration, default: '10s', description: 'the request count must not move this long before idle and steady state begin', placeholder: 'DURATION' },
   steadyMs: { flag: 'steady', codec: C.duration, default: '60s', description: 'steady-state window in which writes are counted', placeholder: 'DURATION' },
@@ -81,10 +82,11 @@ async function workspacesBench(argv: readonly string[]): Promise<number> {
   const nodeFlags = controllerNodeFlags(REPO);
   const controllerNodeArgs = [...nodeFlags, ...(values.controller === 'dist' ? [buildController()] : sourceArgs(REPO, 'apps/workspace-controller/src/main.ts'))];
   const results: RunResult[] = [];
+  const floors: FloorResult[] = [];
   let failed = 0;
   for (const [i, spec] of runs.entries()) {
     try {
-      const result = await runWorkspacesBench({
+      const options = {
         ...spec,
         cluster: values.cluster,
         repoRoot: REPO,
@@ -96,9 +98,12 @@ async function workspacesBench(argv: readonly string[]): Promise<number> {
         controllerArgs: values.controllerArgs,
         provisionerArgs: values.provisionerArgs,
         keepCluster: values.keepCluster && i === runs.length - 1,
-        log: (line) => console.error(line),
-      });
-      results.push(result);
+        log: (line: string) => console.error(line),
+      };
+      const { mode } = spec;
+      const result = mode === 'byo-floor' ? await runFloorBench(options) : await runWorkspacesBench({ ...options, mode });
+      if (result.mode === 'byo-floor') floors.push(result);
+      else results.push(result);
       console.error(JSON.stringify(result));
     } catch (err) {
       // One failed run (e.g. a process that did not start) must not lose the others' numbers.
@@ -106,7 +111,7 @@ async function workspacesBench(argv: readonly string[]): Promise<number> {
       console.error(`bench workspaces: run ${spec.mode}/${spec.count}/${spec.sku} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const report = { node: process.version, cpus: cpus().length, controller: `apps/workspace-controller ${values.controller === 'dist' ? 'built (node dist/main.js)' : 'from source (node --import tsx)'}, node ${nodeFlags.join(' ') || 'without flags'}, ${values.controllerArgs.join(' ') || 'default flags'}`, runs: results };
+  const report = { node: process.version, cpus: cpus().length, controller: `apps/workspace-controller ${values.controller === 'dist' ? 'built (node dist/main.js)' : 'from source (node --import tsx)'}, node ${nodeFlags.join(' ') || 'without flags'}, ${values.controllerArgs.join(' ') || 'default flags'}`, runs: results, floors };
   console.log(values.json ? JSON.stringify(report, null, 2) : formatWorkspacesReport(report));
   return failed > 0 ? 1 : 0;
 }

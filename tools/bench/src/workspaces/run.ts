@@ -26,7 +26,7 @@ import { Labels } from '@kaito-ts/api';
 import { nodeRequestResource } from '@kaito-ts/karpenter';
 import { applyPath, down, gpuNodeManifest, isNodeReady, skuOrThrow, up } from '@kaito-ts/cluster';
 import { type Counts, countsFromMetrics, diffCounts, flowSchemas, totals } from './attribution.js';
-import type { BenchMode, RunResult } from './workspaces-report.js';
+import type { BenchMode, ControllerMode, RunResult } from './workspaces-report.js';
 
 export interface RunOptions {
   readonly mode: BenchMode;
@@ -50,10 +50,12 @@ export interface RunOptions {
 
 const SA = { namespace: 'bench-system', name: 'workspace-controller' } as const;
 const FLOW_PREFIX = 'bench-wsctl';
-const WORKSPACE_NAMESPACE = 'bench';
+export const WORKSPACE_NAMESPACE = 'bench';
 /** The BYO nodes' label a Workspace's labelSelector names. */
-const BYO_LABEL = 'kaito-ts.dev/bench-workspace';
-const PRESET = 'phi-3-mini-4k-instruct';
+export const BYO_LABEL = 'kaito-ts.dev/bench-workspace';
+export const PRESET = 'phi-3-mini-4k-instruct';
+/** The name of the burst's `i`th Workspace (its BYO node is `byo-<name>`). */
+export const byoWorkspaceName = (i: number): string => `ws-${String(i).padStart(3, '0')}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -84,7 +86,7 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /** Runs `node <nodeArgs> <args>` as its own process; resolves once it logged `startedLine`. */
-async function startProcess(o: RunOptions, name: string, nodeArgs: readonly string[], args: readonly string[], startedLine: string): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+export async function startProcess(o: RunOptions, name: string, nodeArgs: readonly string[], args: readonly string[], startedLine: string): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   const logFile = join(o.workDir, `${name}.log`);
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
@@ -108,7 +110,7 @@ async function startProcess(o: RunOptions, name: string, nodeArgs: readonly stri
   return { child, exited };
 }
 
-async function stopProcess(p: { child: ChildProcess; exited: Promise<void> } | undefined): Promise<void> {
+export async function stopProcess(p: { child: ChildProcess; exited: Promise<void> } | undefined): Promise<void> {
   if (p === undefined || p.child.exitCode !== null) return;
   p.child.kill('SIGTERM');
   const killer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
@@ -161,14 +163,14 @@ async function setUpIdentity(admin: KubeClient): Promise<void> {
 }
 
 function workspaceManifest(mode: BenchMode, sku: string, i: number): KubeObject {
-  const name = `ws-${String(i).padStart(3, '0')}`;
+  const name = byoWorkspaceName(i);
   const resource =
     mode === 'byo' ? { labelSelector: { matchLabels: { [BYO_LABEL]: name } } } : { instanceType: sku, labelSelector: { matchLabels: { apps: 'phi-3' } } };
   return { apiVersion: 'kaito.sh/v1beta1', kind: 'Workspace', metadata: { name, namespace: WORKSPACE_NAMESPACE }, resource, inference: { preset: { name: PRESET } } } as KubeObject;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -180,10 +182,13 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   );
 }
 
+export const isPodReady = (p: KubeObject): boolean =>
+  ((p as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
 const isWorkspaceReady = (o: KubeObject): boolean =>
   ((o as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'WorkspaceReady' && c.status === 'True');
 
-export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
+export async function runWorkspacesBench(o: RunOptions & { readonly mode: ControllerMode }): Promise<RunResult> {
   mkdirSync(o.workDir, { recursive: true });
   o.log(`[${o.mode} ${o.count} × ${o.sku}] fresh cluster ${o.cluster}`);
   await down({ name: o.cluster, log: () => undefined });
@@ -207,7 +212,7 @@ export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
 
     if (o.mode === 'byo') {
       const sku = skuOrThrow(o.sku);
-      const names = Array.from({ length: o.count }, (_, i) => `ws-${String(i).padStart(3, '0')}`);
+      const names = Array.from({ length: o.count }, (_, i) => byoWorkspaceName(i));
       await pool(names, 16, (name) => admin.create(Resources.Node, gpuNodeManifest(sku, { name: `byo-${name}`, labels: { [BYO_LABEL]: name } }) as unknown as KubeObject));
       await eventually(async () => (await admin.list(Resources.Node, { labelSelector: BYO_LABEL })).filter((n) => isNodeReady(n as never)).length === o.count, {
         timeoutMs: o.timeoutMs,
@@ -248,6 +253,17 @@ export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
     });
     const workspaceInformer = new Informer<KubeObject>({ resource: Resources.Workspace, source: new KubeListWatch(rest, Resources.Workspace, { namespace: WORKSPACE_NAMESPACE }), logger });
     informers.push(requestInformer, workspaceInformer);
+    // Where the time to Ready goes: when each StatefulSet is first seen, and each of its pods first Ready.
+    const statefulSetSeen = new Map<string, number>();
+    const podReadySeen = new Map<string, number>();
+    const statefulSetInformer = new Informer<KubeObject>({ resource: Resources.StatefulSet, source: new KubeListWatch(rest, Resources.StatefulSet, { namespace: WORKSPACE_NAMESPACE }), logger });
+    const podInformer = new Informer<KubeObject>({ resource: Resources.Pod, source: new KubeListWatch(rest, Resources.Pod, { namespace: WORKSPACE_NAMESPACE }), logger });
+    informers.push(statefulSetInformer, podInformer);
+    statefulSetInformer.addEventHandler({ onAdd: (sts) => void (statefulSetSeen.has(sts.metadata.name) || statefulSetSeen.set(sts.metadata.name, Date.now())) });
+    const onPod = (p: KubeObject): void => {
+      if (!podReadySeen.has(p.metadata.name) && isPodReady(p)) podReadySeen.set(p.metadata.name, Date.now());
+    };
+    podInformer.addEventHandler({ onAdd: onPod, onUpdate: (_old, p) => onPod(p) });
     requestInformer.addEventHandler({
       onAdd: (r) => {
         if (requestsSeen.has(r.metadata.name)) return;
@@ -301,6 +317,8 @@ export async function runWorkspacesBench(o: RunOptions): Promise<RunResult> {
       ...(allRequestsAt !== undefined ? { nodeRequestsS: (allRequestsAt - t0) / 1000 } : {}),
       nodeRequestsSeen: requestsSeen.size,
       readyS: [...readySeen.values()].map((t) => (t - t0) / 1000),
+      ...(statefulSetSeen.size > 0 ? { statefulSetsS: [...statefulSetSeen.values()].map((t) => (t - t0) / 1000) } : {}),
+      ...(podReadySeen.size > 0 ? { podsReadyS: [...podReadySeen.values()].map((t) => (t - t0) / 1000) } : {}),
       requests: diffCounts(settled, idle),
       ...(countsAtRequests !== undefined ? { requestsToNodeRequests: diffCounts(await countsAtRequests, idle) } : {}),
       steady: diffCounts(end, settled),

@@ -8,7 +8,10 @@ export interface RunSpec {
   readonly sku: string;
 }
 
-/** The reference's workload (A100) in each mode at 50 and 200, and the seed's Standard_NC6s_v3 at 200. */
+/**
+ * The reference's workload (A100) in each mode at 50 and 200, the seed's Standard_NC6s_v3 at 200,
+ * and the cluster's own floor under BYO 200 (no controller).
+ */
 export const DEFAULT_RUNS: readonly string[] = [
   'nodeclaim-only/50/Standard_NC24ads_A100_v4',
   'nodeclaim-only/200/Standard_NC24ads_A100_v4',
@@ -18,6 +21,7 @@ export const DEFAULT_RUNS: readonly string[] = [
   'byo/50/Standard_NC24ads_A100_v4',
   'byo/200/Standard_NC24ads_A100_v4',
   'byo/200/Standard_NC6s_v3',
+  'byo-floor/200/Standard_NC24ads_A100_v4',
 ];
 
 export class RunSpecError extends codedError('InvalidRunSpec') {}

@@ -1,6 +1,6 @@
 import { type Counts, countsFromMetrics, diffCounts, flowSchemaName, flowSchemas, RESOURCES, totals, VERBS } from './attribution.js';
 import { parseRunSpec } from './runs.js';
-import { comparedRequests, formatWorkspacesReport, perWorkspace, readyLatencies, type RunResult } from './workspaces-report.js';
+import { comparedRequests, formatBreakdown, formatWorkspacesReport, perWorkspace, readyLatencies, type RunResult } from './workspaces-report.js';
 
 /** A counts table from `{ 'verb resource': n }`. */
 function counts(cells: Record<string, number> = {}): Counts {
@@ -105,6 +105,13 @@ describe('comparedRequests', () => {
   });
 });
 
+describe('formatBreakdown', () => {
+  it('says when the StatefulSets appeared and their pods turned Ready, next to WorkspaceReady: the cluster’s part and the controller’s', () => {
+    const text = formatBreakdown(run({ mode: 'byo', statefulSetsS: [1, 2, 3], podsReadyS: [10, 20, 30], readyS: [11, 21, 31] }));
+    expect(text).toContain('from T0: StatefulSets seen p50 2.0 s, last 3.0 s (3); pods Ready p50 20.0 s, last 30.0 s (3); WorkspaceReady p50 21.0 s, last 31.0 s (3)');
+  });
+});
+
 describe('formatWorkspacesReport', () => {
   it('puts each run next to the reference and the target, with a verdict per target', () => {
     const text = formatWorkspacesReport({
@@ -148,7 +155,7 @@ describe('parseRunSpec', () => {
 
   it.each([
     ['byo/200', 'expected MODE/COUNT/SKU'],
-    ['machine/200/Standard_NC6s_v3', 'mode must be one of nodeclaim, nodeclaim-only, byo, got "machine"'],
+    ['machine/200/Standard_NC6s_v3', 'mode must be one of nodeclaim, nodeclaim-only, byo, byo-floor, got "machine"'],
     ['byo/0/Standard_NC6s_v3', 'count must be a positive whole number, got "0"'],
   ])('refuses %s, saying why', (text, message) => expect(() => parseRunSpec(text)).toThrow(message));
 });

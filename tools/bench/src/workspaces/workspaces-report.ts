@@ -11,13 +11,32 @@ import { type Counts, type CountedResource, RESOURCES, totals, type Verb, VERBS 
  * - `nodeclaim`: NodeClaims, the kwok provisioner running as a process, measured to WorkspaceReady;
  * - `nodeclaim-only`: NodeClaims with no provisioner, the reference's shape: the run ends when
  *   every node request exists (its requests per Workspace are the ones to compare);
- * - `byo`: no instance type; one pre-created fake GPU node per Workspace, matched by labelSelector.
+ * - `byo`: no instance type; one pre-created fake GPU node per Workspace, matched by labelSelector;
+ * - `byo-floor`: no controller during the burst: the BYO run's StatefulSets and Services created by
+ *   an admin at once, measured to every pod Ready (floor.ts): the cluster's own share of a BYO run.
  */
-export const MODES = ['nodeclaim', 'nodeclaim-only', 'byo'] as const;
+export const MODES = ['nodeclaim', 'nodeclaim-only', 'byo', 'byo-floor'] as const;
 export type BenchMode = (typeof MODES)[number];
+/** The modes that measure the controller (`byo-floor` measures the cluster without it). */
+export type ControllerMode = Exclude<BenchMode, 'byo-floor'>;
+
+/** What a `byo-floor` run measured. */
+export interface FloorResult {
+  readonly mode: 'byo-floor';
+  readonly count: number;
+  readonly sku: string;
+  /** Seconds from T0 until the burst's last create returned. */
+  readonly createdS: number;
+  /** Seconds from T0 at which each StatefulSet's pod was first seen Ready (only those that were). */
+  readonly readyS: readonly number[];
+  /** The API server's requests by `VERB resource[/subresource]` from T0 until every pod was Ready, largest first. */
+  readonly requests: readonly { readonly what: string; readonly requests: number }[];
+  readonly load: { readonly start: number; readonly end: number };
+  readonly incomplete?: string;
+}
 
 export interface RunResult {
-  readonly mode: BenchMode;
+  readonly mode: ControllerMode;
   readonly count: number;
   readonly sku: string;
   /** Seconds from T0 until the last node request was seen; undefined when not all appeared (or BYO). */
@@ -25,6 +44,10 @@ export interface RunResult {
   readonly nodeRequestsSeen: number;
   /** Seconds from T0 at which each Workspace was first seen WorkspaceReady=True (only those that were). */
   readonly readyS: readonly number[];
+  /** Seconds from T0 at which each inference StatefulSet was first seen (runs with a workload). */
+  readonly statefulSetsS?: readonly number[];
+  /** Seconds from T0 at which each inference pod was first seen Ready: the cluster's part of the time to WorkspaceReady. */
+  readonly podsReadyS?: readonly number[];
   /** Attributed requests from just before T0 until the count was still after the measure ended. */
   readonly requests: Counts;
   /** Attributed requests from just before T0 until the last node request was seen (NodeClaim modes). */
@@ -194,6 +217,13 @@ export function formatBreakdown(run: RunResult): string {
     const cells = p.cells.map((c) => `${c.verb} ${c.resource} ${c.perWorkspace.toFixed(2)}`);
     lines.push(`  ${window}: ${p.total.toFixed(2)} requests/Workspace (${p.writes.toFixed(2)} writes): ${verbs.join(', ')}`, `    ${cells.join('; ')}`);
   }
+  const stamps: [string, readonly number[] | undefined][] = [
+    ['StatefulSets seen', run.statefulSetsS],
+    ['pods Ready', run.podsReadyS],
+    ['WorkspaceReady', run.readyS],
+  ];
+  const timeline = stamps.filter(([, xs]) => xs !== undefined && xs.length > 0).map(([what, xs]) => `${what} p50 ${s(median(xs ?? []))}, last ${s(Math.max(...(xs ?? [])))} (${xs?.length})`);
+  if (run.statefulSetsS !== undefined || run.podsReadyS !== undefined) lines.push(`  from T0: ${timeline.join('; ')}`);
   if (run.cpuSeconds !== undefined) lines.push(`  controller CPU from T0 until still: ${run.cpuSeconds.toFixed(1)} s (${((run.cpuSeconds / run.count) * 1000).toFixed(0)} ms per Workspace)`);
   const steady = perWorkspace(run.steady, 1);
   if (steady.total > 0) lines.push(`  steady ${run.steadySeconds} s: ${steady.cells.map((c) => `${c.verb} ${c.resource} ${c.perWorkspace}`).join('; ')}`);
@@ -206,6 +236,24 @@ export interface WorkspacesReport {
   readonly cpus: number;
   readonly controller: string;
   readonly runs: readonly RunResult[];
+  readonly floors?: readonly FloorResult[];
+}
+
+/** The floor runs: the cluster alone from the burst of StatefulSets to every pod Ready, and the requests it took. */
+export function formatFloors(floors: readonly FloorResult[]): string {
+  if (floors.length === 0) return '';
+  const header = ['run', 'StatefulSets', 'burst created', 'pods Ready p50 / all', 'BYO target (controller included)', 'load avg (1 min)'];
+  const lines = ['', 'Cluster floor: the BYO StatefulSets and Services created by an admin at once, no controller running.', '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const f of floors) {
+    const lat = readyLatencies(f.readyS, f.count);
+    const all = lat.all !== undefined ? s(lat.all) : `${lat.ready}/${f.count} Ready`;
+    lines.push(`| byo-floor, ${f.sku} | ${f.count} | ${s(f.createdS)} | ${s(lat.p50)} / ${all} | ${f.count === 200 ? `all ≤ ${TARGETS.byoReady200S} s` : ''} | ${f.load.start.toFixed(2)} → ${f.load.end.toFixed(2)} |`);
+  }
+  for (const f of floors) {
+    lines.push('', `byo-floor ${f.count} × ${f.sku}: the API server's requests from T0 to the last pod Ready: ${f.requests.map((d) => `${d.what} ${d.requests}`).join(', ')}`);
+    if (f.incomplete !== undefined) lines.push(`  incomplete: ${f.incomplete}`);
+  }
+  return lines.join('\n');
 }
 
 export function formatWorkspacesReport(r: WorkspacesReport): string {
@@ -221,5 +269,7 @@ export function formatWorkspacesReport(r: WorkspacesReport): string {
   }
   lines.push('', 'requests/WS compared: NodeClaim with the kwok provisioner, T0 → all node requests exist; without it, T0 → settled; BYO, T0 → all Ready, settled.');
   for (const run of r.runs) lines.push('', `${run.mode} ${run.count} × ${run.sku}:`, formatBreakdown(run));
+  const floors = formatFloors(r.floors ?? []);
+  if (floors !== '') lines.push(floors);
   return lines.join('\n');
 }

@@ -14,8 +14,12 @@
  * 4. node requests: create the missing ones, exactly the planned count, deterministic names (a
  *    second pass before the cache caught up gets 409 AlreadyExists, never a duplicate);
  *    bring-your-own: choose the matching ready GPU nodes, plan on their GPUs, create nothing;
- * 5. once every node is ready: the StatefulSet and Services, applied only when they differ;
- * 6. the status from what was observed, written only when it changed; one Event per transition.
+ * 5. once every node is ready: the StatefulSet and Services, applied only when they differ, all
+ *    three at once (StatefulSet first: its pods take longest);
+ * 6. the status from what was observed, written only when it changed (with a new StatefulSet, in
+ *    the same round as its apply); an Event only for news (plan.ts, `conditionTransitions`); a
+ *    change of condition messages alone is held back up to `statusMessageHoldMs`, so a Workspace
+ *    moving through its steps gets a write per transition, not one per detail.
  *
  * Every read comes from the manager's caches; watches only enqueue the owning Workspace's key.
  */
@@ -47,6 +51,7 @@ import {
   conditionTransitions,
   deletingStatus,
   nodeSource,
+  onlyMessagesChanged,
   type ProvisioningMode,
   type ResolvedPlan,
   resolveInferencePlan,
@@ -72,6 +77,8 @@ const DELETION_RECHECK_MS = 30_000;
  * server without its graceful shutdown.
  */
 const DRAIN_TIMEOUT_MS = 60_000;
+/** Default of `statusMessageHoldMs`. */
+const STATUS_MESSAGE_HOLD_MS = 10_000;
 
 export interface WorkspaceControllerOptions {
   /** The node-request API: NodeClaim (`karpenter.sh/v1`, default) or Machine (`karpenter.sh/v1alpha5`). */
@@ -88,7 +95,19 @@ export interface WorkspaceControllerOptions {
   readonly provisioning?: ProvisioningMode;
   /** Image of the adapter pullers (default Kaito's skopeo image). */
   readonly pullerImage?: string;
+  /**
+   * How long a status change made only of condition messages (progress detail: a pod Pending, then
+   * Running; a restart count) may wait to be written, so that a transition coming meanwhile is
+   * written with it. Status and reason changes are written at once. Default 10 s.
+   */
+  readonly statusMessageHoldMs?: number;
   readonly now?: () => Date;
+}
+
+/** Sooner of two outcomes: a requeue after the shorter delay, if either asks for one. */
+function sooner(a: Result, b: Result): Result {
+  const delays = [a.requeueAfterMs, b.requeueAfterMs].filter((d) => d !== undefined);
+  return delays.length > 0 ? { requeueAfterMs: Math.min(...delays) } : {};
 }
 
 /** `namespace/name` of the Workspace an object's `kaito.sh/workspace{,namespace}` labels name. */
@@ -127,14 +146,46 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
   ];
   const requestsOf = (key: string): NodeRequest[] => requests.byIndex(WORKSPACE_INDEX, key).map((o) => nodeRequestOf(api, o));
 
-  async function writeStatus(ws: Workspace, status: WorkspaceStatus, log: Logger): Promise<void> {
-    const { changed } = await mgr.client.patchStatus(Workspaces, ws, status);
-    if (!changed) return;
+  const holdMs = options.statusMessageHoldMs ?? STATUS_MESSAGE_HOLD_MS;
+  /**
+   * The status this controller last wrote to each Workspace, with the resourceVersion it was
+   * written over. A reconcile that runs before the cache has seen that write (the write's own watch
+   * event is what brings the key back) would otherwise compare with the older status, write the
+   * same status again and repeat its Events.
+   */
+  const written = new Map<string, { readonly uid: string; readonly over: string; readonly status: WorkspaceStatus }>();
+  /** When a messages-only status change was first held back, per key. */
+  const heldSince = new Map<string, number>();
+
+  /** The Workspace with the status last written, while the cache still holds what that write replaced. */
+  function withWrittenStatus(key: string, ws: Workspace): Workspace {
+    const w = written.get(key);
+    if (w === undefined) return ws;
+    if (w.uid === ws.metadata.uid && w.over === ws.metadata.resourceVersion) return { ...ws, status: w.status };
+    written.delete(key); // the cache has moved past the write
+    return ws;
+  }
+
+  async function writeStatus(key: string, observed: Workspace, status: WorkspaceStatus, log: Logger): Promise<Result> {
+    const ws = withWrittenStatus(key, observed);
+    if (onlyMessagesChanged(ws.status, status)) {
+      const t = now().getTime();
+      const since = heldSince.get(key) ?? t;
+      heldSince.set(key, since);
+      if (t - since < holdMs) return { requeueAfterMs: since + holdMs - t };
+    }
+    heldSince.delete(key);
+    const { changed, object } = await mgr.client.patchStatus(Workspaces, ws, status);
+    if (!changed) return {};
+    if (ws.metadata.uid !== undefined && ws.metadata.resourceVersion !== undefined) {
+      written.set(key, { uid: ws.metadata.uid, over: ws.metadata.resourceVersion, status: object.status ?? status });
+    }
     log.debug('status written', { state: status.state });
     const transitions = conditionTransitions(ws.status?.conditions, status.conditions);
     for (const t of transitions) events.publish({ involvedObject: ws, ...t });
     const firstReady = ws.status?.state !== WorkspaceState.Ready && ws.status?.state !== WorkspaceState.NotReady && status.state === WorkspaceState.Ready;
     if (firstReady) metrics.becameReady(ws, isByo(ws) ? 'byo' : 'requests', now());
+    return {};
   }
 
   /** Deletes the Workspace's StatefulSet; what is still terminating (none once the drain timed out). */
@@ -156,15 +207,15 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     if (!hasFinalizer(ws, WORKSPACE_FINALIZER)) return {};
     const draining = await drainWorkload(ws, key, log);
     if (draining.length > 0) {
-      await writeStatus(ws, deletingStatus(ws, draining, now(), 'workload'), log);
+      const written = await writeStatus(key, ws, deletingStatus(ws, draining, now(), 'workload'), log);
       // Pod and StatefulSet events bring the key back sooner; this ends the drain on time.
-      return { requeueAfterMs: DRAIN_TIMEOUT_MS };
+      return sooner(written, { requeueAfterMs: DRAIN_TIMEOUT_MS });
     }
     const owned = requestsOf(key);
     await nodeRequests.release(owned, log);
     if (owned.length > 0) {
-      await writeStatus(ws, deletingStatus(ws, owned.map((r) => `${r.api} ${r.metadata.name}`), now()), log);
-      return { requeueAfterMs: DELETION_RECHECK_MS };
+      const written = await writeStatus(key, ws, deletingStatus(ws, owned.map((r) => `${r.api} ${r.metadata.name}`), now()), log);
+      return sooner(written, { requeueAfterMs: DELETION_RECHECK_MS });
     }
     await mgr.client.removeFinalizer(Workspaces, ws, WORKSPACE_FINALIZER);
     log.info('finalized workspace');
@@ -185,29 +236,54 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
   }
 
   async function block(ws: Workspace, key: string, reason: Reason, message: string, log: Logger): Promise<never> {
-    await writeStatus(ws, blockedStatus(ws, reason, message, now()), log);
+    await writeStatus(key, ws, blockedStatus(ws, reason, message, now()), log);
     throw new TerminalError(`workspace ${key}: ${reason}: ${message}`);
   }
 
-  /** Applies what differs; returns the revision an existing StatefulSet was just updated to, for the status. */
-  async function ensureWorkload(ws: Workspace, workload: InferenceWorkload, log: Logger): Promise<string | undefined> {
-    let rolledTo: string | undefined;
+  /**
+   * What differs of the workload, as writes to make at once (the StatefulSet first: its pods take
+   * longest), and the revision an existing StatefulSet is being updated to, for the status.
+   */
+  function workloadWrites(ws: Workspace, workload: InferenceWorkload, log: Logger): { writes: (() => Promise<void>)[]; rollingTo?: string } {
     const ns = ws.metadata.namespace ?? '';
     const sts = statefulSets.get(ns, ws.metadata.name) as V1StatefulSet | undefined;
+    const writes: (() => Promise<void>)[] = [];
+    let rollingTo: string | undefined;
     if (statefulSetNeedsApply(workload.statefulSet, sts)) {
-      await mgr.client.apply(workload.statefulSet as unknown as KubeObject);
-      log.info(sts === undefined ? 'created statefulset' : 'updated statefulset', { revision: workload.statefulSet.metadata?.annotations });
-      if (sts !== undefined) rolledTo = workload.statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION];
-      events.publish({ involvedObject: ws, type: 'Normal', reason: sts === undefined ? 'WorkloadCreated' : 'WorkloadUpdated', message: `${sts === undefined ? 'created' : 'updated'} StatefulSet ${ws.metadata.name}` });
+      const revision = workload.statefulSet.metadata?.annotations?.[REVISION_HASH_ANNOTATION];
+      if (sts !== undefined) rollingTo = revision;
+      writes.push(async () => {
+        await mgr.client.apply(workload.statefulSet as unknown as KubeObject);
+        log.info(sts === undefined ? 'created statefulset' : 'updated statefulset', { revision });
+        // A new StatefulSet is an expected step (the status says where its pods are); a rollout is news.
+        if (sts !== undefined) events.publish({ involvedObject: ws, type: 'Normal', reason: 'WorkloadUpdated', message: `updated StatefulSet ${ws.metadata.name} to revision ${revision ?? '(none)'}` });
+      });
     }
     for (const svc of [workload.service, workload.headlessService]) {
       const observed = services.get(ns, svc.metadata?.name ?? '') as V1Service | undefined;
       if (serviceNeedsApply(svc, observed)) {
-        await mgr.client.apply(svc as unknown as KubeObject);
-        log.info('applied service', { service: svc.metadata?.name });
+        writes.push(async () => {
+          await mgr.client.apply(svc as unknown as KubeObject);
+          log.info('applied service', { service: svc.metadata?.name });
+        });
       }
     }
-    return rolledTo;
+    return { writes, ...(rollingTo !== undefined ? { rollingTo } : {}) };
+  }
+
+  /**
+   * Applies what differs of the workload and writes the status `statusOf` makes. Without a rollout
+   * the status does not depend on the writes (it says what was observed), so it goes in the same
+   * round; a rollout's status says the StatefulSet was updated, so it waits for that to be true.
+   */
+  async function applyWorkloadAndStatus(key: string, ws: Workspace, workload: InferenceWorkload | undefined, statusOf: (rolledTo?: string) => WorkspaceStatus, log: Logger): Promise<Result> {
+    const { writes, rollingTo } = workload !== undefined ? workloadWrites(ws, workload, log) : { writes: [] };
+    if (rollingTo !== undefined) {
+      await Promise.all(writes.map((w) => w()));
+      return writeStatus(key, ws, statusOf(rollingTo), log);
+    }
+    const [result] = await Promise.all([writeStatus(key, ws, statusOf(), log), ...writes.map((w) => w())]);
+    return result;
   }
 
   const statefulSetOf = (ws: Workspace): { statefulSet?: V1StatefulSet } => {
@@ -217,7 +293,11 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
 
   async function reconcile(key: string, log: Logger): Promise<Result> {
     const ws = workspaces.getByKey(key);
-    if (ws === undefined) return {}; // gone; its children go by ownerReference
+    if (ws === undefined) {
+      written.delete(key);
+      heldSince.delete(key);
+      return {}; // gone; its children go by ownerReference
+    }
     if (ws.inference === undefined) return {}; // tuning Workspaces are another controller's
     if (watched.size > 0 && !watched.has(ws.metadata.namespace ?? '')) return {};
     if (isBeingDeleted(ws)) return finalize(ws, key, log);
@@ -238,9 +318,10 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
       return node !== undefined ? [node as Node] : [];
     });
     const observed = { workspace: current, targetNodeCount: resolved.nodeCount, requests: owned, nodes: requestNodes };
-    const rolledTo = resourceReady(observed).status === 'True' ? await ensureWorkload(current, desiredWorkload(current, resolved), log) : undefined;
-    await writeStatus(current, inferenceStatus({ ...observed, pods: workloadPods(), now: now(), ...statefulSetOf(current), ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
-    return {};
+    const workload = resourceReady(observed).status === 'True' ? desiredWorkload(current, resolved) : undefined;
+    const statusOf = (rolledTo?: string): WorkspaceStatus =>
+      inferenceStatus({ ...observed, pods: workloadPods(), now: now(), ...statefulSetOf(current), ...(rolledTo !== undefined ? { rolledTo } : {}) });
+    return applyWorkloadAndStatus(key, current, workload, statusOf, log);
   }
 
   /**
@@ -263,14 +344,13 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
     }
     const target = resolved?.nodeCount ?? requested;
     const resource: ResourceVerdict = byoResourceReady(selection, target);
-    let rolledTo: string | undefined;
+    let workload: InferenceWorkload | undefined;
     if (resolved !== undefined && resource.status === 'True') {
       const hardwareLabel = resolved.kind === 'preset' ? selection.gpus?.hardwareLabel : undefined;
-      rolledTo = await ensureWorkload(ws, desiredWorkload(ws, resolved, hardwareLabel !== undefined ? { hardwareLabel } : {}), log);
+      workload = desiredWorkload(ws, resolved, hardwareLabel !== undefined ? { hardwareLabel } : {});
     }
     const observed = { workspace: ws, targetNodeCount: target, requests: [], nodes: [], resource, pods: workloadPods(), now: now(), ...statefulSetOf(ws) };
-    await writeStatus(ws, inferenceStatus({ ...observed, ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
-    return {};
+    return applyWorkloadAndStatus(key, ws, workload, (rolledTo) => inferenceStatus({ ...observed, ...(rolledTo !== undefined ? { rolledTo } : {}) }), log);
   }
 
   return {

@@ -4,7 +4,7 @@ import { getModel, getSku, plan } from '@kaito-ts/presets';
 import { makeNode } from '@kaito-ts/karpenter/testing';
 import { nodeGpus } from './byo-nodes.js';
 import { desiredInferenceWorkload } from './inference-workload.js';
-import { conditionTransitions, isSubset, nodeSource, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
+import { conditionTransitions, isSubset, nodeSource, onlyMessagesChanged, plannedRequestNames, requestsToCreate, resolveInferencePlan, serviceNeedsApply, statefulSetNeedsApply } from './plan.js';
 
 const named = (...names: string[]) => names.map((name) => ({ metadata: { name } }));
 
@@ -127,12 +127,24 @@ describe('resolveInferencePlan', () => {
 
 describe('conditionTransitions', () => {
   const c = (type: string, status: 'True' | 'False', reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: '' });
-  it('is one Event per condition whose status or reason changed; the summary only when it flips', () => {
+  it('warns of a failure; a step of progress, and the summary while it stays False, are not news', () => {
     const before = [c('ResourceReady', 'False', 'NodeNotLaunched'), c('InferenceReady', 'False', 'InferencePending', 'a'), c('WorkspaceReady', 'False', 'WorkspaceNotReady')];
     const after = [c('ResourceReady', 'True', 'NodesReady', '1/1 nodes ready'), c('InferenceReady', 'False', 'ContainerCrashLoopBackOff', 'b'), c('WorkspaceReady', 'False', 'WorkspaceNotReady', 'ContainerCrashLoopBackOff: b')];
-    expect(conditionTransitions(before, after)).toEqual([
-      { type: 'Normal', reason: 'NodesReady', message: 'ResourceReady True: 1/1 nodes ready' },
-      { type: 'Warning', reason: 'ContainerCrashLoopBackOff', message: 'InferenceReady False: b' },
+    expect(conditionTransitions(before, after)).toEqual([{ type: 'Warning', reason: 'ContainerCrashLoopBackOff', message: 'InferenceReady False: b' }]);
+  });
+  it('reports a recovery from a failure as Normal', () => {
+    const quota = [c('ResourceReady', 'False', 'QuotaExceeded', '0 of 24 cores free')];
+    expect(conditionTransitions(quota, [c('ResourceReady', 'True', 'NodesReady', '1/1 nodes ready')])).toEqual([{ type: 'Normal', reason: 'NodesReady', message: 'ResourceReady True: 1/1 nodes ready' }]);
+    expect(conditionTransitions(quota, [c('ResourceReady', 'False', 'NodeNotRegistered', 'registering')])).toEqual([{ type: 'Normal', reason: 'NodeNotRegistered', message: 'ResourceReady False: registering' }]);
+  });
+  it('says nothing of a condition that first appears True, or of a message-only change', () => {
+    expect(conditionTransitions(undefined, [c('ResourceReady', 'True', 'NodesReady')])).toEqual([]);
+    const crash = [c('InferenceReady', 'False', 'ContainerCrashLoopBackOff', '3 restarts')];
+    expect(conditionTransitions(crash, [c('InferenceReady', 'False', 'ContainerCrashLoopBackOff', '4 restarts')])).toEqual([]);
+  });
+  it('reports an outcome turning True (a tuning run succeeded)', () => {
+    expect(conditionTransitions([c('WorkspaceSucceeded', 'False', 'JobPending')], [c('WorkspaceSucceeded', 'True', 'TuningSucceeded', 'done')])).toEqual([
+      { type: 'Normal', reason: 'TuningSucceeded', message: 'WorkspaceSucceeded True: done' },
     ]);
   });
   it('says nothing about a new Workspace that is only pending, and warns of a failure at once', () => {
@@ -141,14 +153,35 @@ describe('conditionTransitions', () => {
     const quota = [c('ResourceReady', 'False', 'QuotaExceeded', '0 of 24 cores free'), ...pending.slice(1)];
     expect(conditionTransitions(undefined, quota)).toEqual([{ type: 'Warning', reason: 'QuotaExceeded', message: 'ResourceReady False: 0 of 24 cores free' }]);
   });
-  it('reports progress as Normal and a flip of the summary both ways', () => {
+  it('reports a condition leaving True as Normal, and a flip of the summary both ways', () => {
     const ready = [c('InferenceReady', 'True', 'InferenceReady'), c('WorkspaceReady', 'True', 'WorkspaceReady')];
     const rolling = [c('InferenceReady', 'False', 'InferenceUpdating', 'rolling'), c('WorkspaceReady', 'False', 'WorkspaceNotReady', 'InferenceUpdating: rolling')];
     expect(conditionTransitions(ready, rolling)).toEqual([
       { type: 'Normal', reason: 'InferenceUpdating', message: 'InferenceReady False: rolling' },
       { type: 'Warning', reason: 'WorkspaceNotReady', message: 'WorkspaceReady False: InferenceUpdating: rolling' },
     ]);
-    expect(conditionTransitions(rolling, ready).map((t) => t.reason)).toEqual(['InferenceReady', 'WorkspaceReady']);
+    // The rollout finishing is said once, by the summary.
+    expect(conditionTransitions(rolling, ready).map((t) => t.reason)).toEqual(['WorkspaceReady']);
+  });
+});
+
+describe('onlyMessagesChanged', () => {
+  const c = (type: string, status: 'True' | 'False', reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: 't0' });
+  const pending = { state: 'Pending', targetNodeCount: 1, conditions: [c('ResourceReady', 'True', 'NodesReady'), c('InferenceReady', 'False', 'InferencePending', 'pod not created yet')] };
+  it('is true when only condition messages differ', () => {
+    expect(onlyMessagesChanged(pending, { ...pending, conditions: [pending.conditions[0]!, c('InferenceReady', 'False', 'InferencePending', 'pod is Pending')] })).toBe(true);
+  });
+  it.each([
+    ['nothing changed', pending],
+    ['a reason changed', { ...pending, conditions: [pending.conditions[0]!, c('InferenceReady', 'False', 'ImagePullBackOff', 'cannot pull')] }],
+    ['a status changed', { ...pending, conditions: [pending.conditions[0]!, c('InferenceReady', 'True', 'InferencePending', 'pod is Pending')] }],
+    ['a condition appeared', { ...pending, conditions: [...pending.conditions, c('WorkspaceReady', 'False', 'WorkspaceNotReady')] }],
+    ['another field changed with a message', { ...pending, state: 'Ready', conditions: [pending.conditions[0]!, c('InferenceReady', 'False', 'InferencePending', 'pod is Pending')] }],
+  ])('is false when %s', (_what, next) => {
+    expect(onlyMessagesChanged(pending, next)).toBe(false);
+  });
+  it('is false for a first status', () => {
+    expect(onlyMessagesChanged(undefined, pending)).toBe(false);
   });
 });
 

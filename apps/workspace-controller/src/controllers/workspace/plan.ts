@@ -12,7 +12,9 @@
  * - `serviceNeedsApply` / `statefulSetNeedsApply`: compare before writing;
  * - `blockedStatus` / `deletingStatus`: the status when the spec cannot be served, or while
  *   deletion waits for node requests;
- * - `conditionTransitions`: the Events a status change deserves (news only: failures, flips, Ready).
+ * - `conditionTransitions`: the Events a status change deserves (news only: failures, recoveries,
+ *   the summary's flips);
+ * - `onlyMessagesChanged`: a status change that is progress detail, not a transition.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Annotations, ConditionType, Reason, setCondition, WorkspaceState, type Condition, type Workspace, type WorkspaceStatus } from '@kaito-ts/api';
@@ -218,9 +220,10 @@ export interface Transition {
 }
 
 /**
- * Reasons that say "in progress", not "something is wrong": their Events are Normal, and a
- * condition that first appears with one of them is not news (every new Workspace starts so).
- * NodeNotLaunched is not among the Normal ones: it also carries a provider's transient failure.
+ * Reasons that say "in progress", not "something is wrong": a condition that appears with one of
+ * them, or moves between them, is not news (every new Workspace goes through them). NodeNotLaunched
+ * also carries a provider's transient failure, which the provider retries: the condition's message
+ * says so, and when it is news (a condition lost True, say) its Event is a Warning.
  */
 const PROGRESS_REASONS: ReadonlySet<string> = new Set([
   Reason.NodesPending,
@@ -236,21 +239,53 @@ const PROGRESS_REASONS: ReadonlySet<string> = new Set([
 ]);
 const WARNING_EXEMPT: ReadonlySet<string> = new Set([...PROGRESS_REASONS].filter((r) => r !== Reason.NodeNotLaunched));
 
+/** Conditions that sum the others up: they speak when they flip, not when their reason moves. */
+const SUMMARY_CONDITIONS: ReadonlySet<string> = new Set([ConditionType.WorkspaceReady]);
+/** Outcomes: a condition that only turns True once the work is done (a tuning run succeeded). */
+const OUTCOME_CONDITIONS: ReadonlySet<string> = new Set([ConditionType.WorkspaceSucceeded]);
+
+const isFailure = (c: Pick<Condition, 'status' | 'reason'>): boolean => c.status === 'False' && !PROGRESS_REASONS.has(c.reason);
+
 /**
- * The Events a status change deserves (see docs/troubleshooting.md, "Events"): one per condition
- * whose status or reason changed (a message-only change is not news), except
- * - a condition's first appearance in an in-progress state (a new Workspace is pending: no Event);
- * - `WorkspaceReady`, the summary of the others: only when its status flips (or it first appears
- *   True), since the condition that caused it already had its Event.
- * Warning for a False condition with a failure reason; Normal otherwise.
+ * The Events a status change deserves (see docs/troubleshooting.md, "Events"): news, not the
+ * expected steps every Workspace goes through. A condition whose status and reason did not change
+ * (a message-only change) is never news. Otherwise an Event for
+ * - every failure (a False condition with a failure reason, first appearance included): Warning;
+ * - `WorkspaceReady`, the summary, when its status flips or it first appears True (a flip to False
+ *   is a Warning unless the Workspace is being deleted);
+ * - a condition recovering from a failure, or leaving True (a rollout, a lost node): Normal;
+ * - an outcome turning True (`WorkspaceSucceeded`): Normal.
+ * Not news: a condition's first appearance in progress or True, moving between in-progress
+ * reasons, or turning True after them (`ResourceReady` NodesReady, `InferenceReady` on the way to
+ * Ready): `WorkspaceReady` turning True says it once for all.
  */
 export function conditionTransitions(before: readonly Condition[] | undefined, after: readonly Condition[] | undefined): Transition[] {
-  return (after ?? []).flatMap((c) => {
+  return (after ?? []).flatMap((c): Transition[] => {
     const old = (before ?? []).find((b) => b.type === c.type);
     if (old !== undefined && old.status === c.status && old.reason === c.reason) return [];
-    if (old === undefined && c.status !== 'True' && PROGRESS_REASONS.has(c.reason)) return [];
-    if (c.type === ConditionType.WorkspaceReady && (old === undefined ? c.status !== 'True' : old.status === c.status)) return [];
-    const type = c.status === 'True' || WARNING_EXEMPT.has(c.reason) ? 'Normal' : 'Warning';
-    return [{ type, reason: c.reason, message: `${c.type} ${c.status}: ${c.message}` } as const];
+    const event = { type: c.status === 'True' || WARNING_EXEMPT.has(c.reason) ? 'Normal' : 'Warning', reason: c.reason, message: `${c.type} ${c.status}: ${c.message}` } as const;
+    if (SUMMARY_CONDITIONS.has(c.type)) return (old === undefined ? c.status === 'True' : old.status !== c.status) ? [event] : [];
+    if (isFailure(c)) return [event];
+    if (old === undefined) return [];
+    if (isFailure(old) || old.status === 'True') return [event];
+    return c.status === 'True' && OUTCOME_CONDITIONS.has(c.type) ? [event] : [];
   });
+}
+
+/**
+ * Whether `next` differs from `previous` only in condition messages (each condition keeps its
+ * status and reason, every other field is equal): progress detail such as "pod is Pending" →
+ * "pod is Running", or a restart count. The controller holds such a write back briefly, so that
+ * a Workspace moving through its steps gets one status write per transition, not one per detail.
+ */
+export function onlyMessagesChanged(previous: WorkspaceStatus | undefined, next: WorkspaceStatus): boolean {
+  const before = previous?.conditions ?? [];
+  const after = next.conditions ?? [];
+  if (before.length !== after.length) return false;
+  const strip = (cs: readonly Condition[]) => cs.map(({ message: _message, ...rest }) => rest);
+  if (!isDeepStrictEqual(strip(before), strip(after))) return false;
+  if (isDeepStrictEqual(before, after)) return false;
+  const { conditions: _a, ...restBefore } = previous ?? {};
+  const { conditions: _b, ...restAfter } = next;
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(restBefore)), JSON.parse(JSON.stringify(restAfter)));
 }
