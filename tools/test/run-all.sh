@@ -13,7 +13,12 @@ fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 # Nx's task cache lives with our other caches, so a fresh clone on the same machine (CI's) reuses
 # lint/build/typecheck results whose inputs did not change; `npm run clean:caches` removes it.
-export NX_CACHE_DIRECTORY="${NX_CACHE_DIRECTORY:-${KAITO_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}/nx}"
+# Nx only restores an artifact its database (in the workspace-data directory) has a record of,
+# and with NX_CACHE_DIRECTORY set that database would stay in the clone's own .nx/: a fresh clone
+# would find the cache and hit nothing. So the database lives next to the cache, and moves with it.
+kaito_cache="${KAITO_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}"
+export NX_CACHE_DIRECTORY="${NX_CACHE_DIRECTORY:-$kaito_cache/nx}"
+export NX_WORKSPACE_DATA_DIRECTORY="${NX_WORKSPACE_DATA_DIRECTORY:-$NX_CACHE_DIRECTORY-workspace-data}"
 results=test-results
 rm -rf "$results" && mkdir -p "$results"
 steps_file="$results/steps.tsv"
