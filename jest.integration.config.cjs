@@ -11,6 +11,6 @@ module.exports = {
   globalSetup: '<rootDir>/tools/cluster/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/tools/cluster/src/jest/global-teardown.ts',
   // Each jest worker on a cluster of its own (KUBECONFIG set in the worker): see that file.
-  testEnvironment: '<rootDir>/tools/cluster/src/jest/environment.ts',
+  testEnvironment: '<rootDir>/tools/cluster/src/testing/jest-environment.ts',
   testTimeout: 120000,
 };

@@ -1,7 +1,7 @@
 // Jest global setup for the integration and e2e tiers (jest.integration.config.cjs,
 // e2e/jest.e2e.config.cjs): reuse the running local cluster or start one — one per jest worker
 // when jest runs several — install crds/, and hand each worker its cluster's kubeconfig
-// (./environment.ts sets KUBECONFIG). KAITO_TS_KUBECONFIG=<path> targets another cluster instead
+// (../testing/jest-environment.ts sets KUBECONFIG). KAITO_TS_KUBECONFIG=<path> targets another cluster instead
 // (e.g. the kind path). The work is in ./setup.ts.
 import Module from 'node:module';
 

@@ -10,7 +10,7 @@ import { clusterPaths, defaultClusterName, repoRoot } from '../paths.js';
 export const STARTED_ENV = 'KAITO_TS_CLUSTER_STARTED_BY_JEST';
 /**
  * The cluster of each jest worker, as JSON `[{ name, kubeconfig }]` (index = JEST_WORKER_ID - 1);
- * ./environment.ts reads it in the worker. Must equal WORKERS_ENV there (not imported: see there).
+ * ../testing/jest-environment.ts reads it in the worker. Must equal WORKERS_ENV there (not imported: see there).
  */
 export const WORKERS_ENV = 'KAITO_TS_WORKER_CLUSTERS';
 

@@ -1,4 +1,4 @@
-import { pointAtWorkerCluster } from './environment.js';
+import { pointAtWorkerCluster } from '../testing/jest-environment.js';
 import { WORKERS_ENV, workerClusterNames } from './setup.js';
 
 describe('workerClusterNames', () => {
