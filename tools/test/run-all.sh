@@ -54,9 +54,7 @@ step lint npx nx run-many -t lint --output-style=static
 step build npx nx run-many -t build typecheck --output-style=static
 # The trainer venv the tuning-runner tests use (CPU torch), in the user's cache.
 step tuning-deps bash apps/tuning-runner/scripts/setup-test-deps.sh
-# Unit tests on every core: jest's default (cores - 1) is one worker on a 2-core machine, which runs
-# the files one after another although many of them wait on child processes.
-step unit npx jest -c jest.config.cjs --maxWorkers=100% --json --outputFile="$results/unit.json"
+step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
 step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$PWD/$results/python-tuning.xml"
 # Integration tier: the real local control plane (tools/cluster). The first run on a machine
 # builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
