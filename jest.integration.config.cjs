@@ -10,5 +10,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/tools/cluster/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/tools/cluster/src/jest/global-teardown.ts',
+  // Each jest worker on a cluster of its own (KUBECONFIG set in the worker): see that file.
+  testEnvironment: '<rootDir>/tools/cluster/src/testing/jest-environment.ts',
   testTimeout: 120000,
 };

@@ -17,6 +17,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/tools/cluster/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/tools/cluster/src/jest/global-teardown.ts',
+  // Each jest worker on a cluster of its own (KUBECONFIG set in the worker): see that file.
+  testEnvironment: '<rootDir>/tools/cluster/src/testing/jest-environment.ts',
   reporters: ['default', '<rootDir>/e2e/log-reporter.cjs'],
   testTimeout: 180000,
 };

@@ -13,7 +13,12 @@ fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 # Nx's task cache lives with our other caches, so a fresh clone on the same machine (CI's) reuses
 # lint/build/typecheck results whose inputs did not change; `npm run clean:caches` removes it.
-export NX_CACHE_DIRECTORY="${NX_CACHE_DIRECTORY:-${KAITO_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}/nx}"
+# Nx only restores an artifact its database (in the workspace-data directory) has a record of,
+# and with NX_CACHE_DIRECTORY set that database would stay in the clone's own .nx/: a fresh clone
+# would find the cache and hit nothing. So the database lives next to the cache, and moves with it.
+kaito_cache="${KAITO_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kaito-ts}"
+export NX_CACHE_DIRECTORY="${NX_CACHE_DIRECTORY:-$kaito_cache/nx}"
+export NX_WORKSPACE_DATA_DIRECTORY="${NX_WORKSPACE_DATA_DIRECTORY:-$NX_CACHE_DIRECTORY-workspace-data}"
 results=test-results
 rm -rf "$results" && mkdir -p "$results"
 steps_file="$results/steps.tsv"
@@ -30,6 +35,18 @@ step() { # step NAME CMD... : runs, times and records a step
   return $rc
 }
 
+background=()
+in_background() { # in_background NAME CMD... : `step` in the background, each output line prefixed "[NAME] "
+  local name=$1
+  (step "$@" 2>&1 | sed -u "s/^/[$name] /") &
+  background+=($!)
+}
+wait_background() {
+  local pid
+  for pid in "${background[@]}"; do wait "$pid"; done
+  background=()
+}
+
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
   step install npm ci --no-audit --no-fund || { node tools/test/summarize.mjs "$results"; exit 1; }
 fi
@@ -42,9 +59,16 @@ step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$P
 # Integration tier: the real local control plane (tools/cluster). The first run on a machine
 # builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
 step cluster-binaries bash tools/cluster/build-binaries.sh
-step integration npx jest -c jest.integration.config.cjs --runInBand --json --outputFile="$results/integration.json"
-# E2E tier (e2e/): the controllers and provisioners as separate processes, on a cluster of its own
-# (started in ~10 s, stopped after); process logs of a failed run stay in test-results/e2e-logs/.
-# The processes run from the dist/ the build step just made (KAITO_TS_E2E_PROGRAMS=dist: faster restarts).
-step e2e env KAITO_TS_CLUSTER="${KAITO_TS_CLUSTER:-kaito-ts}-e2e" KAITO_TS_E2E_PROGRAMS=dist npx jest -c e2e/jest.e2e.config.cjs --runInBand --json --outputFile="$results/e2e.json"
+# The integration and e2e tiers run at the same time, each on clusters of its own: most of their
+# time is spent waiting (for controllers, kills, timeouts), not computing. Within a tier, each jest
+# worker runs its files one after another on a cluster of its own (worker 1 on the tier's cluster
+# name, worker i on <name>-w<i>), so no two files share a control plane at once, as with
+# --runInBand. KAITO_TS_INT_WORKERS / KAITO_TS_E2E_WORKERS set the number of workers (clusters).
+cluster="${KAITO_TS_CLUSTER:-kaito-ts}"
+in_background integration env KAITO_TS_CLUSTER="$cluster" npx jest -c jest.integration.config.cjs --maxWorkers="${KAITO_TS_INT_WORKERS:-2}" --json --outputFile="$results/integration.json"
+# E2E tier (e2e/): the controllers and provisioners as separate processes; process logs of a failed
+# run stay in test-results/e2e-logs/. The processes run from the dist/ the build step just made
+# (KAITO_TS_E2E_PROGRAMS=dist: faster restarts).
+in_background e2e env KAITO_TS_CLUSTER="$cluster-e2e" KAITO_TS_E2E_PROGRAMS=dist npx jest -c e2e/jest.e2e.config.cjs --maxWorkers="${KAITO_TS_E2E_WORKERS:-2}" --json --outputFile="$results/e2e.json"
+wait_background
 node tools/test/summarize.mjs "$results"

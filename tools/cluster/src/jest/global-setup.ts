@@ -1,7 +1,8 @@
-// Jest global setup for the integration tier (jest.integration.config.cjs): reuse the running
-// local cluster or start one, install crds/, and hand the kubeconfig to the test workers through
-// KUBECONFIG. KAITO_TS_KUBECONFIG=<path> targets another cluster instead (e.g. the kind path).
-// The work is in ./setup.ts.
+// Jest global setup for the integration and e2e tiers (jest.integration.config.cjs,
+// e2e/jest.e2e.config.cjs): reuse the running local cluster or start one — one per jest worker
+// when jest runs several — install crds/, and hand each worker its cluster's kubeconfig
+// (../testing/jest-environment.ts sets KUBECONFIG). KAITO_TS_KUBECONFIG=<path> targets another cluster instead
+// (e.g. the kind path). The work is in ./setup.ts.
 import Module from 'node:module';
 
 type Resolve = (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
@@ -29,8 +30,8 @@ function resolveTsSources(): void {
   mod._resolveFilename = patched;
 }
 
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig: { readonly maxWorkers: number }): Promise<void> {
   resolveTsSources();
   const { setup } = await import('./setup.js');
-  await setup();
+  await setup(globalConfig.maxWorkers);
 }

@@ -92,12 +92,21 @@ export async function ensureKubeletProcess(
   writeFileSync(k.pidFile, String(pid));
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(k.readyFile)) {
-    if (!isKubelet(pid, k.dir)) throw new Error(`the process kubelet exited at start; see ${k.logFile}`);
+    // The log's tail goes in the message: a failed `up` removes the cluster's directory, log included.
+    if (!isKubelet(pid, k.dir)) throw new Error(`the process kubelet exited at start; the end of ${k.logFile}:\n${logTail(k.logFile)}`);
     if (Date.now() > deadline) throw new Error(`the process kubelet did not start within ${timeoutMs / 1000}s; see ${k.logFile}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   log(`cluster: process kubelet running (pid ${pid}); container logs in ${kubeletDirs(k.dir).logs}`);
   return pid;
+}
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 /** Stops the kubelet (SIGTERM: it stops its containers), SIGKILL after `timeoutMs`, then kills any container it left. */
