@@ -13,7 +13,7 @@
  * skips any pod with the annotation, and no kubelet serves it by annotation alone, so only the
  * node's owner runs it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@kaito-ts/controller-runtime';
@@ -42,8 +42,20 @@ export interface ProcessKubelet {
   stop(): Promise<void>;
 }
 
-export async function startProcessKubeletProcess(o: { readonly name: string; readonly logName: string; readonly images: readonly ImageEntry[] }): Promise<ProcessKubelet> {
-  const dir = mkdtempSync(join(tmpdir(), `e2e-kubelet-${o.name}-`));
+export interface ProcessKubeletProcessOptions {
+  readonly name: string;
+  readonly logName: string;
+  readonly images: readonly ImageEntry[];
+  /**
+   * Its folder (removed by `stop`). Default: a new temporary one. A fixed folder lets the next
+   * kubelet started there sweep the containers of one that crashed (the demo's second run).
+   */
+  readonly dir?: string;
+}
+
+export async function startProcessKubeletProcess(o: ProcessKubeletProcessOptions): Promise<ProcessKubelet> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), `e2e-kubelet-${o.name}-`));
+  mkdirSync(dir, { recursive: true });
   const images = join(dir, 'images.yaml');
   // JSON is YAML: the map is written as JSON.
   writeFileSync(images, JSON.stringify({ images: o.images }, null, 2));
