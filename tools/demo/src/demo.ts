@@ -283,48 +283,62 @@ export class Demo {
 
   // ---- phase 4 ----------------------------------------------------------------------------
 
-  readonly #seen = { table: new Set<string>(), header: false, claims: new Map<string, string>(), pools: new Map<string, string>(), nodes: new Set<string>(), jobs: new Set<string>(), pods: new Map<string, string>(), arm: 0, tuning: '' };
+  readonly #seen = { table: '', claims: new Map<string, string>(), pools: new Map<string, string>(), nodes: new Set<string>(), jobs: new Set<string>(), pods: new Map<string, string>(), arm: 0, tuning: '' };
 
-  /** Prints what changed since the last look: the seed's columns, node request, agent pool, Node, Job, pod. */
-  async #observe(workspace: string): Promise<void> {
+  /**
+   * Prints what changed since the last look: `kubectl get workspace` (the seed's columns), the
+   * NodeClaims and their lifecycle, the simulator's agent pools and its ARM writes, the Nodes
+   * that joined, the Jobs and the pods. The demo's cluster holds only its own objects.
+   */
+  async #observe(): Promise<void> {
     const d = this.#d;
     const s = this.#seen;
-    const table = await kubectl(['get', 'workspace', workspace, '-n', NAMESPACE]);
+    const table = await kubectl(['get', 'workspace', '-n', NAMESPACE]);
     if (table.code === 0) {
-      const [header = '', row = ''] = table.stdout.trimEnd().split('\n');
-      const key = row.replace(/\s+\S+\s*$/, ''); // without AGE
-      if (!s.table.has(key)) {
-        s.table.add(key);
-        d.info(`$ kubectl get workspace ${workspace}${s.header ? ' (changed)' : ''}`);
-        d.block(`${header}\n${row}`);
-        s.header = true;
+      const text = table.stdout.trimEnd();
+      const key = text
+        .split('\n')
+        .map((l) => l.replace(/\s+\S+\s*$/, '')) // without AGE
+        .join('\n');
+      if (key !== s.table) {
+        d.info(`$ kubectl get workspace${s.table !== '' ? '   (changed)' : ''}`);
+        d.block(text);
+        s.table = key;
       }
     }
+    const claims = new Set<string>();
     for (const c of await this.#kube.list(Resources.NodeClaim, {})) {
-      if (c.metadata.labels?.['kaito.sh/workspace'] !== workspace) continue;
-      const conditions = ((c as KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? [])
-        .filter((x) => x.status === 'True')
-        .map((x) => x.type)
-        .filter((t) => ['Launched', 'Registered', 'Initialized'].includes(t));
-      const text = conditions.length > 0 ? conditions.join(', ') : 'created';
+      claims.add(c.metadata.name);
+      const isTrue = new Set(((c as KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? []).filter((x) => x.status === 'True').map((x) => x.type));
+      const reached = ['Launched', 'Registered', 'Initialized'].filter((t) => isTrue.has(t));
+      const text = `${reached.length > 0 ? reached.join(', ') : 'created'} (for Workspace ${c.metadata.labels?.['kaito.sh/workspace'] ?? '?'})`;
       if (s.claims.get(c.metadata.name) !== text) {
         s.claims.set(c.metadata.name, text);
         d.info(`NodeClaim ${c.metadata.name}: ${text}`);
       }
     }
+    for (const name of [...s.claims.keys()].filter((n) => !claims.has(n))) {
+      s.claims.delete(name);
+      d.info(`NodeClaim ${name}: deleted (released)`);
+    }
     const sim = this.#r.sim;
     if (sim !== undefined) {
-      for (const p of await sim.agentPools()) {
+      const pools = await sim.agentPools();
+      for (const p of pools) {
         if (s.pools.get(p.name) !== p.state) {
           s.pools.set(p.name, p.state);
           d.info(`AKS agent pool ${p.name} in the simulator: ${p.state}`);
         }
       }
+      for (const name of [...s.pools.keys()].filter((n) => !pools.some((p) => p.name === n))) {
+        s.pools.delete(name);
+        d.info(`AKS agent pool ${name} in the simulator: deleted`);
+      }
       const arm = (await sim.armRequests()).filter((r) => r.method !== 'GET');
-      for (const r of arm.slice(s.arm)) d.info(`ARM ${r.method} ${r.path.replace(/^.*\/managedClusters\//, '…/managedClusters/')} → ${r.status}`);
+      for (const r of arm.slice(s.arm)) d.info(`ARM ${r.method} ${r.path.replace(/^.*\/managedClusters\//, '…/managedClusters/').replace(/\?.*$/, '')} → ${r.status}`);
       s.arm = Math.max(s.arm, arm.length);
     }
-    for (const n of (await this.#kube.list(Resources.Node, { labelSelector: `kaito.sh/workspace=${workspace}` })) as Array<KubeObject & V1Node>) {
+    for (const n of (await this.#kube.list(Resources.Node, { labelSelector: 'kaito.sh/workspace' })) as Array<KubeObject & V1Node>) {
       const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
       if (ready && !s.nodes.has(n.metadata.name)) {
         s.nodes.add(n.metadata.name);
@@ -363,7 +377,7 @@ export class Demo {
     await this.#until(
       'the NodeClaim, the agent pool and the Node, then the Job’s pod running on it',
       async () => {
-        await this.#observe(SEED_TUNING_NAME);
+        await this.#observe();
         const ws = await this.#workspace(SEED_TUNING_NAME);
         this.#failIfFailed(ws);
         const running = [...this.#seen.pods.values()].some((p) => p.startsWith('Running'));
@@ -383,7 +397,7 @@ export class Demo {
     const ws = await this.#until(
       'the trainer: steps and loss from the Workspace’s status.tuning, then the push',
       async () => {
-        await this.#observe(SEED_TUNING_NAME);
+        await this.#observe();
         const w = await this.#workspace(SEED_TUNING_NAME);
         const t = w.status?.tuning;
         if (t !== undefined) {
