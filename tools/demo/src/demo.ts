@@ -23,6 +23,7 @@ import { type KubeClient, type KubeObject, Resources } from '@kaito-ts/controlle
 import {
   claimNodes,
   conditionOf,
+  cpuInferenceImages,
   dollyRows,
   kubectl,
   kubectlApply,
@@ -35,12 +36,14 @@ import {
   SEED_TUNING_NAME,
   SEED_TUNING_YAML,
   serveDatasets,
+  serviceEndpoint,
   startArmSimulatorProcess,
   startGpuProvisionerProcess,
   startProcessKubeletProcess,
   startRegistry,
   startWorkspaceControllerProcess,
   testKube,
+  trainerPython,
   tuningManifest,
   tuningRunnerImage,
   type DataServer,
@@ -223,10 +226,15 @@ export class Demo {
     d.info(`ConfigMap lora-params-template: Kaito's lora template pointed at that model, ${this.#o.steps} steps, float32 for the CPU`);
 
     d.waitFor('the process kubelet that runs the GPU nodes’ pods as local processes');
+    // A previous run's training work folders go; its kubelet folder stays, so this kubelet's
+    // start sweeps any pod process a killed run left (the kubelet keeps their pid files there).
+    rmSync(join(this.#o.stateDir, 'tuning'), { recursive: true, force: true });
     const kubelet = await startProcessKubeletProcess({
       name: KUBELET_NAME,
       logName: 'process-kubelet',
-      images: [tuningRunnerImage(join(this.#o.stateDir, 'tuning'))],
+      // The tuning-runner "image", and Kaito's inference and skopeo images as the CPU stand-ins
+      // (serving the tiny model the adapter was trained on).
+      images: [tuningRunnerImage(join(this.#o.stateDir, 'tuning')), ...cpuInferenceImages({ trainerPython: trainerPython(), model })],
       dir: join(this.#o.stateDir, 'kubelet'),
     });
     this.#r.kubelet = kubelet;
@@ -239,7 +247,14 @@ export class Demo {
         nodeApi: 'nodeclaim',
         namespaces: [NAMESPACE],
         logName: 'workspace-controller',
-        extraArgs: ['--tuning-allow-loopback-inputs=true', `--tuning-insecure-registry=${registry.host}`, `--tuning-pod-annotation=${RUN_AS_PROCESS_ANNOTATION}=${KUBELET_NAME}`],
+        // Loopback dataset URLs and a plain-HTTP registry are this machine's; the pod annotations
+        // make the demo's process kubelet (and only it) run the tuning and inference pods.
+        extraArgs: [
+          '--tuning-allow-loopback-inputs=true',
+          `--tuning-insecure-registry=${registry.host}`,
+          `--tuning-pod-annotation=${RUN_AS_PROCESS_ANNOTATION}=${KUBELET_NAME}`,
+          `--inference-pod-annotation=${RUN_AS_PROCESS_ANNOTATION}=${KUBELET_NAME}`,
+        ],
       }),
       startGpuProvisionerProcess({ api: 'nodeclaim', simulator: sim, workspaceNamespace: NAMESPACE, logName: 'gpu-provisioner' }),
     ]);
@@ -444,8 +459,57 @@ export class Demo {
   // ---- phase 6 ----------------------------------------------------------------------------
 
   async #serving(): Promise<string | undefined> {
-    this.#d.info('serving: not available yet');
-    return undefined;
+    const d = this.#d;
+    const registry = this.#r.registry;
+    if (registry === undefined) throw new Error('phase 1 did not finish');
+    const image = `${registry.host}/${ADAPTER_REPOSITORY}@${this.result.digest}`;
+    const manifest = inferenceManifest(image);
+    d.info('an inference Workspace serving the preset with the tuned adapter (the pushed image, by digest):');
+    d.block(manifest);
+    d.info('said plainly: the inference image (vLLM, which needs a GPU) runs here as a small CPU server — transformers, the tiny model plus the pulled adapter — that answers the same endpoints; a random model’s answers are not meaningful text.');
+    d.waitFor('kubectl apply');
+    const out = await kubectlApply(manifest);
+    d.info(`$ kubectl apply -f workspace-phi-3-tuned.yaml\n    ${out.trim()}`);
+    const t0 = Date.now();
+    await this.#until(
+      'a GPU node, the adapter pulled by the puller init container, the server Ready (WORKSPACEREADY True)',
+      async () => {
+        await this.#observe();
+        const ws = await this.#workspace(INFERENCE_NAME);
+        const inference = conditionOf(ws, ConditionType.InferenceReady);
+        if (inference?.status === 'False' && ['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'OOMKilled'].includes(inference.reason ?? '')) {
+          throw new DemoFailure(`the inference Workspace is not ready: ${inference.reason ?? ''}: ${inference.message ?? ''}`, { log: this.#containerLogs() });
+        }
+        return conditionOf(ws, ConditionType.WorkspaceReady)?.status === 'True' ? ws : undefined;
+      },
+      { timeoutMs: 420_000, intervalMs: 1000, log: this.#containerLogs() },
+    );
+    d.info(`WORKSPACEREADY True in ${seconds(Date.now() - t0)}`);
+
+    const base = await this.#until('the Service’s endpoint', async () => serviceEndpoint(this.#kube, INFERENCE_NAME, NAMESPACE), { timeoutMs: 30_000 });
+    d.info(`Service ${INFERENCE_NAME} port 80 → the pod's port 5000, reached at ${base} (no kube-proxy here: the process kubelet runs the pod on this machine's network)`);
+
+    // The seed's last step: POST /chat with {"prompt": …}.
+    d.waitFor('the answer to the seed’s request');
+    const chatBody = { prompt: QUESTION };
+    d.info(`$ curl -s -X POST ${base}/chat -H "Content-Type: application/json" -d '${JSON.stringify(chatBody)}'`);
+    const chat = await postJson(`${base}/chat`, chatBody);
+    d.block(JSON.stringify(chat));
+    this.result.answers.chat = chatAnswer(chat);
+    d.info(`answer (POST /chat, the seed's request): ${oneLine(this.result.answers.chat)}`);
+
+    d.waitFor('the answer to an OpenAI chat/completions request');
+    const models = (await getJson(`${base}/v1/models`)) as { data?: Array<{ id?: string }> };
+    const model = models.data?.[0]?.id ?? 'phi-3-mini-128k-instruct';
+    const completionsBody = { model, messages: [{ role: 'user', content: QUESTION }], max_tokens: 24 };
+    d.info(`$ curl -s ${base}/v1/chat/completions -H "Content-Type: application/json" -d '${JSON.stringify(completionsBody)}'`);
+    const completion = (await postJson(`${base}/v1/chat/completions`, completionsBody)) as { choices?: Array<{ message?: { content?: string } }> };
+    this.result.answers.completions = completion.choices?.[0]?.message?.content ?? '';
+    d.info(`answer (POST /v1/chat/completions): ${oneLine(this.result.answers.completions)}`);
+    if (this.result.answers.chat.trim() === '' || this.result.answers.completions.trim() === '') {
+      throw new DemoFailure('an endpoint answered with empty text', { log: this.#containerLogs() });
+    }
+    return `both endpoints answered (model ${model})`;
   }
 
   // ---- --keep and phase 7 -------------------------------------------------------------------
@@ -516,3 +580,54 @@ export class Demo {
 
 /** The inference Workspace of phase 6. */
 export const INFERENCE_NAME = 'workspace-phi-3-tuned';
+/** What the demo asks (the seed's curl has a placeholder). */
+const QUESTION = 'What is Kubernetes?';
+
+/** The seed's inference Workspace shape (v1alpha1, fields at the top level) with the tuned adapter. */
+export function inferenceManifest(image: string): string {
+  return [
+    'apiVersion: kaito.sh/v1alpha1',
+    'kind: Workspace',
+    'metadata:',
+    `  name: ${INFERENCE_NAME}`,
+    'resource:',
+    '  instanceType: "Standard_NC6s_v3"',
+    '  labelSelector:',
+    '    matchLabels:',
+    '      apps: phi-3-tuned',
+    'inference:',
+    '  preset:',
+    '    name: phi-3-mini-128k-instruct',
+    '  adapters:',
+    '    - source:',
+    '        name: tuned-phi-3',
+    `        image: "${image}"`,
+    '        imagePullSecrets:',
+    `          - ${PUSH_SECRET}`,
+    '',
+  ].join('\n');
+}
+
+/** The text of a `/chat` answer: Kaito's transformers runtime answers `{"Result": "…"}`. */
+function chatAnswer(body: unknown): string {
+  const b = body as { Result?: unknown; result?: unknown; text?: unknown } | undefined;
+  const text = b?.Result ?? b?.result ?? b?.text;
+  return typeof text === 'string' ? text : JSON.stringify(body);
+}
+
+const oneLine = (s: string): string => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
+
+async function getJson(url: string): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
+  if (!res.ok) throw new DemoFailure(`GET ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
+
+async function postJson(url: string, body: unknown): Promise<unknown> {
+  // A CPU generation with a cold model can take a while on a loaded machine.
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000) });
+  const text = await res.text();
+  if (!res.ok) throw new DemoFailure(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
