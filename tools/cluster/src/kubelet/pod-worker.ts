@@ -280,7 +280,8 @@ export class PodWorker {
     const termFile = join(dir, 'termination-log');
     writeFileSync(termFile, '');
     const script = join(dir, 'start.sh');
-    const allMounts = [...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
+    // The image's files first: a volume mounted at the same path lands on top of them, as in a pod.
+    const allMounts = [...cmd.files, ...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
     const logFile = containerLogFile(this.#d.dirs, this.pod, c.name, r.restartCount);
     const startedAt = now();
     let proc: StartedProcess;
