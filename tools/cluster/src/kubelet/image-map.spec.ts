@@ -84,4 +84,18 @@ describe('image mapping', () => {
     const def = loadImageMap();
     expect(containerCommand(def, { image: 'ghcr.io/kaito-project/kaito-ts/tuning-runner:0.1.0' }).argv.join(' ')).toMatch(/^node .*apps\/tuning-runner\/dist\/main\.js$/);
   });
+
+  it("maps Kaito's inference image to the CPU stand-in's files and PATH, and the skopeo image to a host image with skopeo first on its PATH", () => {
+    const def = loadImageMap();
+    const inference = containerCommand(def, { image: 'mcr.microsoft.com/aks/kaito/kaito-base:0.5.0', command: ['python3', '/workspace/vllm/inference_api.py'], args: ['--model=m'] });
+    expect(inference.argv).toEqual(['python3', '/workspace/vllm/inference_api.py', '--model=m']);
+    expect(inference.files.map((f) => [f.target, f.source.replace(/^.*\/tools\//, 'tools/')])).toEqual([
+      ['/workspace/vllm', 'tools/cluster/images/kaito-base/vllm'],
+      ['/workspace/tfs', 'tools/cluster/images/kaito-base/tfs'],
+    ]);
+    expect(inference.env['PATH']).toMatch(/^\/.*\/tools\/cluster\/images\/kaito-base\/bin:\$\(PATH\)$/);
+    const puller = containerCommand(def, { image: 'mcr.microsoft.com/aks/skopeo:1.14.4-6', command: ['/bin/sh', '-c', 'skopeo copy …'] });
+    expect(puller.argv).toEqual(['/bin/sh', '-c', 'skopeo copy …']);
+    expect(puller.env['PATH']).toMatch(/^\/.*\/tools\/cluster\/images\/skopeo\/bin:\$\(PATH\)$/);
+  });
 });

@@ -20,7 +20,10 @@ export interface ImageEntry {
   readonly command?: readonly string[];
   /** The image's CMD. */
   readonly args?: readonly string[];
-  /** The image's ENV. A relative entry of `PATH` that exists under the repository is made absolute. */
+  /**
+   * The image's ENV. Values may refer to the kubelet's own variables as `$(NAME)` (e.g.
+   * `PATH: "bin:$(PATH)"`); a relative entry of `PATH` that exists under the repository is made absolute.
+   */
   readonly env?: Readonly<Record<string, string>>;
   readonly workingDir?: string;
   /** The image's files: absolute container path → path on this machine (made absolute), mounted read-only. */

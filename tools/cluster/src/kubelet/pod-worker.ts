@@ -261,7 +261,8 @@ export class PodWorker {
           container: c,
           lookup: this.#d.lookup,
           nodeAllocatable: this.#d.nodeAllocatable,
-          base: { ...this.#d.baseEnv, ...cmd.env },
+          // The image's ENV may build on the kubelet's, as a Dockerfile's ENV PATH=/x:$PATH does: $(PATH).
+          base: { ...this.#d.baseEnv, ...Object.fromEntries(Object.entries(cmd.env).map(([k, v]) => [k, expand(v, this.#d.baseEnv)])) },
         });
         return { cmd, env, mounts: containerMounts(c, volumes) };
       },
