@@ -124,6 +124,7 @@ class Engine:
         elif found:
             self.model = self._load_adapters(base, found, env, args.combination_type)
         self.model.eval()
+        self.suppressed = self._unreadable_tokens() if self.stands_in else []
         log(
             "info",
             "model loaded",
@@ -133,6 +134,22 @@ class Engine:
             stands_in_for=self.requested_model if self.stands_in else None,
             adapters=[{"name": a.name, "path": a.path, "weight": a.weight, "loraTensors": a.lora_tensors} for a in self.adapters],
         )
+
+    def _unreadable_tokens(self):
+        """Token ids a random model would print as mojibake: lone UTF-8 bytes, control characters,
+        and special tokens other than end-of-sequence. Suppressed for the stand-in model only (its
+        answers are random either way; this keeps them readable), never for a real one."""
+        out = []
+        for i in range(len(self.tokenizer)):
+            if i == self.tokenizer.eos_token_id:
+                continue
+            if i in self.tokenizer.all_special_ids:
+                out.append(i)
+                continue
+            text = self.tokenizer.decode([i])
+            if "\ufffd" in text or not all(c.isprintable() or c in " \n" for c in text):
+                out.append(i)
+        return out
 
     def _load_adapters(self, base, found, env, combination_type):
         from peft import PeftModel
@@ -225,6 +242,8 @@ class Engine:
         # synced_gpus=False: one CPU process; left unset, transformers imports torch.distributed.fsdp
         # to find out, which Debian's torch 1.13 cannot import on Python 3.11
         kwargs = {"max_new_tokens": max_new_tokens, "do_sample": sample, "synced_gpus": False, "pad_token_id": self.tokenizer.pad_token_id, "eos_token_id": self.tokenizer.eos_token_id}
+        if self.suppressed:
+            kwargs["suppress_tokens"] = self.suppressed
         if sample:
             kwargs.update(temperature=float(temperature), top_p=float(top_p if top_p is not None else 1.0))
             if top_k:
