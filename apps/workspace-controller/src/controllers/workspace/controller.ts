@@ -88,6 +88,8 @@ export interface WorkspaceControllerOptions {
   readonly provisioning?: ProvisioningMode;
   /** Image of the adapter pullers (default Kaito's skopeo image). */
   readonly pullerImage?: string;
+  /** Extra annotations on the inference pods of preset Workspaces (`--inference-pod-annotation`). */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
   readonly now?: () => Date;
 }
 
@@ -181,6 +183,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
       ...placement,
       ...(options.registry !== undefined ? { registry: options.registry } : {}),
       ...(options.pullerImage !== undefined ? { pullerImage: options.pullerImage } : {}),
+      ...(options.podAnnotations !== undefined ? { podAnnotations: options.podAnnotations } : {}),
     });
   }
 
