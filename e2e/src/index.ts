@@ -15,7 +15,8 @@ export { conditionOf, createNamespace, deleteNamespace, leftovers, nodeRequestsO
 export { applyInferenceWorkspace, deleteAndExpectNothingLeft, inferenceWorkspaceManifest, removeAllWorkspaces, waitForReady, waitForReason, type InferenceWorkspaceSpec } from './harness/workspace.js';
 export { kubeconfigPath, logDir, repoRoot, runId } from './harness/repo.js';
 export { chartIdentity, refusedLines, releaseChartIdentities, type ChartIdentity, type ChartIdentityOptions, type ChartName } from './harness/chart-identity.js';
-export { claimNodes, PROCESS_KUBELET_LABEL, RUN_AS_PROCESS_ANNOTATION, startProcessKubeletProcess, type ImageEntry, type ProcessKubelet, type ProcessKubeletProcessOptions } from './harness/process-kubelet.js';
+export { claimNodes, cpuInferenceImages, PROCESS_KUBELET_LABEL, RUN_AS_PROCESS_ANNOTATION, startProcessKubeletProcess, type ImageEntry, type ProcessKubelet, type ProcessKubeletProcessOptions } from './harness/process-kubelet.js';
 export { startRegistry, type Registry } from './harness/registry.js';
 export { dollyRows, scratch, serveDatasets, trainerPython, writeChatJsonl, writeDollyParquet, writeTinyModel, type ChatMessage, type DataServer } from './harness/tuning-inputs.js';
 export { loraTemplate, SEED_TUNING_NAME, SEED_TUNING_YAML, tuningManifest, tuningRunnerImage, type TuningRewrites } from './harness/seed-tuning.js';
+export { HOST_PORTS_ANNOTATION, serviceEndpoint } from './harness/endpoint.js';

@@ -494,9 +494,10 @@ export class Demo {
     const chatBody = { prompt: QUESTION };
     d.info(`$ curl -s -X POST ${base}/chat -H "Content-Type: application/json" -d '${JSON.stringify(chatBody)}'`);
     const chat = await postJson(`${base}/chat`, chatBody);
-    d.block(JSON.stringify(chat));
     this.result.answers.chat = chatAnswer(chat);
     d.info(`answer (POST /chat, the seed's request): ${oneLine(this.result.answers.chat)}`);
+    const note = standinNote(chat);
+    if (note !== '') d.info(`  (${note})`);
 
     d.waitFor('the answer to an OpenAI chat/completions request');
     const models = (await getJson(`${base}/v1/models`)) as { data?: Array<{ id?: string }> };
@@ -610,9 +611,16 @@ export function inferenceManifest(image: string): string {
 
 /** The text of a `/chat` answer: Kaito's transformers runtime answers `{"Result": "…"}`. */
 function chatAnswer(body: unknown): string {
-  const b = body as { Result?: unknown; result?: unknown; text?: unknown } | undefined;
-  const text = b?.Result ?? b?.result ?? b?.text;
-  return typeof text === 'string' ? text : JSON.stringify(body);
+  const text = (body as { Result?: unknown } | undefined)?.Result;
+  return typeof text === 'string' ? text : '';
+}
+
+/** The CPU stand-in's note on an answer (`kaito_ts`): what it is and the adapters it loaded. */
+function standinNote(body: unknown): string {
+  const n = (body as { kaito_ts?: { standin?: unknown; adapters?: unknown } } | undefined)?.kaito_ts;
+  if (n === undefined) return '';
+  const adapters = Array.isArray(n.adapters) ? n.adapters.map(String).join(', ') : '';
+  return `${typeof n.standin === 'string' ? n.standin : 'the CPU stand-in'}${adapters !== '' ? `; adapters loaded: ${adapters}` : ''}`;
 }
 
 const oneLine = (s: string): string => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
