@@ -17,7 +17,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ConditionType, type Workspace } from '@kaito-ts/api';
+import { ConditionType, Reason, type Workspace } from '@kaito-ts/api';
 import { clusterPaths, down, installRepoCrds, loadKubeConfig, status as clusterStatus, up } from '@kaito-ts/cluster';
 import { type KubeClient, type KubeObject, Resources } from '@kaito-ts/controller-runtime';
 import {
@@ -169,7 +169,7 @@ export class Demo {
     d.waitFor('the control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok');
     const t0 = Date.now();
     this.#r.clusterUp = true;
-    const cluster = await up({ name: this.#o.cluster, log: (line) => d.waitFor(line.replace(/^cluster: /, '')) });
+    const cluster = await up({ name: this.#o.cluster, log: (line) => d.info(line) });
     process.env['KUBECONFIG'] = cluster.state.kubeconfig;
     const crds = await installRepoCrds(loadKubeConfig(cluster.state.kubeconfig));
     d.info(`control plane ${this.#o.cluster} up at ${cluster.state.server} in ${seconds(Date.now() - t0)}; CRDs: ${crds.join(', ')}`);
@@ -477,7 +477,8 @@ export class Demo {
         await this.#observe();
         const ws = await this.#workspace(INFERENCE_NAME);
         const inference = conditionOf(ws, ConditionType.InferenceReady);
-        if (inference?.status === 'False' && ['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'OOMKilled'].includes(inference.reason ?? '')) {
+        const hopeless: readonly string[] = [Reason.ContainerCrashLoopBackOff, Reason.ContainerOOMKilled, Reason.ImagePullBackOff];
+        if (inference?.status === 'False' && hopeless.includes(inference.reason ?? '')) {
           throw new DemoFailure(`the inference Workspace is not ready: ${inference.reason ?? ''}: ${inference.message ?? ''}`, { log: this.#containerLogs() });
         }
         return conditionOf(ws, ConditionType.WorkspaceReady)?.status === 'True' ? ws : undefined;
