@@ -172,7 +172,8 @@ export class Demo {
     const cluster = await up({ name: this.#o.cluster, log: (line) => d.info(line) });
     process.env['KUBECONFIG'] = cluster.state.kubeconfig;
     const crds = await installRepoCrds(loadKubeConfig(cluster.state.kubeconfig));
-    d.info(`control plane ${this.#o.cluster} up at ${cluster.state.server} in ${seconds(Date.now() - t0)}; CRDs: ${crds.join(', ')}`);
+    const controlPlane = seconds(Date.now() - t0);
+    d.info(`control plane ${this.#o.cluster} up at ${cluster.state.server} in ${controlPlane}; CRDs: ${crds.join(', ')}`);
     this.#r.kube = testKube('kaito-ts-demo');
     throwIfAborted(this.#o.signal);
 
@@ -190,7 +191,7 @@ export class Demo {
     d.info(`ARM + Entra simulator at ${sim.endpoint.url} (subscription ${sim.endpoint.subscriptionId}, AKS cluster ${sim.endpoint.clusterName} in ${sim.endpoint.location}); its agent pools become Nodes of the control plane`);
     d.info(`registry ${registry.host} (Debian's docker-registry, htpasswd user "${PUSH_USER}"), standing in for ACR`);
     d.info(`dataset server ${data.url(DATASET_FILE)}: a dolly-style parquet (24 rows, the schema of philschmid/dolly-15k-oai-style), standing in for Hugging Face`);
-    return `${seconds(Date.now() - t0)} for the control plane`;
+    return `the control plane took ${controlPlane}`;
   }
 
   /** The dataset (generated once, then reused from the state folder) behind a local HTTP server. */
@@ -388,7 +389,6 @@ export class Demo {
   }
 
   async #provisioning(): Promise<string> {
-    const t0 = Date.now();
     await this.#until(
       'the NodeClaim, the agent pool and the Node, then the Job’s pod running on it',
       async () => {
@@ -400,7 +400,7 @@ export class Demo {
       },
       { timeoutMs: 180_000, intervalMs: 1000, log: this.#log('gpu-provisioner') },
     );
-    return `node up and the Job running in ${seconds(Date.now() - t0)}`;
+    return 'the node joined and the Job’s pod runs on it';
   }
 
   // ---- phase 5 ----------------------------------------------------------------------------
@@ -445,8 +445,8 @@ export class Demo {
     if (pulled.status !== 200 || actual !== digest) {
       throw new DemoFailure(`pulling ${ADAPTER_REPOSITORY}@${digest} back gave HTTP ${pulled.status} and content ${actual}`);
     }
-    const layers = (JSON.parse(pulled.body) as { layers?: Array<{ size?: number; annotations?: Record<string, string> }> }).layers ?? [];
-    d.info(`pulled back by digest and verified (sha256 of the manifest = ${digest}); layers: ${layers.map((l) => `${l.annotations?.['org.opencontainers.image.title'] ?? 'layer'} (${l.size ?? 0} B)`).join(', ')}`);
+    const layers = (JSON.parse(pulled.body) as { layers?: Array<{ size?: number; mediaType?: string }> }).layers ?? [];
+    d.info(`pulled back by digest and verified (sha256 of the manifest = ${digest}); ${layers.length} layer(s): ${layers.map((l) => `${l.mediaType ?? '?'}, ${l.size ?? 0} B`).join('; ')}`);
     d.info(`WORKSPACEREADY is True: the seed’s “the model was deployed successfully”; the NodeClaim is released now that the Job is done (ResourceReady ${conditionOf(ws, ConditionType.ResourceReady)?.reason ?? '?'})`);
     return `digest ${digest.slice(0, 19)}…`;
   }
