@@ -85,7 +85,7 @@ describe('the demo (npm run demo)', () => {
   });
 
   it('applies the seed’s tuning Workspace with only the stated rewrites, saying why qlora became lora', () => {
-    expect(run.output).toMatch(/^ {4}- {2}method: qlora\n {4}\+ {2}method: lora$/m);
+    expect(run.output).toMatch(/^ {4}- +method: qlora\n {4}\+ +method: lora$/m);
     expect(run.output).toContain('QLoRA loads the model in 4 bit with bitsandbytes, which needs a CUDA GPU');
     expect(run.output).toMatch(/tiny randomly initialised .* standing in for phi-3-mini-128k-instruct's weights/);
     expect(run.output).toMatch(/workspace\.kaito\.sh\/workspace-tuning-phi-3 created/);
