@@ -14,8 +14,10 @@
  * - the inference image is a small CPU server (transformers) standing in for the vLLM image,
  *   which needs a GPU.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConditionType, Reason, type Workspace } from '@kaito-ts/api';
 import { clusterPaths, down, installRepoCrds, loadKubeConfig, status as clusterStatus, up } from '@kaito-ts/cluster';
@@ -55,7 +57,7 @@ import {
 } from '@kaito-ts/e2e';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import { type Display, lineDiff, seconds } from './display.js';
-import { ProcessRecord, stopRecordedProcesses } from './previous-run.js';
+import { commandLine, ProcessRecord, stopRecordedProcesses } from './previous-run.js';
 import { DemoFailure, Interrupted, pause, throwIfAborted, until } from './wait.js';
 
 export const PHASES = 7;
@@ -161,6 +163,8 @@ export class Demo {
       await down({ name: this.#o.cluster, log: () => undefined });
       d.info(`removed the cluster ${this.#o.cluster} a previous run left`);
     }
+    // A pod process of a killed run may hold the port still: phase 2's kubelet sweeps those.
+    await this.#checkInferencePort({ exceptOurPods: true });
     rmSync(this.#logs, { recursive: true, force: true });
     mkdirSync(this.#logs, { recursive: true });
     // The harness (shared with the e2e tier) reads these two.
@@ -451,9 +455,24 @@ export class Demo {
     return `digest ${digest.slice(0, 19)}…`;
   }
 
-  /** Where the tuning pod's output is: the kubelet's container logs (copied into the log folder at clean-up). */
+  /** Where the pods' output is once the run ended: the kubelet's container logs, copied at clean-up. */
   #containerLogs(): string {
-    return this.#r.kubelet !== undefined ? join(this.#r.kubelet.dir, 'logs') : this.#logs;
+    return join(this.#logs, 'pods');
+  }
+
+  /**
+   * Fails at once, naming the holder, when the inference port is taken: the inference pod of
+   * phase 6 listens on it, as Kaito's inference container does, and the process kubelet runs
+   * pods on this machine's network, so the pod would only crash-loop minutes later.
+   */
+  async #checkInferencePort(o: { exceptOurPods?: boolean } = {}): Promise<void> {
+    const holder = await portHolder(INFERENCE_PORT);
+    if (holder === undefined) return;
+    const ours = holder.environ.includes(`${KUBELET_MARKER_ENV}=${join(this.#o.stateDir, 'kubelet')}`);
+    if (o.exceptOurPods === true && ours) return;
+    throw new DemoFailure(
+      `127.0.0.1:${INFERENCE_PORT} is in use (${holder.text}); the inference pod of phase 6 listens there, as Kaito's inference container does, and the local cluster's pods share this machine's network: stop that process (or let it finish) and run the demo again`,
+    );
   }
 
   // ---- phase 6 ----------------------------------------------------------------------------
@@ -462,6 +481,7 @@ export class Demo {
     const d = this.#d;
     const registry = this.#r.registry;
     if (registry === undefined) throw new Error('phase 1 did not finish');
+    await this.#checkInferencePort();
     const image = `${registry.host}/${ADAPTER_REPOSITORY}@${this.result.digest}`;
     const manifest = inferenceManifest(image);
     d.info('an inference Workspace serving the preset with the tuned adapter (the pushed image, by digest):');
@@ -582,6 +602,36 @@ export class Demo {
 
 /** The inference Workspace of phase 6. */
 export const INFERENCE_NAME = 'workspace-phi-3-tuned';
+/** Kaito's inference container port (the Service's targetPort). */
+const INFERENCE_PORT = 5000;
+
+/**
+ * The variable the process kubelet gives every container process (its folder): tools/cluster's
+ * MARKER_ENV, not exported by it, so restated here.
+ */
+const KUBELET_MARKER_ENV = 'KAITO_TS_PROCESS_KUBELET';
+
+/** Undefined when nothing listens on 127.0.0.1:`port`; else who does, as `ss` names it, and its environment. */
+export async function portHolder(port: number): Promise<{ text: string; environ: string } | undefined> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  if (free) return undefined;
+  const ss = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const user = /users:\(\("([^"]+)",pid=(\d+)/.exec(ss.stdout ?? '');
+  if (user === null) return { text: 'another process', environ: '' };
+  const cmdline = commandLine(Number(user[2]));
+  let environ = '';
+  try {
+    environ = readFileSync(`/proc/${user[2]}/environ`, 'utf8');
+  } catch {
+    // Another user's process: not ours anyway.
+  }
+  return { text: `pid ${user[2]}: ${cmdline !== undefined && cmdline !== '' ? cmdline.slice(0, 160) : user[1]}`, environ };
+}
+
 /** What the demo asks (the seed's curl has a placeholder). */
 const QUESTION = 'What is Kubernetes?';
 
