@@ -545,6 +545,7 @@ export class Demo {
       '  kubectl get workspace',
       '  kubectl get nodeclaims,nodes,jobs,pods,statefulsets,services',
       `  kubectl get workspace ${SEED_TUNING_NAME} -o yaml`,
+      `  curl -s -X POST http://127.0.0.1:${INFERENCE_PORT}/chat -H "Content-Type: application/json" -d '{"prompt":"${QUESTION}"}'`,
       `Logs: ${this.#logs} (one file per process)${this.#r.kubelet !== undefined ? `; the pods' output: ${join(this.#r.kubelet.dir, 'logs')}` : ''}`,
       'Press Ctrl-C here to stop everything and remove the cluster.',
     ];
