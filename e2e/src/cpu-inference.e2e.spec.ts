@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { tuneAdapterImage, type TunedImage } from './harness/adapter-image.js';
 import { serviceEndpoint } from './harness/endpoint.js';
 import { startKwokProvisionerProcess } from './harness/kwok-provisioner.js';
-import { conditionOf, createNamespace, deleteNamespace, testKube, type TestKube, Workspaces } from './harness/kube.js';
+import { conditionOf, createNamespace, deleteNamespace, testKube, type TestKube } from './harness/kube.js';
 import { kubectlApply, workspaceTable } from './harness/kubectl.js';
 import type { ManagedProcess } from './harness/process.js';
 import { claimNodes, cpuInferenceImages, type ProcessKubelet, RUN_AS_PROCESS_ANNOTATION, startProcessKubeletProcess } from './harness/process-kubelet.js';
