@@ -20,12 +20,13 @@ import { ConditionType } from '@kaito-ts/api';
 import { type KubeClient, type KubeObject, Resources } from '@kaito-ts/controller-runtime';
 import { eventually } from '@kaito-ts/core/testing';
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tuneAdapterImage, type TunedImage } from './harness/adapter-image.js';
 import { serviceEndpoint } from './harness/endpoint.js';
 import { startKwokProvisionerProcess } from './harness/kwok-provisioner.js';
-import { conditionOf, createNamespace, deleteNamespace, testKube, type TestKube, Workspaces } from './harness/kube.js';
+import { conditionOf, createNamespace, deleteNamespace, testKube, type TestKube } from './harness/kube.js';
 import { kubectlApply, workspaceTable } from './harness/kubectl.js';
 import type { ManagedProcess } from './harness/process.js';
 import { claimNodes, cpuInferenceImages, type ProcessKubelet, RUN_AS_PROCESS_ANNOTATION, startProcessKubeletProcess } from './harness/process-kubelet.js';
@@ -54,6 +55,15 @@ interface Completion {
   readonly choices: readonly { readonly message: { readonly role: string; readonly content: string }; readonly finish_reason: string }[];
   readonly usage: { readonly completion_tokens: number };
   readonly kaito_ts: ChatAnswer['kaito_ts'];
+}
+
+/** The stand-in listens where the pod spec says, this machine's port 5000: say so at once when it is taken. */
+async function expectPortFree(port: number): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`port ${port} on 127.0.0.1 is in use (${err.message}): the inference pod's server listens there; stop what holds it (another inference pod or demo)`)));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
 }
 
 async function post<T>(url: string, body: unknown): Promise<T> {
@@ -86,6 +96,7 @@ describe('inference of a tuned adapter image on the CPU stand-in (process kubele
   beforeAll(async () => {
     k = testKube(`e2e-cpu-inference-${run}`);
     kube = k.kube;
+    await expectPortFree(5000);
     ns = await createNamespace(kube, 'e2e-cpu-inference');
     const model = join(files.dir, 'model');
     writeTinyModel(model);
@@ -127,6 +138,8 @@ describe('inference of a tuned adapter image on the CPU stand-in (process kubele
     await removeAllWorkspaces(kube, ns, 90_000).catch(() => undefined);
     await controller?.stop();
     await provisioner?.stop();
+    // The containers' own logs, next to the processes' (kept by the reporter when a test failed).
+    if (kubelet !== undefined && existsSync(join(kubelet.dir, 'logs'))) cpSync(join(kubelet.dir, 'logs'), join(logDir(), `cpu-inference-${run}-containers`), { recursive: true });
     await kubelet?.stop();
     await registry?.stop();
     await deleteNamespace(kube, ns);

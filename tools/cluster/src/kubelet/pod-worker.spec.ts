@@ -46,6 +46,16 @@ function worker(spec: Pod['spec'], images = 'images: [{ image: busybox }]'): { w
 const last = (s: Status[]): Status => s[s.length - 1] as Status;
 
 describe('PodWorker', () => {
+  it('passes env vars whose names are not shell identifiers (adapter strengths) on to the program', async () => {
+    const { w, statuses, pod } = worker({
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: 'busybox', command: ['env'], env: [{ name: 'tuned-phi-3', value: '0.5' }] }],
+    });
+    await w.start();
+    expect(last(statuses).phase).toBe('Succeeded');
+    expect(readFileSync(containerLogFile(kubeletDirs(dir), pod, 'main', 0), 'utf8').split('\n')).toContain('tuned-phi-3=0.5');
+  });
+
   it("shows the image's files at their container paths, read-only, beside the pod's volumes, with the image's ENV built on the kubelet's", async () => {
     const files = join(dir, 'image-files');
     const inImage = join(dir, 'container-root', 'app');

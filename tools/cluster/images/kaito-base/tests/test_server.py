@@ -208,3 +208,12 @@ def test_the_image_entrypoint_serves_until_sigterm(tiny_model, adapters, tmp_pat
 def test_the_accelerate_stand_in_refuses_more_than_one_process():
     r = subprocess.run([os.path.join(IMAGE, "bin", "accelerate"), "launch", "--num_processes=2", "x.py"], capture_output=True, text=True)
     assert r.returncode == 2 and "--num_processes=2 is not supported" in r.stderr
+
+
+def test_the_accelerate_stand_in_runs_the_script_with_the_adapters_strength_env(tmp_path):
+    script = tmp_path / "show.py"
+    script.write_text("import os, sys; print(os.environ.get('tuned-a'), sys.argv[1:])")
+    env = {**os.environ, "TRAINER_PYTHON": sys.executable, "tuned-a": "0.5"}
+    argv = [os.path.join(IMAGE, "bin", "accelerate"), "launch", "--num_processes=1", "--num_machines=1", "--machine_rank=0", "--gpu_ids=all", str(script), "--torch_dtype=float16"]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert (r.returncode, r.stdout.strip()) == (0, "0.5 ['--torch_dtype=float16']"), r.stderr
