@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConditionType, Reason, type Workspace } from '@kaito-ts/api';
@@ -71,7 +71,6 @@ const DATASET_FILE = 'train-00000-of-00001.parquet';
 
 export interface DemoOptions {
   readonly cluster: string;
-  readonly keep: boolean;
   /** Training steps (the tiny model needs few). */
   readonly steps: number;
   /** `<cache>/demo/<cluster>`: the process record, cached inputs, the kubelet folder, the logs. */
@@ -107,7 +106,6 @@ export class Demo {
   readonly #logs: string;
   readonly #r: Running = {};
   readonly result: DemoResult = { digest: '', image: '', answers: {} };
-  #password = '';
 
   constructor(o: DemoOptions) {
     this.#o = o;
@@ -129,7 +127,7 @@ export class Demo {
     return this.#r.kube.kube;
   }
 
-  /** Phases 1–6, then (after Ctrl-C, with --keep) nothing: `cleanUp` is the caller's phase 7. */
+  /** Phases 1–6. The caller then holds on with --keep (`holdUntilInterrupted`) and runs `cleanUp`, phase 7. */
   async run(): Promise<DemoResult> {
     await this.#phase(1, 'local cloud: control plane, ARM + Entra simulator, registry, dataset server', () => this.#localCloud());
     await this.#phase(2, 'operators: workspace-controller and gpu-provisioner as their charts’ ServiceAccounts', () => this.#operators());
@@ -183,10 +181,11 @@ export class Demo {
 
     d.waitFor('the ARM + Entra simulator, the registry and the dataset server');
     const inputs = join(this.#o.stateDir, 'inputs');
-    this.#password = createHash('sha256').update(`${Date.now()}-${Math.random()}`).digest('hex').slice(0, 24);
+    // A fresh password per run; only the push Secret holds it.
+    const password = randomBytes(18).toString('base64url');
     const [sim, registry, data] = await Promise.all([
       startArmSimulatorProcess({ logName: 'arm-simulator', createDelay: '2s' }),
-      startRegistry(PUSH_USER, this.#password),
+      startRegistry(PUSH_USER, password),
       this.#datasetServer(inputs),
     ]);
     Object.assign(this.#r, { sim, registry, data });

@@ -65,18 +65,17 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
 
   const stateDir = join(cacheRoot(), 'demo', values.cluster);
-  const demo = new Demo({ cluster: values.cluster, keep: values.keep, steps: values.steps, stateDir, display, signal: abort.signal });
+  const demo = new Demo({ cluster: values.cluster, steps: values.steps, stateDir, display, signal: abort.signal });
   display.line(`kaito-ts demo: the seed's tuning quick start on this machine — no cloud, no GPU, no Docker (cluster ${values.cluster}; logs in ${demo.logDir})`);
 
   let failure: { phase: string; reason: string; log: string | undefined } | undefined;
   let interrupted = false;
   try {
-    const result = await demo.run();
+    await demo.run();
     if (values.keep && !abort.signal.aborted) {
       for (const line of demo.exploreHelp()) display.line(line);
       await demo.holdUntilInterrupted();
     }
-    void result;
   } catch (err) {
     const phase = display.phase;
     const where = phase !== undefined ? `phase ${phase.number}/${PHASES} (${phase.title})` : 'start-up';
