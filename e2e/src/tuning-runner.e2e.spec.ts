@@ -6,18 +6,11 @@
  * adapter image to a local registry (Debian's docker-registry, htpasswd auth) with a real
  * `kubernetes.io/dockerconfigjson` push Secret.
  *
- * Said plainly: the model trained is the trainer's TINY model (`kaito_trainer.tiny`, random
- * weights), standing in for phi-3-mini-128k-instruct's weights, which cannot be downloaded here.
- * The namespace's `lora-params-template` (the chart installs it; the controller would create
- * Kaito's default) names that model and a few training steps.
- *
- * What differs from the seed's YAML, and why (nothing else does):
- * - the dataset URL → the local HTTP server (127.0.0.1: the controller runs with
- *   --tuning-allow-loopback-inputs; this run has no admission webhook, which refuses loopback);
- * - the output image and its push Secret's name → the local registry and a Secret that exists
- *   (the seed's `ACR_REGISTRY_SECRET_HERE` is a placeholder, not a valid Secret name);
- * - `method: qlora` → `lora`: QLoRA loads the model in 4 bit with bitsandbytes, which needs a CUDA
- *   GPU (the trainer refuses it on CPU), and this machine has none.
+ * The seed's YAML, its few rewrites (dataset URL, output image and Secret, qlora → lora: QLoRA
+ * needs a CUDA GPU) and the tiny model standing in for phi-3's weights are stated once, in
+ * harness/seed-tuning.ts, which the demo (tools/demo) shares. The namespace's
+ * `lora-params-template` (the chart installs it; the controller would create Kaito's default)
+ * names that model and a few training steps.
  *
  * Not covered here, as apps/workspace-controller/src/controllers/tuning/tuning.int.spec.ts covers
  * them: a URL to a private address and a missing push Secret (both refused before provisioning).
@@ -26,7 +19,6 @@ import { ConditionType, type Workspace } from '@kaito-ts/api';
 import { type KubeClient, type KubeObject, Resources } from '@kaito-ts/controller-runtime';
 import { eventually } from '@kaito-ts/core/testing';
 import { join } from 'node:path';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import { startKwokProvisionerProcess } from './harness/kwok-provisioner.js';
 import { conditionOf, createNamespace, deleteNamespace, nodeRequestsOf, testKube, type TestKube, Workspaces } from './harness/kube.js';
@@ -34,77 +26,13 @@ import { kubectl, kubectlApply } from './harness/kubectl.js';
 import type { ManagedProcess } from './harness/process.js';
 import { claimNodes, type ProcessKubelet, RUN_AS_PROCESS_ANNOTATION, startProcessKubeletProcess } from './harness/process-kubelet.js';
 import { type Registry, startRegistry } from './harness/registry.js';
-import { repoRoot, runId } from './harness/repo.js';
-import { type DataServer, dollyRows, scratch, serveDatasets, trainerPython, writeChatJsonl, writeDollyParquet, writeTinyModel } from './harness/tuning-inputs.js';
+import { runId } from './harness/repo.js';
+import { tuningManifest, loraTemplate, tuningRunnerImage } from './harness/seed-tuning.js';
+import { type DataServer, dollyRows, scratch, serveDatasets, writeChatJsonl, writeDollyParquet, writeTinyModel } from './harness/tuning-inputs.js';
 import { startWorkspaceControllerProcess } from './harness/workspace-controller.js';
 import { removeAllWorkspaces } from './harness/workspace.js';
 
-/**
- * The seed's example (its quick start: `examples/fine-tuning/kaito_workspace_tuning_phi_3.yaml`),
- * verbatim. The seed's prose around it, translated: "The status of the Workspace can be checked
- * with the following command. Once the WORKSPACEREADY column is True, the model was deployed
- * successfully."
- */
-const SEED_TUNING_YAML = `apiVersion: kaito.sh/v1alpha1
-kind: Workspace
-metadata:
-  name: workspace-tuning-phi-3
-resource:
-  instanceType: "Standard_NC6s_v3"
-  labelSelector:
-    matchLabels:
-      app: tuning-phi-3
-tuning:
-  preset:
-    name: phi-3-mini-128k-instruct
-  method: qlora
-  input:
-    urls:
-      - "https://huggingface.co/datasets/philschmid/dolly-15k-oai-style/resolve/main/data/train-00000-of-00001-54e3756291ca09c6.parquet?download=true"
-  output:
-    image: "ACR_REPO_HERE.azurecr.io/IMAGE_NAME_HERE:0.0.1" # Tuning Output ACR Path
-    imagePushSecret: ACR_REGISTRY_SECRET_HERE
-`;
-const SEED_URL = 'https://huggingface.co/datasets/philschmid/dolly-15k-oai-style/resolve/main/data/train-00000-of-00001-54e3756291ca09c6.parquet?download=true';
-
-/** The seed's YAML with only the documented replacements (see the file comment). */
-function tuningManifest(o: { name: string; url: string; image: string; pushSecret: string }): string {
-  const replaced = SEED_TUNING_YAML.replace('name: workspace-tuning-phi-3', `name: ${o.name}`)
-    .replace('method: qlora', 'method: lora')
-    .replace(`"${SEED_URL}"`, `"${o.url}"`)
-    .replace('"ACR_REPO_HERE.azurecr.io/IMAGE_NAME_HERE:0.0.1"', `"${o.image}"`)
-    .replace('imagePushSecret: ACR_REGISTRY_SECRET_HERE', `imagePushSecret: ${o.pushSecret}`);
-  return replaced;
-}
-
 const STEPS = 12;
-/** Kaito's lora template (the chart's lora-params-template), pointed at the tiny model, in float32 for the CPU. */
-const loraTemplate = (modelDir: string): string =>
-  [
-    'training_config:',
-    '  ModelConfig:',
-    `    pretrained_model_name_or_path: "${modelDir}"`,
-    '    torch_dtype: "float32"',
-    '    local_files_only: true',
-    '  QuantizationConfig:',
-    '    load_in_4bit: false',
-    '  LoraConfig:',
-    '    r: 4',
-    '    lora_alpha: 8',
-    '    lora_dropout: 0.0',
-    '    target_modules: ["q_proj", "v_proj"]',
-    '  TrainingArguments:',
-    '    output_dir: "/mnt/results"',
-    '    save_strategy: "no"',
-    `    max_steps: ${STEPS}`,
-    '    per_device_train_batch_size: 2',
-    '    learning_rate: 0.01',
-    '    logging_steps: 1',
-    '    max_length: 64',
-    '  DatasetConfig:',
-    '    shuffle_dataset: true',
-    '    train_test_split: 1',
-  ].join('\n');
 
 const USER = 'pusher';
 const PASSWORD = 'e2e-push-password';
@@ -184,31 +112,19 @@ describe('tuning with the real tuning-runner (the seed quick start)', () => {
     writeDollyParquet(parquet, rows);
     // Line 3's second message has a role the chat format does not know.
     writeChatJsonl(bad, rows.slice(0, 5).map((r, i) => (i === 2 ? [r[0]!, { role: 'bot', content: r[1]!.content }] : r)));
-    // The runner's rendered command is `tuning-runner` (the image's program): on this machine a
-    // shim on the "image's" PATH runs it from source, with the trainer venv's python. Containers
-    // here share the host's /tmp (the process kubelet has no image file systems), so the shim
-    // gives each pod the private work folder its own container's /tmp would be (HOSTNAME is the
-    // pod's name); without it, concurrent runs overwrite each other's dataset.jsonl.
-    const bin = join(files.dir, 'bin');
-    mkdirSync(bin);
-    const runner = join(repoRoot(), 'apps', 'tuning-runner', 'src', 'main.ts');
-    writeFileSync(
-      join(bin, 'tuning-runner'),
-      `#!/bin/sh\nexport WORK_DIR="${files.dir}/work-$HOSTNAME"\nexec "${process.execPath}" --conditions=@kaito-ts/source --import tsx "${runner}" "$@"\n`,
-    );
-    chmodSync(join(bin, 'tuning-runner'), 0o755);
+    // The tuning-runner "image": a shim that runs it from source (harness/seed-tuning.ts).
     [data, registry, kubelet] = await Promise.all([
       serveDatasets([parquet, bad]),
       startRegistry(USER, PASSWORD),
       startProcessKubeletProcess({
         name: kubeletName,
         logName: `tuning-${run}-process-kubelet`,
-        images: [{ image: '*tuning-runner', env: { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, TRAINER_PYTHON: trainerPython(), PYTHONUNBUFFERED: '1' } }],
+        images: [tuningRunnerImage(files.dir)],
       }),
       Promise.resolve(writeTinyModel(model)),
     ]);
     mark('inputs, registry and kubelet ready');
-    await kube.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'lora-params-template', namespace: ns }, data: { 'training_config.yaml': loraTemplate(model) } } as KubeObject);
+    await kube.create(Resources.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'lora-params-template', namespace: ns }, data: { 'training_config.yaml': loraTemplate(model, STEPS) } } as KubeObject);
     await kube.create(Resources.Secret, secret('registry-push', PASSWORD));
     await kube.create(Resources.Secret, secret('registry-push-wrong', 'not-the-password'));
     claim = claimNodes(kube, { namespace: ns, workspaces: new Set(['workspace-tuning-phi-3', 'tuning-wrong-password', 'tuning-bad-row']), kubelet: kubeletName });

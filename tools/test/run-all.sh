@@ -56,6 +56,8 @@ step build npx nx run-many -t build typecheck --output-style=static
 step tuning-deps bash apps/tuning-runner/scripts/setup-test-deps.sh
 step unit npx jest -c jest.config.cjs --json --outputFile="$results/unit.json"
 step python-tuning bash apps/tuning-runner/scripts/test-python.sh --junitxml="$PWD/$results/python-tuning.xml"
+# The CPU stand-in for Kaito's inference image (the process kubelet serves inference pods with it), same venv.
+step python-cpu-inference bash tools/cluster/images/kaito-base/test-python.sh --junitxml="$PWD/$results/python-cpu-inference.xml"
 # Integration tier: the real local control plane (tools/cluster). The first run on a machine
 # builds the Kubernetes binaries from the Go module proxy into ~/.cache/kaito-ts/bin (slow, once).
 step cluster-binaries bash tools/cluster/build-binaries.sh

@@ -37,6 +37,7 @@ describe('parseWorkspaceControllerSettings', () => {
       tuningInsecureRegistries: [],
       tuningPodAnnotations: {},
       tuningPreflightRecheckMs: 30_000,
+      inferencePodAnnotations: {},
     });
   });
 
@@ -57,6 +58,13 @@ describe('parseWorkspaceControllerSettings', () => {
       tuningInsecureRegistries: ['127.0.0.1:5000'],
       tuningKeepNodes: true,
     });
+  });
+
+  it('reads repeated inference pod annotations, and refuses one without a value', () => {
+    expect(settings(['--inference-pod-annotation=kaito-ts.dev/run-as-process=kubelet-a', '--inference-pod-annotation=a=b'])).toMatchObject({
+      inferencePodAnnotations: { 'kaito-ts.dev/run-as-process': 'kubelet-a', a: 'b' },
+    });
+    expect(() => settings(['--inference-pod-annotation=novalue'])).toThrow(/inference-pod-annotation/);
   });
 
   it('reads the webhook settings, flags and WORKSPACE_CONTROLLER_WEBHOOK_* variables', () => {

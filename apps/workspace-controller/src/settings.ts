@@ -53,6 +53,8 @@ export interface WorkspaceControllerSettings {
   readonly tuningPreflightRecheckMs: number;
   /** The image of the adapter pullers (skopeo with a shell and tar); absent: Kaito's. */
   readonly adapterPullerImage?: string;
+  /** Extra annotations on the pods of preset inference StatefulSets (the local cluster's process kubelet). */
+  readonly inferencePodAnnotations: Readonly<Record<string, string>>;
 }
 
 /** An https:// URL with a host: where the API server reaches a locally run webhook. */
@@ -245,6 +247,15 @@ export const SETTINGS = defineSettings({
     description: 'image of the init containers that pull image adapters: skopeo with a shell and tar (default mcr.microsoft.com/aks/skopeo:1.14.4-6)',
     example: 'myregistry.azurecr.io/skopeo:1.14.4-6',
     placeholder: 'IMAGE',
+  },
+  inferencePodAnnotations: {
+    flag: 'inference-pod-annotation',
+    env: envOf('inference-pod-annotations'),
+    kind: 'list',
+    codec: SettingCodecs.keyValues({ what: 'key=value' }),
+    description: 'extra annotations on the pods of preset inference StatefulSets (repeatable), e.g. kaito-ts.dev/run-as-process=true on the local cluster',
+    example: 'kaito-ts.dev/run-as-process=true',
+    placeholder: 'K=V',
   },
 });
 

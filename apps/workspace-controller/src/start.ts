@@ -114,6 +114,7 @@ export async function startWorkspaceController(settings: WorkspaceControllerSett
       provisioning: settings.provisioning,
       ...(settings.adapterPullerImage !== undefined ? { pullerImage: settings.adapterPullerImage } : {}),
       ...(settings.registry !== undefined ? { registry: settings.registry } : {}),
+      podAnnotations: settings.inferencePodAnnotations,
     }),
   );
   manager.add(

@@ -94,14 +94,27 @@ export function refusedLines(): string[] {
   return [...logs].flatMap((file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => REFUSED.test(l)).map((l) => `${file}: ${l.slice(0, 500)}`) : []));
 }
 
-// After each file's tests (registered here, so every spec that starts a process gets it without a
-// line of its own): fail loudly if a process was refused anything — the chart lacks a permission
-// the program needs — and remove the ClusterRoles and bindings, which outlive the namespaces.
-afterAll(async () => {
+/**
+ * Deletes the identities' cluster-scoped objects (ClusterRoles and bindings outlive namespaces)
+ * and the impersonating kubeconfigs; returns the lines of the identities' process logs that show a
+ * refused request (empty: every chart's RBAC was enough).
+ */
+export async function releaseChartIdentities(): Promise<string[]> {
   const refused = refusedLines();
   logs.clear();
   for (const yaml of applied.splice(0)) await kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], yaml);
   if (kubeconfigDir !== undefined) rmSync(kubeconfigDir, { recursive: true, force: true });
   kubeconfigDir = undefined;
-  if (refused.length > 0) throw new Error(`a process ran as its chart's ServiceAccount was refused (403), so the chart's RBAC lacks what it needs:\n${refused.join('\n')}`);
-});
+  return refused;
+}
+
+// After each file's tests (registered here, so every spec that starts a process gets it without a
+// line of its own): fail loudly if a process was refused anything — the chart lacks a permission
+// the program needs. Only under jest: the demo (tools/demo) imports this module as a program and
+// calls releaseChartIdentities itself.
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const refused = await releaseChartIdentities();
+    if (refused.length > 0) throw new Error(`a process ran as its chart's ServiceAccount was refused (403), so the chart's RBAC lacks what it needs:\n${refused.join('\n')}`);
+  });
+}

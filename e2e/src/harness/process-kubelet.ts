@@ -13,14 +13,14 @@
  * skips any pod with the annotation, and no kubelet serves it by annotation alone, so only the
  * node's owner runs it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@kaito-ts/controller-runtime';
 import { Resources } from '@kaito-ts/controller-runtime';
 import { NodeResource } from '@kaito-ts/karpenter';
 import { ManagedProcess } from './process.js';
-import { kubeconfigPath, logDir } from './repo.js';
+import { kubeconfigPath, logDir, repoRoot } from './repo.js';
 
 /** Must equal PROCESS_KUBELET_LABEL of tools/cluster (a process, not imported: the e2e tier drives it from outside). */
 export const PROCESS_KUBELET_LABEL = 'kaito-ts.dev/process-kubelet';
@@ -31,7 +31,28 @@ export const RUN_AS_PROCESS_ANNOTATION = 'kaito-ts.dev/run-as-process';
 export interface ImageEntry {
   readonly image: string;
   readonly command?: readonly string[];
+  /** `$(NAME)` is the kubelet's variable, e.g. `PATH: "/x/bin:$(PATH)"`. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The image's files: container path → path on this machine. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The map entries of the CPU inference stand-in (tools/cluster/images): Kaito's inference image
+ * (`kaito-base`, vLLM and transformers) and its skopeo image (the adapter pullers), as
+ * tools/cluster/kubelet-images.yaml has them, plus this machine's trainer venv and, when given, the
+ * model to serve in place of the preset's (e.g. the tiny model an adapter was trained on).
+ */
+export function cpuInferenceImages(o: { readonly trainerPython: string; readonly model?: string }): ImageEntry[] {
+  const images = join(repoRoot(), 'tools', 'cluster', 'images');
+  return [
+    {
+      image: '*/kaito-base',
+      files: { '/workspace/vllm': join(images, 'kaito-base', 'vllm'), '/workspace/tfs': join(images, 'kaito-base', 'tfs') },
+      env: { PATH: `${join(images, 'kaito-base', 'bin')}:$(PATH)`, TRAINER_PYTHON: o.trainerPython, ...(o.model !== undefined ? { KAITO_CPU_STANDIN_MODEL: o.model } : {}) },
+    },
+    { image: '*/skopeo', env: { PATH: `${join(images, 'skopeo', 'bin')}:$(PATH)` } },
+  ];
 }
 
 export interface ProcessKubelet {
@@ -42,8 +63,20 @@ export interface ProcessKubelet {
   stop(): Promise<void>;
 }
 
-export async function startProcessKubeletProcess(o: { readonly name: string; readonly logName: string; readonly images: readonly ImageEntry[] }): Promise<ProcessKubelet> {
-  const dir = mkdtempSync(join(tmpdir(), `e2e-kubelet-${o.name}-`));
+export interface ProcessKubeletProcessOptions {
+  readonly name: string;
+  readonly logName: string;
+  readonly images: readonly ImageEntry[];
+  /**
+   * Its folder (removed by `stop`). Default: a new temporary one. A fixed folder lets the next
+   * kubelet started there sweep the containers of one that crashed (the demo's second run).
+   */
+  readonly dir?: string;
+}
+
+export async function startProcessKubeletProcess(o: ProcessKubeletProcessOptions): Promise<ProcessKubelet> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), `e2e-kubelet-${o.name}-`));
+  mkdirSync(dir, { recursive: true });
   const images = join(dir, 'images.yaml');
   // JSON is YAML: the map is written as JSON.
   writeFileSync(images, JSON.stringify({ images: o.images }, null, 2));

@@ -32,7 +32,7 @@ export interface ProcessSpec {
  * sets it, having just built every project. Default `source`: tsx runs the TypeScript, so a local
  * run needs no build and never runs stale code.
  */
-function programArgs(script: string): string[] {
+export function programArgs(script: string): string[] {
   const root = repoRoot();
   if (process.env['KAITO_TS_E2E_PROGRAMS'] !== 'dist') {
     // One OS process: node with tsx as its loader. The tsx CLI would run the program in a child of

@@ -18,6 +18,8 @@ export interface Registry {
   readonly host: string;
   readonly username: string;
   readonly password: string;
+  /** The docker-registry process (the demo records it, to stop a crashed run's leftovers). */
+  readonly pid: number | undefined;
   /** The Secret's `.dockerconfigjson` for these credentials (or `password` instead). */
   dockerConfigJson(password?: string): string;
   /** The manifest of `repository@digest` (raw bytes' sha256 checked by the caller), or the HTTP status. */
@@ -73,6 +75,7 @@ export async function startRegistry(username: string, password: string): Promise
     host,
     username,
     password,
+    pid: child.pid,
     dockerConfigJson: (p = password) => JSON.stringify({ auths: { [host]: { auth: basic(p) } } }),
     async manifest(repository, reference) {
       const res = await fetch(`http://${host}/v2/${repository}/manifests/${reference}`, {

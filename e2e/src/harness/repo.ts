@@ -3,16 +3,11 @@
  * (tools/cluster's, shared with the integration tier) has started or reused the local cluster and
  * put its kubeconfig in KUBECONFIG.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from '@kaito-ts/cluster';
 
-/** The repository root: the nearest folder above this file holding nx.json. */
-export function repoRoot(start: string = __dirname): string {
-  for (let dir = resolve(start); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'nx.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no nx.json above ${start}`);
-  }
-}
+/** The repository root (tools/cluster's answer, which works from jest, tsx and dist alike). */
+export { repoRoot };
 
 /** The cluster's kubeconfig, as global setup left it. */
 export function kubeconfigPath(): string {

@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiextensionsV1Api, KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { requestJson } from './kube.js';
+import { kubeClientsFor, requestJson } from './kube.js';
+import { repoRoot } from './paths.js';
 
 export const FIELD_MANAGER = 'kaito-ts-cluster';
 
@@ -149,4 +150,20 @@ export async function waitForCrdsEstablished(
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/**
+ * Server-side applies every crds/*.yaml of the repository and waits until the CRDs are
+ * Established; returns their names (none when the folder is missing or empty). The test tiers'
+ * global setup and the demo install the CRDs this one way.
+ */
+export async function installRepoCrds(kc: KubeConfig, dir: string = join(repoRoot(), 'crds')): Promise<string[]> {
+  if (!existsSync(dir) || manifestFiles(dir).length === 0) return [];
+  await applyPath(kc, dir);
+  const names = manifestFiles(dir)
+    .flatMap((f) => parseYamlObjects(readFileSync(f, 'utf8')))
+    .filter((o) => o.kind === 'CustomResourceDefinition')
+    .map((o) => o.metadata?.name ?? '');
+  await waitForCrdsEstablished(kubeClientsFor(kc).apiext, names);
+  return names;
 }

@@ -55,6 +55,7 @@ export {
   applyObject,
   applyPath,
   applyYamlText,
+  installRepoCrds,
   manifestFiles,
   objectPath,
   parseYamlObjects,

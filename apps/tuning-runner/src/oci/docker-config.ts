@@ -31,8 +31,12 @@ function keysFor(registry: string): string[] {
 }
 
 /** Credentials for `registry` from `<dir>/config.json`, or undefined when it has none for that host. */
-export async function loadCredentials(dir: string, registry: string): Promise<Credentials | undefined> {
-  const path = join(dir, 'config.json');
+export function loadCredentials(dir: string, registry: string): Promise<Credentials | undefined> {
+  return loadCredentialsFile(join(dir, 'config.json'), registry);
+}
+
+/** Credentials for `registry` from a Docker config file (skopeo's `--authfile`); undefined when there is none. */
+export async function loadCredentialsFile(path: string, registry: string): Promise<Credentials | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { applyPath, manifestFiles, parseYamlObjects, waitForCrdsEstablished } from '../apply.js';
+import { installRepoCrds } from '../apply.js';
 import { down, runningCluster, up } from '../cluster.js';
-import { isReady, kubeClientsFor, loadKubeConfig } from '../kube.js';
+import { isReady, loadKubeConfig } from '../kube.js';
 import { ensureKubeletProcess } from '../kubelet/process.js';
 import { clusterPaths, defaultClusterName, repoRoot } from '../paths.js';
 
@@ -94,19 +92,8 @@ export async function teardown(): Promise<void> {
   delete process.env[STARTED_ENV];
 }
 
-/** Server-side applies every crds/*.yaml and waits until the CRDs are Established. */
+/** Installs crds/ (installRepoCrds) and says which. */
 async function installCrds(kubeconfig: string): Promise<void> {
-  const dir = join(repoRoot(), 'crds');
-  if (!existsSync(dir) || manifestFiles(dir).length === 0) {
-    log('no crds/*.yaml to install');
-    return;
-  }
-  const clients = kubeClientsFor(loadKubeConfig(kubeconfig));
-  await applyPath(clients.kc, dir);
-  const names = manifestFiles(dir)
-    .flatMap((f) => parseYamlObjects(readFileSync(f, 'utf8')))
-    .filter((o) => o.kind === 'CustomResourceDefinition')
-    .map((o) => o.metadata?.name ?? '');
-  await waitForCrdsEstablished(clients.apiext, names);
-  log(`installed CRDs in ${kubeconfig}: ${names.join(', ')}`);
+  const names = await installRepoCrds(loadKubeConfig(kubeconfig));
+  log(names.length > 0 ? `installed CRDs: ${names.join(', ')}` : 'no crds/*.yaml to install');
 }

@@ -2,11 +2,16 @@
  * The process kubelet's "image registry": which local command stands in for a container image.
  * The mapping file (default tools/cluster/kubelet-images.yaml) lists image globs and the argv that
  * plays the image's ENTRYPOINT; a container's own command/args combine with it as with Docker.
+ * An entry may also give the image's own files (`files`: container path → a path on this machine),
+ * which the container sees at those paths through its mount namespace, as it would see them in the
+ * image's root file system: a container whose command names `/workspace/vllm/inference_api.py`
+ * runs unchanged.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot, toolDir } from '../paths.js';
+import type { Mount } from './volumes.js';
 
 export interface ImageEntry {
   /** Glob over the image without tag or digest; `*` matches any run of characters. */
@@ -15,8 +20,14 @@ export interface ImageEntry {
   readonly command?: readonly string[];
   /** The image's CMD. */
   readonly args?: readonly string[];
+  /**
+   * The image's ENV. Values may refer to the kubelet's own variables as `$(NAME)` (e.g.
+   * `PATH: "bin:$(PATH)"`); a relative entry of `PATH` that exists under the repository is made absolute.
+   */
   readonly env?: Readonly<Record<string, string>>;
   readonly workingDir?: string;
+  /** The image's files: absolute container path → path on this machine (made absolute), mounted read-only. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export interface ImageMap {
@@ -54,20 +65,42 @@ export function parseImageMap(text: string, file: string, root = repoRoot()): Im
       throw new ImageMapError(`${at}.env: expected a map of strings, e.g. { PYTHONUNBUFFERED: "1" }`);
     }
     if (e['workingDir'] !== undefined && typeof e['workingDir'] !== 'string') throw new ImageMapError(`${at}.workingDir: expected a path`);
+    const files = e['files'] !== undefined ? parseFiles(e['files'], `${at}.files`, root) : undefined;
     return {
       image: e['image'],
-      ...(e['command'] !== undefined ? { command: absolutise(e['command'] as string[], root) } : {}),
+      ...(e['command'] !== undefined ? { command: (e['command'] as string[]).map((a) => absolutise(a, root)) } : {}),
       ...(e['args'] !== undefined ? { args: e['args'] as string[] } : {}),
-      ...(env !== undefined ? { env: env as Record<string, string> } : {}),
+      ...(env !== undefined ? { env: withAbsolutePath(env as Record<string, string>, root) } : {}),
       ...(e['workingDir'] !== undefined ? { workingDir: e['workingDir'] as string } : {}),
+      ...(files !== undefined ? { files } : {}),
     };
   });
   return { file, entries };
 }
 
-/** Relative paths that name a file under the repository become absolute, so any working directory works. */
-function absolutise(argv: readonly string[], root: string): string[] {
-  return argv.map((a) => (!isAbsolute(a) && a.includes('/') && existsSync(join(root, a)) ? join(root, a) : a));
+/** A relative path that names a file under the repository becomes absolute, so any working directory works. */
+function absolutise(a: string, root: string): string {
+  return !isAbsolute(a) && a.includes('/') && existsSync(join(root, a)) ? join(root, a) : a;
+}
+
+/** The image's PATH may name folders of the repository (a stand-in's `bin/`), relative to it. */
+function withAbsolutePath(env: Record<string, string>, root: string): Record<string, string> {
+  const path = env['PATH'];
+  return path === undefined ? env : { ...env, PATH: path.split(':').map((d) => absolutise(d, root)).join(':') };
+}
+
+function parseFiles(raw: unknown, at: string, root: string): Record<string, string> {
+  const example = 'e.g. { /workspace/vllm: tools/cluster/images/kaito-base/vllm }';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ImageMapError(`${at}: expected a map of container path to local path, ${example}`);
+  const out: Record<string, string> = {};
+  for (const [target, source] of Object.entries(raw)) {
+    if (!isAbsolute(target) || normalize(target) === '/') throw new ImageMapError(`${at}["${target}"]: expected an absolute container path below /, ${example}`);
+    if (typeof source !== 'string' || source === '') throw new ImageMapError(`${at}["${target}"]: expected a local path, ${example}`);
+    const local = isAbsolute(source) ? source : join(root, source);
+    if (!existsSync(local)) throw new ImageMapError(`${at}["${target}"]: ${local} does not exist`);
+    out[normalize(target).replace(/\/+$/, '')] = local;
+  }
+  return out;
 }
 
 export function loadImageMap(file = defaultImageMapFile()): ImageMap {
@@ -106,6 +139,8 @@ export interface ContainerCommand {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly workingDir: string;
+  /** The image's files, mounted (read-only, before the pod's volumes) where the image has them. */
+  readonly files: readonly Mount[];
 }
 
 /** Why a container's image cannot run here (the kubelet reports it as ErrImagePull). */
@@ -136,5 +171,6 @@ export function containerCommand(
   if (argv.length === 0) {
     throw new UnmappedImageError(`image "${image}" maps to a host image in ${map.file}, and the container sets no command`);
   }
-  return { argv, env: entry.env ?? {}, workingDir: container.workingDir ?? entry.workingDir ?? root };
+  const files = Object.entries(entry.files ?? {}).map(([target, source]) => ({ source, target, readOnly: true }));
+  return { argv, env: entry.env ?? {}, workingDir: container.workingDir ?? entry.workingDir ?? root, files };
 }

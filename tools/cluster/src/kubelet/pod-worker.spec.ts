@@ -1,7 +1,7 @@
 // The pod worker with real processes (unshare + bind mounts: as root, or in a user namespace with
 // passwordless sudo for mount points outside this user's reach, as the process kubelet) and a fake
 // API: statuses are recorded instead of written.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pod-worker-spec-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function worker(spec: Pod['spec']): { w: PodWorker; statuses: Status[]; pod: Pod } {
+function worker(spec: Pod['spec'], images = 'images: [{ image: busybox }]'): { w: PodWorker; statuses: Status[]; pod: Pod } {
   const pod: Pod = {
     metadata: { name: 'p', namespace: 'ns', uid: `uid-${Math.random().toString(36).slice(2)}`, annotations: { 'kaito-ts.dev/writable-host-paths': 'out,state' } },
     spec,
@@ -30,7 +30,7 @@ function worker(spec: Pod['spec']): { w: PodWorker; statuses: Status[]; pod: Pod
   const statuses: Status[] = [];
   const w = new PodWorker(pod, {
     lookup: { configMap: async () => ({ k: 'v' }), secret: async () => undefined, serviceAccountToken: async () => '' },
-    imageMap: () => parseImageMap('images: [{ image: busybox }]', 'images.yaml'),
+    imageMap: () => parseImageMap(images, 'images.yaml'),
     writeStatus: async (_p, s) => void statuses.push(JSON.parse(JSON.stringify(s)) as Status),
     annotate: async () => undefined,
     nodeAllocatable: {},
@@ -46,6 +46,45 @@ function worker(spec: Pod['spec']): { w: PodWorker; statuses: Status[]; pod: Pod
 const last = (s: Status[]): Status => s[s.length - 1] as Status;
 
 describe('PodWorker', () => {
+  it('passes env vars whose names are not shell identifiers (adapter strengths) on to the program', async () => {
+    const { w, statuses, pod } = worker({
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: 'busybox', command: ['env'], env: [{ name: 'tuned-phi-3', value: '0.5' }] }],
+    });
+    await w.start();
+    expect(last(statuses).phase).toBe('Succeeded');
+    expect(readFileSync(containerLogFile(kubeletDirs(dir), pod, 'main', 0), 'utf8').split('\n')).toContain('tuned-phi-3=0.5');
+  });
+
+  it("shows the image's files at their container paths, read-only, beside the pod's volumes, with the image's ENV built on the kubelet's", async () => {
+    const files = join(dir, 'image-files');
+    const inImage = join(dir, 'container-root', 'app');
+    mkdirSync(files);
+    writeFileSync(join(files, 'serve.sh'), 'echo "image file ran with PATH=$PATH"\n');
+    writeFileSync(join(files, 'shadowed'), 'from the image\n');
+    const images = JSON.stringify({ images: [{ image: 'example.com/standin', files: { [inImage]: files }, env: { PATH: `/opt/standin/bin:$(PATH)` } }] });
+    const { w, statuses, pod } = worker(
+      {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'out', hostPath: { path: dir } }],
+        containers: [
+          {
+            name: 'main',
+            image: 'example.com/standin:1',
+            command: ['sh', '-c', `sh ${inImage}/serve.sh; cat ${inImage}/shadowed; ls ${inImage}-data >/dev/null && echo "volume beside it"; touch ${inImage}/new 2>/dev/null && echo writable || echo read-only`],
+            volumeMounts: [{ name: 'out', mountPath: `${inImage}-data` }],
+          },
+        ],
+      },
+      images,
+    );
+    await w.start();
+    const log = readFileSync(containerLogFile(kubeletDirs(dir), pod, 'main', 0), 'utf8');
+    expect(last(statuses).phase).toBe('Succeeded');
+    expect(log).toBe(`image file ran with PATH=/opt/standin/bin:${process.env['PATH'] ?? '/usr/bin:/bin'}\nfrom the image\nvolume beside it\nread-only\n`);
+    expect(existsSync(join(files, 'new'))).toBe(false);
+  });
+
   it('runs init containers in order before the main container, keeps a native sidecar running, and succeeds', async () => {
     const out = join(dir, 'order');
     const { w, statuses } = worker({

@@ -261,7 +261,8 @@ export class PodWorker {
           container: c,
           lookup: this.#d.lookup,
           nodeAllocatable: this.#d.nodeAllocatable,
-          base: { ...this.#d.baseEnv, ...cmd.env },
+          // The image's ENV may build on the kubelet's, as a Dockerfile's ENV PATH=/x:$PATH does: $(PATH).
+          base: { ...this.#d.baseEnv, ...Object.fromEntries(Object.entries(cmd.env).map(([k, v]) => [k, expand(v, this.#d.baseEnv)])) },
         });
         return { cmd, env, mounts: containerMounts(c, volumes) };
       },
@@ -280,7 +281,8 @@ export class PodWorker {
     const termFile = join(dir, 'termination-log');
     writeFileSync(termFile, '');
     const script = join(dir, 'start.sh');
-    const allMounts = [...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
+    // The image's files first: a volume mounted at the same path lands on top of them, as in a pod.
+    const allMounts = [...cmd.files, ...mounts, { source: termFile, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
     const logFile = containerLogFile(this.#d.dirs, this.pod, c.name, r.restartCount);
     const startedAt = now();
     let proc: StartedProcess;

@@ -35,7 +35,12 @@ export class StartError extends Error {
   readonly code = 'StartError' as const;
 }
 
-/** Spawns `unshare [--user --map-root-user] --mount … sh script argv…` detached (its own process group), output appended to logFile. */
+/**
+ * Spawns `unshare [--user --map-root-user] --mount … bash script argv…` detached (its own process
+ * group), output appended to logFile. bash, not /bin/sh: Debian's dash drops environment variables
+ * whose names are not shell identifiers when it execs, and Kubernetes allows any printable name
+ * (the transformers runtime gets one per adapter, e.g. `tuned-phi-3=0.5`); bash passes them on.
+ */
 export function startProcess(o: StartOptions): Promise<StartedProcess> {
   let isolation: Isolation;
   try {
@@ -48,7 +53,7 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn('unshare', [...unshareOptions(isolation), '--', '/bin/sh', o.script, ...o.argv], {
+      child = spawn('unshare', [...unshareOptions(isolation), '--', 'bash', o.script, ...o.argv], {
         detached: true,
         env: { ...o.env, [MARKER_ENV]: o.kubeletDir },
         stdio: ['ignore', fd, fd],

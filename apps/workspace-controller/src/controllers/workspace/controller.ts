@@ -101,6 +101,8 @@ export interface WorkspaceControllerOptions {
    * written with it. Status and reason changes are written at once. Default 10 s.
    */
   readonly statusMessageHoldMs?: number;
+  /** Extra annotations on the inference pods of preset Workspaces (`--inference-pod-annotation`). */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
   readonly now?: () => Date;
 }
 
@@ -232,6 +234,7 @@ export function workspaceController(mgr: Manager, options: WorkspaceControllerOp
       ...placement,
       ...(options.registry !== undefined ? { registry: options.registry } : {}),
       ...(options.pullerImage !== undefined ? { pullerImage: options.pullerImage } : {}),
+      ...(options.podAnnotations !== undefined ? { podAnnotations: options.podAnnotations } : {}),
     });
   }
 

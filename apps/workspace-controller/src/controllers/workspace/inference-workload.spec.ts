@@ -79,6 +79,19 @@ describe('desiredInferenceWorkload: the StatefulSet', () => {
   });
 });
 
+describe('desiredInferenceWorkload: pod annotations from the controller', () => {
+  const workspace = makeInferenceWorkspace();
+  const model = getModel(PHI);
+  const p = plan(model, SKU, 'vllm');
+
+  it('puts the configured annotations on the pods, and none without them', () => {
+    const annotated = desiredInferenceWorkload({ workspace, plan: p, model, podAnnotations: { 'kaito-ts.dev/run-as-process': 'kubelet-a' } });
+    expect(annotated.statefulSet.spec?.template.metadata).toEqual({ labels: { 'kaito.sh/workspace': 'workspace-phi-3' }, annotations: { 'kaito-ts.dev/run-as-process': 'kubelet-a' } });
+    expect(desiredInferenceWorkload({ workspace, plan: p, model, podAnnotations: {} }).statefulSet.spec?.template.metadata?.annotations).toBeUndefined();
+    expect(desiredInferenceWorkload({ workspace, plan: p, model }).statefulSet.spec?.template.metadata?.annotations).toBeUndefined();
+  });
+});
+
 describe('desiredInferenceWorkload: options from the Workspace', () => {
   it('reads the HF token from the modelAccessSecret Secret', () => {
     const { statefulSet } = workloadOf({ inference: { preset: { name: PHI, presetOptions: { modelAccessSecret: 'hf-token' } } } });

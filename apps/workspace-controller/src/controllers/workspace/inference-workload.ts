@@ -44,6 +44,8 @@ export interface InferenceWorkloadInput {
   readonly byo?: ByoPlacement;
   /** The adapter puller image (default Kaito's skopeo image). */
   readonly pullerImage?: string;
+  /** Extra pod annotations, e.g. the local cluster's `kaito-ts.dev/run-as-process` (a controller setting, not the Workspace's). */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** Where a bring-your-own Workspace's pods may run: its selector's nodes with the planned hardware. */
@@ -161,7 +163,7 @@ export function desiredInferenceWorkload(input: InferenceWorkloadInput): Inferen
       selector: { matchLabels: labels },
       persistentVolumeClaimRetentionPolicy: { whenScaled: 'Retain', whenDeleted: 'Delete' },
       template: {
-        metadata: { labels },
+        metadata: { labels, ...(input.podAnnotations !== undefined && Object.keys(input.podAnnotations).length > 0 ? { annotations: { ...input.podAnnotations } } : {}) },
         spec: {
           ...(adapterParts.initContainers.length > 0 ? { initContainers: adapterParts.initContainers } : {}),
           containers: [container],
