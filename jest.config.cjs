@@ -11,6 +11,8 @@ for (const dir of ['packages', 'apps', 'tools']) {
     if (fs.existsSync(cfg)) projects.push(path.join(base, name));
   }
 }
+// The e2e package's own unit tests (its harness); its *.e2e.spec.ts files are the e2e tier.
+if (fs.existsSync(path.join(__dirname, 'e2e', 'jest.config.cjs'))) projects.push(path.join(__dirname, 'e2e'));
 // The charts' tests are one project at the top of charts/ (the charts themselves are its folders).
 if (fs.existsSync(path.join(__dirname, 'charts', 'jest.config.cjs'))) projects.push(path.join(__dirname, 'charts'));
 // testTimeout is a global option: in this multi-project run the projects' own values do not

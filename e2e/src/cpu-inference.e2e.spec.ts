@@ -35,6 +35,7 @@ import { logDir, runId } from './harness/repo.js';
 import { scratch, trainerPython, writeTinyModel } from './harness/tuning-inputs.js';
 import { startWorkspaceControllerProcess } from './harness/workspace-controller.js';
 import { removeAllWorkspaces, waitForReady } from './harness/workspace.js';
+import { lockHostPort } from './harness/port-lock.js';
 
 const WORKSPACE = 'workspace-phi-3-adapter';
 const ADAPTER = 'tuned-phi-3';
@@ -93,9 +94,12 @@ describe('inference of a tuned adapter image on the CPU stand-in (process kubele
     timings[what] = Math.round((Date.now() - started) / 100) / 10;
   };
 
+  let releasePort: (() => void) | undefined;
+
   beforeAll(async () => {
     k = testKube(`e2e-cpu-inference-${run}`);
     kube = k.kube;
+    releasePort = await lockHostPort(5000, 600_000);
     await expectPortFree(5000);
     ns = await createNamespace(kube, 'e2e-cpu-inference');
     const model = join(files.dir, 'model');
@@ -130,7 +134,7 @@ describe('inference of a tuned adapter image on the CPU stand-in (process kubele
       data: { '.dockerconfigjson': Buffer.from(reg.dockerConfigJson()).toString('base64') },
     } as KubeObject);
     claim = claimNodes(kube, { namespace: ns, workspaces: new Set([WORKSPACE]), kubelet: kubeletName });
-  }, 240_000);
+  }, 840_000);
 
   afterAll(async () => {
     claim?.stop();
@@ -146,6 +150,7 @@ describe('inference of a tuned adapter image on the CPU stand-in (process kubele
     await deleteNamespace(kube, cloudNs);
     await k.close();
     files.remove();
+    releasePort?.();
   }, 180_000);
 
   const podLog = (pod: V1Pod, container: string): string =>

@@ -15,6 +15,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterPaths, status as clusterStatus } from '@kaito-ts/cluster';
 import { repoRoot } from './harness/repo.js';
+import { lockHostPort } from './harness/port-lock.js';
 
 const CLUSTER = `${process.env['KAITO_TS_CLUSTER'] ?? 'kaito-ts'}-demo`;
 const STEPS = '4';
@@ -72,9 +73,15 @@ describe('the demo (npm run demo)', () => {
   let run: DemoRun;
 
   beforeAll(async () => {
-    run = await runDemo(840_000);
+    // The demo serves on this machine's port 5000, as the CPU inference e2e does: they take turns.
+    const release = await lockHostPort(5000, 600_000);
+    try {
+      run = await runDemo(840_000);
+    } finally {
+      release();
+    }
     process.stdout.write(`demo e2e: npm run demo took ${run.seconds}s, exit ${String(run.code)}\n`);
-  }, 900_000);
+  }, 1_500_000);
 
   it('exits 0 after every phase, each with its time', () => {
     expect({ code: run.code, tail: run.code === 0 ? '' : run.output.slice(-6000) }).toEqual({ code: 0, tail: '' });

@@ -2,7 +2,7 @@ import { installRepoCrds } from '../apply.js';
 import { down, runningCluster, up } from '../cluster.js';
 import { isReady, loadKubeConfig } from '../kube.js';
 import { ensureKubeletProcess } from '../kubelet/process.js';
-import { clusterPaths, defaultClusterName, repoRoot } from '../paths.js';
+import { clusterPaths, defaultClusterName } from '../paths.js';
 
 /** Set when setup started clusters: their names, comma-separated, so teardown stops only what setup started. */
 export const STARTED_ENV = 'KAITO_TS_CLUSTER_STARTED_BY_JEST';
