@@ -87,13 +87,20 @@ export async function ensureKubeletProcess(
     cwd: repoRoot(),
   });
   closeSync(fd);
+  // Exit is read from the child itself, not from /proc/<pid>/cmdline: between fork and exec the
+  // child's cmdline is still this process's, which a loaded machine made long enough to be seen
+  // as "exited at start".
+  let exit: string | undefined;
+  child.on('exit', (code, signal) => {
+    exit = signal !== null ? `signal ${signal}` : `code ${String(code)}`;
+  });
   child.unref();
   const pid = child.pid ?? 0;
   writeFileSync(k.pidFile, String(pid));
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(k.readyFile)) {
     // The log's tail goes in the message: a failed `up` removes the cluster's directory, log included.
-    if (!isKubelet(pid, k.dir)) throw new Error(`the process kubelet exited at start; the end of ${k.logFile}:\n${logTail(k.logFile)}`);
+    if (exit !== undefined || pid === 0) throw new Error(`the process kubelet exited at start (${exit ?? 'not spawned'}); the end of ${k.logFile}:\n${logTail(k.logFile)}`);
     if (Date.now() > deadline) throw new Error(`the process kubelet did not start within ${timeoutMs / 1000}s; see ${k.logFile}`);
     await new Promise((r) => setTimeout(r, 200));
   }
