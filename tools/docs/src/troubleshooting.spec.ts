@@ -79,7 +79,7 @@ describe('docs/troubleshooting.md', () => {
 
   it('lists every Event reason the workspace controller publishes besides its conditions’ under "Events"', () => {
     const found = publishedEventReasons(join(root, 'apps/workspace-controller/src'));
-    expect([...found]).toEqual(expect.arrayContaining(['NodeRequestCreated', 'WorkloadCreated', 'WorkloadUpdated', 'JobCreated', 'JobReplaced']));
+    expect([...found]).toEqual(expect.arrayContaining(['NodeRequestCreated', 'WorkloadUpdated', 'JobCreated', 'JobReplaced']));
     expect(missing(found, documented('Events', 0))).toEqual([]);
   });
 
