@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { programArgs } from './process.js';
 import { repoRoot } from './repo.js';
+import { loraTemplate } from './seed-tuning.js';
 import { dollyRows, trainerPython, writeChatJsonl } from './tuning-inputs.js';
 
 export interface TunedImage {
@@ -19,35 +20,6 @@ export interface TunedImage {
   /** Where the runner left the adapter (adapter_config.json, adapter_model.safetensors). */
   readonly adapterDir: string;
   readonly seconds: number;
-}
-
-/** Kaito's lora template pointed at the tiny model: float32 for the CPU, a few steps. */
-function trainingConfig(modelDir: string, resultsDir: string, steps: number): string {
-  return [
-    'training_config:',
-    '  ModelConfig:',
-    `    pretrained_model_name_or_path: "${modelDir}"`,
-    '    torch_dtype: "float32"',
-    '    local_files_only: true',
-    '  QuantizationConfig:',
-    '    load_in_4bit: false',
-    '  LoraConfig:',
-    '    r: 4',
-    '    lora_alpha: 8',
-    '    lora_dropout: 0.0',
-    '    target_modules: ["q_proj", "v_proj"]',
-    '  TrainingArguments:',
-    `    output_dir: "${resultsDir}"`,
-    '    save_strategy: "no"',
-    `    max_steps: ${steps}`,
-    '    per_device_train_batch_size: 2',
-    '    learning_rate: 0.05',
-    '    logging_steps: 1',
-    '    max_length: 64',
-    '  DatasetConfig:',
-    '    shuffle_dataset: true',
-    '    train_test_split: 1',
-  ].join('\n');
 }
 
 /**
@@ -66,7 +38,7 @@ export async function tuneAdapterImage(o: {
   const started = Date.now();
   const dirs = { config: join(o.work, 'config'), data: join(o.work, 'data'), results: join(o.work, 'results'), scratch: join(o.work, 'scratch'), docker: join(o.work, 'docker') };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  writeFileSync(join(dirs.config, 'training_config.yaml'), trainingConfig(o.modelDir, dirs.results, o.steps ?? 4));
+  writeFileSync(join(dirs.config, 'training_config.yaml'), loraTemplate(o.modelDir, o.steps ?? 4, { outputDir: dirs.results, learningRate: 0.05 }));
   writeChatJsonl(join(dirs.data, 'train.jsonl'), dollyRows(16));
   writeFileSync(join(dirs.docker, 'config.json'), o.dockerConfigJson);
   const termination = join(o.work, 'termination-log');

@@ -67,7 +67,7 @@ export function tuningManifest(o: TuningRewrites): string {
 }
 
 /** Kaito's lora template (the chart's lora-params-template), pointed at the tiny model, in float32 for the CPU. */
-export function loraTemplate(modelDir: string, steps: number): string {
+export function loraTemplate(modelDir: string, steps: number, o: { readonly outputDir?: string; readonly learningRate?: number } = {}): string {
   return [
     'training_config:',
     '  ModelConfig:',
@@ -82,11 +82,11 @@ export function loraTemplate(modelDir: string, steps: number): string {
     '    lora_dropout: 0.0',
     '    target_modules: ["q_proj", "v_proj"]',
     '  TrainingArguments:',
-    '    output_dir: "/mnt/results"',
+    `    output_dir: "${o.outputDir ?? '/mnt/results'}"`,
     '    save_strategy: "no"',
     `    max_steps: ${steps}`,
     '    per_device_train_batch_size: 2',
-    '    learning_rate: 0.01',
+    `    learning_rate: ${o.learningRate ?? 0.01}`,
     '    logging_steps: 1',
     '    max_length: 64',
     '  DatasetConfig:',
