@@ -13,28 +13,17 @@
  * pod is first Ready. The API server's requests by verb and resource over the window say who did
  * the work (floor-objects.ts, `requestsByResource`).
  */
-import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '@kaito-ts/core/testing';
-import { createLogger, Informer, type KubeObject, KubeClient, KubeListWatch, RestClient, Resources } from '@kaito-ts/controller-runtime';
-import { applyPath, down, gpuNodeManifest, isNodeReady, skuOrThrow, up } from '@kaito-ts/cluster';
-import { BYO_LABEL, byoWorkspaceName, isPodReady, pool, PRESET, type RunOptions, startProcess, stopProcess, WORKSPACE_NAMESPACE } from './run.js';
+import { createLogger, Informer, type KubeObject, KubeListWatch, Resources } from '@kaito-ts/controller-runtime';
+import { down, gpuNodeManifest, isNodeReady, skuOrThrow } from '@kaito-ts/cluster';
+import { BYO_LABEL, byoWorkspaceName, freshBenchCluster, isPodReady, pool, PRESET, type RunOptions, startProcess, stopProcess, WORKSPACE_NAMESPACE } from './run.js';
 import { copyFor, requestsByResource, TEMPLATE } from './floor-objects.js';
 import type { FloorResult } from './workspaces-report.js';
 
 export async function runFloorBench(o: RunOptions): Promise<FloorResult> {
-  mkdirSync(o.workDir, { recursive: true });
   const tag = `[${o.mode} ${o.count} × ${o.sku}]`;
-  o.log(`${tag} fresh cluster ${o.cluster}`);
-  await down({ name: o.cluster, log: () => undefined });
-  const { state } = await up({ name: o.cluster, log: () => undefined });
-  const kc = new KubeConfig();
-  kc.loadFromFile(state.kubeconfig);
-  await applyPath(kc, join(o.repoRoot, 'crds'));
-  const rest = new RestClient(kc, { qps: 1000, burst: 1000, userAgent: 'bench-workspaces' });
-  const admin = new KubeClient(rest, { fieldManager: 'bench-workspaces' });
+  const { kubeconfig, rest, admin } = await freshBenchCluster(o);
   const logger = createLogger({ level: 'error', format: 'json' });
   let controller: Awaited<ReturnType<typeof startProcess>> | undefined;
   let podInformer: Informer<KubeObject> | undefined;
@@ -54,7 +43,7 @@ export async function runFloorBench(o: RunOptions): Promise<FloorResult> {
       o,
       'workspace-controller',
       o.controllerNodeArgs,
-      [`--kubeconfig=${state.kubeconfig}`, '--leader-elect=false', '--metrics-port=off', '--health-port=off', '--log-format=json', ...o.controllerArgs],
+      [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--metrics-port=off', '--health-port=off', '--log-format=json', ...o.controllerArgs],
       'workspace controller started',
     );
     await admin.create(Resources.Workspace, {

@@ -188,7 +188,11 @@ export const isPodReady = (p: KubeObject): boolean =>
 const isWorkspaceReady = (o: KubeObject): boolean =>
   ((o as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'WorkspaceReady' && c.status === 'True');
 
-export async function runWorkspacesBench(o: RunOptions & { readonly mode: ControllerMode }): Promise<RunResult> {
+/**
+ * Each run's cluster, created anew with the repository's CRDs, and the harness's own client: admin
+ * (system:masters, APF-exempt, never attributed), unthrottled.
+ */
+export async function freshBenchCluster(o: RunOptions): Promise<{ kubeconfig: string; kc: KubeConfig; rest: RestClient; admin: KubeClient }> {
   mkdirSync(o.workDir, { recursive: true });
   o.log(`[${o.mode} ${o.count} × ${o.sku}] fresh cluster ${o.cluster}`);
   await down({ name: o.cluster, log: () => undefined });
@@ -196,9 +200,12 @@ export async function runWorkspacesBench(o: RunOptions & { readonly mode: Contro
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfig);
   await applyPath(kc, join(o.repoRoot, 'crds'));
-  // The harness's own client: admin (system:masters, APF-exempt, never attributed), unthrottled.
   const rest = new RestClient(kc, { qps: 1000, burst: 1000, userAgent: 'bench-workspaces' });
-  const admin = new KubeClient(rest, { fieldManager: 'bench-workspaces' });
+  return { kubeconfig: state.kubeconfig, kc, rest, admin: new KubeClient(rest, { fieldManager: 'bench-workspaces' }) };
+}
+
+export async function runWorkspacesBench(o: RunOptions & { readonly mode: ControllerMode }): Promise<RunResult> {
+  const { kubeconfig, kc, rest, admin } = await freshBenchCluster(o);
   const counts = async (): Promise<Counts> => countsFromMetrics(await rest.requestText({ method: 'GET', path: '/metrics' }), FLOW_PREFIX);
   const logger = createLogger({ level: 'error', format: 'json' });
   let controller: { child: ChildProcess; exited: Promise<void> } | undefined;
@@ -208,7 +215,7 @@ export async function runWorkspacesBench(o: RunOptions & { readonly mode: Contro
     await setUpIdentity(admin);
     const saKubeconfig = join(o.workDir, 'controller.kubeconfig');
     await serviceAccountKubeconfig(admin, kc, saKubeconfig);
-    const adminKubeconfig = state.kubeconfig;
+    const adminKubeconfig = kubeconfig;
 
     if (o.mode === 'byo') {
       const sku = skuOrThrow(o.sku);
